@@ -1,0 +1,81 @@
+# Switchboard: `make run` starts the local stack, `make test` runs every tier. Both set themselves up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+TOOLS := .venv-tools
+PY := $(VENV)/bin/python
+export PYTHONPATH := .:layers/switchboard:functions/admin_api
+# The Lambda runtime is python3.13: find it on PATH or through pyenv.
+PYTHON313 := $(shell for p in "$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.13" python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { command -v "$$p"; break; }; done)
+PYTHON313_BIN := $(dir $(PYTHON313))
+
+.PHONY: help setup run test test-unit test-integration test-template lint invoke build bench clean-local
+
+help:
+	@echo "make run     start the local stack (API, DynamoDB Local, queues, schedules, carrier sandbox)"
+	@echo "make test    lint, type-check and run every test tier"
+	@echo "make invoke FN=<function> EVENT=events/<function>/<file>.json   run one handler on a sample event"
+	@echo "make build   sam build (python3.13 on PATH)"
+	@echo "make bench   benchmarks, written to bench/RESULTS.md"
+
+$(PY):
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13.0, or put python3.13 on PATH)"; exit 1; }
+	$(PYTHON313) -m venv $(VENV)
+
+$(VENV)/.installed: $(PY) requirements-dev.txt layers/switchboard/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found"; exit 1; }
+	test -x $(TOOLS)/bin/python || $(PYTHON313) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.local/.debian-packages:
+	@mkdir -p .local
+	@missing=""; command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; fi
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed .local/.debian-packages
+
+run: setup
+	$(PY) -m local.stack --data-dir .local
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit -q
+
+test-integration: setup
+	$(PY) -m pytest tests/integration -q
+
+test-template: $(VENV)/.installed $(TOOLS)/.installed
+	PATH="$(PYTHON313_BIN):$$PATH" $(PY) -m pytest tests/template -q
+
+test: setup $(TOOLS)/.installed lint
+	PATH="$(PYTHON313_BIN):$$PATH" $(PY) -m pytest -q
+
+invoke: setup
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=admin_api EVENT=events/admin_api/list_practices.json"; exit 2; }
+	$(PY) -m local.invoke $(FN) $(EVENT)
+
+build: $(TOOLS)/.installed
+	PATH="$(PYTHON313_BIN):$$PATH" $(TOOLS)/bin/sam build --cached --parallel
+
+bench: setup
+	$(PY) -m bench
+
+clean-local:
+	rm -rf .local

@@ -1,0 +1,1 @@
+"""Switchboard's domain layer: rules, data access and the carrier, shared by every function."""

@@ -1,0 +1,67 @@
+"""Domain and validation errors mapped to HTTP, once, for every API function.
+
+Bodies look like `{"message": "...", "errors": [{"field": "number", "reason": "..."}]}`; they
+never echo the input, which may be a patient's number or message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import ApiGatewayResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from switchboard import errors
+from switchboard.observability import logger
+
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.RuleRefused: 409,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+}
+
+
+def error_response(status: int, message: str, problems: list[dict[str, str]] | None = None) -> Response[Any]:
+    body: dict[str, Any] = {"message": message}
+    if problems:
+        body["errors"] = problems
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    if error.get("type") == "missing":
+        return "is required"
+    if error.get("type") == "extra_forbidden":
+        return "is not a known field"
+    return str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+def register_error_handlers(app: ApiGatewayResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[Any]:
+        problems = list(error.errors())
+        if any(p.get("type") == "json_invalid" for p in problems):
+            malformed = [{"field": "body", "reason": "malformed JSON"}]
+            return error_response(400, "the request body is not valid JSON", malformed)
+        fields = [{"field": _field_name(p.get("loc", ())), "reason": _reason(p)} for p in problems]
+        summary = "; ".join(f"{f['field']} {f['reason']}" for f in fields)
+        return error_response(422, f"invalid request: {summary}", fields)
+
+    @app.exception_handler(errors.DomainError)
+    def _refused(error: errors.DomainError) -> Response[Any]:
+        status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 409)
+        problems = [{"field": error.field, "reason": error.message}] if error.field else None
+        return error_response(status, error.message, problems)
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        return error_response(500, "internal error; it has been logged")

@@ -1,0 +1,22 @@
+"""Settings every test process starts with; tiers add their own fixtures."""
+
+import os
+
+TEST_ENVIRONMENT = {
+    "ENVIRONMENT": "local",
+    "TABLE_NAME": "switchboard-test",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "TWILIO_SECRET_NAME": "switchboard/twilio",
+    "OUTBOUND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
+    "INBOUND_EVENTS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/inbound-events",
+    "POWERTOOLS_SERVICE_NAME": "switchboard",
+    "POWERTOOLS_METRICS_NAMESPACE": "Switchboard",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+for _name, _value in TEST_ENVIRONMENT.items():
+    os.environ[_name] = _value
+os.environ.pop("DYNAMODB_ENDPOINT", None)
