@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -93,3 +96,84 @@ def standard_hours() -> WeeklyHours:
     """Weekdays 08:00-17:00: what a new practice starts with until an admin sets its hours."""
     nine_to_five = [Span(opens="08:00", closes="17:00")]
     return WeeklyHours(mon=nine_to_five, tue=nine_to_five, wed=nine_to_five, thu=nine_to_five, fri=nine_to_five)
+
+
+class Closure(BaseModel):
+    """Closed all day from `starts` to `ends` (inclusive, in the practice's own dates)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    starts: date
+    ends: date
+    reason: str = Field(default="", max_length=120)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Closure:
+        if self.ends < self.starts:
+            raise ValueError("ends must be on or after starts")
+        return self
+
+
+HolidayCalendar = Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
+"""A public-holiday calendar: a country code, optionally with a subdivision (`US`, `US-NY`, `CA-ON`)."""
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """Weekly hours in a timezone, with closures and public holidays overriding them. No I/O."""
+
+    weekly: WeeklyHours
+    timezone: str
+    closures: tuple[Closure, ...] = ()
+    holiday_calendar: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_closed_on(self, day: date) -> bool:
+        if any(c.starts <= day <= c.ends for c in self.closures):
+            return True
+        return self.holiday_calendar is not None and day in _holidays(self.holiday_calendar, day.year)
+
+    def _spans_opening_on(self, day: date) -> list[Span]:
+        return [] if self.is_closed_on(day) else self.weekly.spans(WEEKDAYS[day.weekday()])
+
+    def is_open_at(self, when: datetime) -> bool:
+        local = when.astimezone(self.zone)
+        today = local.date()
+        if self.is_closed_on(today):
+            return False
+        minute = local.hour * 60 + local.minute
+        if any(minutes(s.opens) <= minute < s.end_minute for s in self._spans_opening_on(today)):
+            return True
+        yesterday = today - timedelta(days=1)
+        return any(s.crosses_midnight and minute < minutes(s.closes) for s in self._spans_opening_on(yesterday))
+
+    def next_open_after(self, when: datetime) -> datetime | None:
+        """The first moment at or after `when` that is open (`when` itself if open now); None if never."""
+        if self.is_open_at(when):
+            return when
+        zone = self.zone
+        first_day = when.astimezone(zone).date()
+        for offset in range(0, 400):
+            day = first_day + timedelta(days=offset)
+            openings = sorted(_wall_clock(day, s.opens, zone) for s in self._spans_opening_on(day))
+            later = [moment for moment in openings if moment > when]
+            if later:
+                return later[0]
+        return None
+
+
+def _wall_clock(day: date, clock: str, zone: ZoneInfo) -> datetime:
+    # A wall time that a spring-forward night skips (02:30) lands on the same instant as 03:30.
+    hour, minute = (int(part) for part in clock.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+
+
+@cache
+def _holidays(calendar: str, year: int) -> frozenset[date]:
+    import holidays  # costs ~70 ms; only practices with a holiday calendar pay it
+
+    country, _, subdivision = calendar.partition("-")
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision or None, years=year).keys())

@@ -15,8 +15,19 @@ def test_canadian_numbers_are_accepted():
 
 
 @pytest.mark.parametrize(
-    "typed", ["415555267", "", "   ", "1-800-FLOWERS", "+44 20 7946 0958", "24155552671", "(555) 555-5555",
-              "4155552671; DROP TABLE", "<script>", "9" * 40]
+    "typed",
+    [
+        "415555267",
+        "",
+        "   ",
+        "1-800-FLOWERS",
+        "+44 20 7946 0958",
+        "24155552671",
+        "(555) 555-5555",
+        "4155552671; DROP TABLE",
+        "<script>",
+        "9" * 40,
+    ],
 )
 def test_anything_else_is_refused_without_echoing_the_input(typed):
     with pytest.raises(InvalidPhoneNumber) as refused:

@@ -37,8 +37,9 @@ def _refusal(error: TransactWriteError, claim_position: int, practice_position: 
     return error
 
 
-def add_line(practice_id: str, draft: NewLine, *, source: LineSource, status: LineStatus,
-             status_reason: str | None = None) -> Line:
+def add_line(
+    practice_id: str, draft: NewLine, *, source: LineSource, status: LineStatus, status_reason: str | None = None
+) -> Line:
     """Line, number claim and a check that the practice exists, all or nothing."""
     line_id = str(ULID())
     line = LineItem(
@@ -57,8 +58,9 @@ def add_line(practice_id: str, draft: NewLine, *, source: LineSource, status: Li
     claim = NumberClaim(f"NUMBER#{draft.number}", "NUMBER", practice_id=practice_id, line_id=line_id)
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.condition_check(PracticeItem, practice_key(practice_id), "PRACTICE",
-                                        condition=PracticeItem.pk.exists())
+            transaction.condition_check(
+                PracticeItem, practice_key(practice_id), "PRACTICE", condition=PracticeItem.pk.exists()
+            )
             transaction.save(claim, condition=NumberClaim.pk.does_not_exist())
             transaction.save(line, condition=LineItem.pk.does_not_exist())
     except TransactWriteError as error:
