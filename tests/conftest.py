@@ -16,6 +16,7 @@ TEST_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "Switchboard",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
+    "RETRY_BASE_SECONDS": "0",
 }
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ[_name] = _value

@@ -8,13 +8,16 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from routes import lines, practices
+from routes import lines, practices, resources, users, workflows
 from switchboard.api_errors import register_error_handlers
 from switchboard.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(practices.router)
 app.include_router(lines.router)
+app.include_router(resources.router)
+app.include_router(users.router)
+app.include_router(workflows.router)
 register_error_handlers(app)
 
 

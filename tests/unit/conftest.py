@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qs
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -22,7 +25,33 @@ def aws() -> Iterator[None]:
         from switchboard.data.models import create_table
 
         create_table()
+        sqs = boto3.client("sqs")
+        for url in (os.environ["OUTBOUND_QUEUE_URL"], os.environ["INBOUND_EVENTS_QUEUE_URL"]):
+            sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
         yield
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The carrier sandbox, in-process; the real twilio client reaches it through CARRIER_API_URL."""
+    from local.carrier_sandbox import CarrierSandbox
+
+    server = CarrierSandbox(tmp_path_factory.mktemp("carrier"))
+    server.start()
+    os.environ["CARRIER_API_URL"] = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def carrier_account(sandbox: Any) -> Any:
+    """The carrier credentials in (moto's) Secrets Manager, as deployed; a clean sandbox for the test."""
+    boto3.client("secretsmanager").create_secret(
+        Name=os.environ["TWILIO_SECRET_NAME"],
+        SecretString=json.dumps({"account_sid": sandbox.account_sid, "auth_token": sandbox.auth_token}),
+    )
+    sandbox.reset()
+    return sandbox
 
 
 @dataclass
@@ -54,17 +83,20 @@ class ApiAnswer:
     headers: dict[str, str]
 
 
-def rest_event(method: str, path: str, body: Any = None, *, claims: dict[str, str] | None = None,
-               raw_body: str | None = None) -> dict[str, Any]:
+def rest_event(
+    method: str, path: str, body: Any = None, *, claims: dict[str, str] | None = None, raw_body: str | None = None
+) -> dict[str, Any]:
     text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    path, _, query_string = path.partition("?")
+    query = parse_qs(query_string, keep_blank_values=True) if query_string else None
     return {
         "resource": "/api/{proxy+}",
         "path": path,
         "httpMethod": method,
         "headers": {"Content-Type": "application/json", "Host": "api.test"},
         "multiValueHeaders": {"Content-Type": ["application/json"], "Host": ["api.test"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} if query else None,
+        "multiValueQueryStringParameters": query,
         "pathParameters": {"proxy": path.removeprefix("/api/")},
         "stageVariables": None,
         "body": text,
@@ -86,10 +118,138 @@ def admin_api(lambda_context: FakeLambdaContext) -> Callable[..., ApiAnswer]:
     """Call the admin API handler as API Gateway would; signed in as an admin unless told otherwise."""
     handler = load_function("admin_api").lambda_handler
 
-    def call(method: str, path: str, body: Any = None, *, claims: dict[str, str] | None = ADMIN,
-             raw_body: str | None = None) -> ApiAnswer:
+    def call(
+        method: str, path: str, body: Any = None, *, claims: dict[str, str] | None = ADMIN, raw_body: str | None = None
+    ) -> ApiAnswer:
         result = handler(rest_event(method, path, body, claims=claims, raw_body=raw_body), lambda_context)
         text = result.get("body") or "null"
         return ApiAnswer(result["statusCode"], json.loads(text), result.get("headers") or {})
+
+    return call
+
+
+@dataclass
+class DynamoDBTraffic:
+    requests: int = 0
+    items_read: int = 0
+    operations: list[str] | None = None
+
+
+@pytest.fixture
+def dynamodb_reads() -> Callable[[], Any]:
+    """Count DynamoDB requests and items read, with a botocore event hook on the table's client."""
+    from contextlib import contextmanager
+
+    from switchboard.data.models import connection
+
+    @contextmanager
+    def counting() -> Iterator[DynamoDBTraffic]:
+        traffic = DynamoDBTraffic(operations=[])
+        events = connection().client.meta.events
+
+        def count(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+            traffic.requests += 1
+            assert traffic.operations is not None
+            traffic.operations.append(model.name)
+            if "Count" in parsed:
+                traffic.items_read += parsed["Count"]
+            elif "Item" in parsed:
+                traffic.items_read += 1
+            elif "Responses" in parsed and isinstance(parsed["Responses"], dict):
+                traffic.items_read += sum(len(items) for items in parsed["Responses"].values())
+
+        events.register("after-call.dynamodb", count, unique_id="test-count")
+        try:
+            yield traffic
+        finally:
+            events.unregister("after-call.dynamodb", unique_id="test-count")
+
+    return counting
+
+
+@pytest.fixture
+def status_poller(lambda_context: FakeLambdaContext) -> Callable[[], Any]:
+    handler = load_function("status_poller").lambda_handler
+    event = json.loads(open("events/status_poller/scheduled.json").read())
+    return lambda: handler(event, lambda_context)
+
+
+def webhook_event(method: str, path: str, *, query: dict[str, list[str]] | None = None, body: str | None = None,
+                  content_type: str | None = None, headers: dict[str, str] | None = None,
+                  resource: str = "/webhook/{vendor}/{token}", path_parameters: dict[str, str] | None = None,
+                  base64: bool = False) -> dict[str, Any]:
+    """A public (unauthenticated) API Gateway REST proxy event, as the local gateway builds them."""
+    all_headers = {"Host": "api.test", **({"Content-Type": content_type} if content_type else {}), **(headers or {})}
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} if query else None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "body": body,
+        "isBase64Encoded": base64,
+        "requestContext": {"resourcePath": resource, "httpMethod": method, "path": f"/local{path}", "stage": "local",
+                           "requestId": str(uuid.uuid4()), "identity": {"sourceIp": "127.0.0.1"}},
+    }
+
+
+@dataclass
+class Queues:
+    """The moto queues, drained into their consumer the way Lambda's event source would."""
+
+    context: FakeLambdaContext
+
+    def messages(self, url_variable: str = "OUTBOUND_QUEUE_URL", wait: int = 0) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        found: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=os.environ[url_variable], MaxNumberOfMessages=10,
+                                        AttributeNames=["All"], WaitTimeSeconds=wait).get("Messages", [])
+            if not batch:
+                return found
+            found.extend(batch)
+
+    def deliver(self, function: str = "outbound_messaging", url_variable: str = "OUTBOUND_QUEUE_URL") -> dict[str, Any]:
+        """Hand every waiting job to the consumer in one batch; delete what it did not report as failed."""
+        sqs = boto3.client("sqs")
+        jobs = self.messages(url_variable)
+        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                    "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:outbound",
+                    "awsRegion": "us-east-1"} for m in jobs]
+        if not records:
+            return {"batchItemFailures": []}
+        result = load_function(function).lambda_handler({"Records": records}, self.context)
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        for m in jobs:
+            if m["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=os.environ[url_variable], ReceiptHandle=m["ReceiptHandle"],
+                                              VisibilityTimeout=0)
+            else:
+                sqs.delete_message(QueueUrl=os.environ[url_variable], ReceiptHandle=m["ReceiptHandle"])
+        return dict(result)
+
+
+@pytest.fixture
+def queues(lambda_context: FakeLambdaContext) -> Queues:
+    return Queues(lambda_context)
+
+
+@pytest.fixture
+def call_api(lambda_context: FakeLambdaContext) -> Callable[..., ApiAnswer]:
+    """Call a public API function (webhooks) with a ready event."""
+
+    def call(function: str, event: dict[str, Any]) -> ApiAnswer:
+        result = load_function(function).lambda_handler(event, lambda_context)
+        text = result.get("body") or ""
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = text
+        return ApiAnswer(result["statusCode"], body, result.get("headers") or {})
 
     return call

@@ -1,12 +1,20 @@
-"""The signed-in user, from the authorizer's claims on the current request."""
+"""The signed-in user and the API's own public address, from the current request."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from switchboard.access import Caller, caller_from_claims
+from switchboard import web
+from switchboard.access import Caller, identity_from_claims
+from switchboard.data.users import caller_for
+from switchboard.settings import deployment_settings
 
 
-def current_caller(app: APIGatewayRestResolver) -> Caller:
-    authorizer = app.current_event.request_context.authorizer
-    return caller_from_claims(authorizer.claims if authorizer else None)
+def current_caller(router: Router) -> Caller:
+    authorizer = router.current_event.request_context.authorizer
+    return caller_for(identity_from_claims(authorizer.claims if authorizer else None))
+
+
+def public_base_url(router: Router) -> str:
+    """The API's base URL as the outside world calls it, for the webhook URLs we hand out."""
+    return web.public_base_url(router.current_event, deployment_settings().public_base_url)

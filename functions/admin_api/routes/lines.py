@@ -1,39 +1,106 @@
-"""A practice's lines: record, list, read."""
+"""A practice's lines: buy, text-enable, configure, enable/disable, make primary, release."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from switchboard.access import require_admin
+from switchboard import line_changes
+from switchboard.access import permitted, require_line, require_manager, require_member
+from switchboard.carrier import AvailableNumber
 from switchboard.data import lines as store
-from switchboard.lines import Line, LineSource, LineStatus, NewLine
+from switchboard.lines import Line, LineChanges, LineStatus, NewHostedLine, NewPurchasedLine
 
-from .identity import current_caller
+from .identity import current_caller, public_base_url
 
 router = Router()
 PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
 LineId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
-@router.post("/api/practices/<practice_id>/lines", summary="Record a line with a number the clinic has",
+class ReleaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confirm_number: str = Field(min_length=1, max_length=40, description="The line's number, typed again")
+
+
+def _webhooks() -> line_changes.Webhooks:
+    return line_changes.Webhooks.under(public_base_url(router))
+
+
+@router.get("/api/practices/<practice_id>/available-numbers", summary="Numbers for sale in an area code")
+def available_numbers(practice_id: PracticeId,
+                      area_code: Annotated[str, Query(pattern=r"^[2-9]\d{2}$")],
+                      contains: Annotated[str | None, Query(pattern=r"^[0-9]{1,7}$")] = None) -> list[AvailableNumber]:
+    require_manager(current_caller(router), practice_id)
+    return line_changes.search_numbers(area_code, contains)
+
+
+@router.post("/api/practices/<practice_id>/lines/purchase", summary="Buy a number; texting works at once",
              responses={201: {"description": "Created"}})
-def add_line(practice_id: PracticeId, draft: Annotated[NewLine, Body()]) -> tuple[Line, int]:
-    require_admin(current_caller(router))
-    line = store.add_line(practice_id, draft, source=LineSource.REGISTERED, status=LineStatus.DISABLED,
-                          status_reason="not yet text-enabled")
+def buy_line(practice_id: PracticeId, draft: Annotated[NewPurchasedLine, Body()]) -> tuple[Line, int]:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.buy_line(practice_id, draft, _webhooks(), actor=caller.email), 201
+
+
+@router.post("/api/practices/<practice_id>/lines", summary="Text-enable a number the clinic owns (pending until "
+             "the carrier completes the order)", responses={201: {"description": "Created"}})
+def text_enable_line(practice_id: PracticeId, draft: Annotated[NewHostedLine, Body()]) -> tuple[Line, int]:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    line = line_changes.text_enable_line(practice_id, draft, _webhooks(), actor=caller.email,
+                                         contact_phone=draft.number)
     return line, 201
 
 
-@router.get("/api/practices/<practice_id>/lines", summary="List a practice's lines")
+@router.get("/api/practices/<practice_id>/lines", summary="The practice's lines the signed-in user may use")
 def list_lines(practice_id: PracticeId) -> list[Line]:
-    require_admin(current_caller(router))
-    return store.list_lines(practice_id)
+    caller = current_caller(router)
+    require_member(caller, practice_id)
+    return permitted(caller, store.list_lines(practice_id))
 
 
 @router.get("/api/practices/<practice_id>/lines/<line_id>", summary="Read a line")
 def get_line(practice_id: PracticeId, line_id: LineId) -> Line:
-    require_admin(current_caller(router))
+    require_line(current_caller(router), practice_id, line_id)
     return store.get_line(practice_id, line_id)
+
+
+@router.patch("/api/practices/<practice_id>/lines/<line_id>", summary="Configure a line")
+def configure_line(practice_id: PracticeId, line_id: LineId, changes: Annotated[LineChanges, Body()]) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.configure_line(practice_id, line_id, changes, actor=caller.email)
+
+
+@router.post("/api/practices/<practice_id>/lines/<line_id>/enable", summary="Enable texting on a disabled line")
+def enable_line(practice_id: PracticeId, line_id: LineId) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.change_status(practice_id, line_id, LineStatus.ENABLED, actor=caller.email)
+
+
+@router.post("/api/practices/<practice_id>/lines/<line_id>/disable", summary="Stop texting from a line")
+def disable_line(practice_id: PracticeId, line_id: LineId) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.change_status(practice_id, line_id, LineStatus.DISABLED, actor=caller.email)
+
+
+@router.post("/api/practices/<practice_id>/lines/<line_id>/primary", summary="Make this the practice's primary line")
+def make_primary(practice_id: PracticeId, line_id: LineId) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.make_primary(practice_id, line_id, actor=caller.email)
+
+
+@router.post("/api/practices/<practice_id>/lines/<line_id>/release",
+             summary="Give the number back to the carrier (irreversible; repeat the number to confirm)")
+def release_line(practice_id: PracticeId, line_id: LineId, request: Annotated[ReleaseRequest, Body()]) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.release_line(practice_id, line_id, request.confirm_number, actor=caller.email)

@@ -1,13 +1,15 @@
-"""Practices: create, list, read, change."""
+"""Practices: open, list, read, change, and their audit trail."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from switchboard.access import require_admin
+from switchboard.access import require_admin, require_manager, require_member
+from switchboard.audit import AuditEntry
+from switchboard.data import audit
 from switchboard.data import practices as store
 from switchboard.practices import NewPractice, Practice, PracticeChanges
 
@@ -19,23 +21,34 @@ PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
 
 @router.post("/api/practices", summary="Open a practice", responses={201: {"description": "Created"}})
 def open_practice(draft: Annotated[NewPractice, Body()]) -> tuple[Practice, int]:
-    require_admin(current_caller(router))
-    return store.add_practice(draft), 201
+    caller = current_caller(router)
+    require_admin(caller)
+    return store.add_practice(draft, actor=caller.email), 201
 
 
-@router.get("/api/practices", summary="List practices")
+@router.get("/api/practices", summary="The practices the signed-in user belongs to (all, for an admin)")
 def list_practices() -> list[Practice]:
-    require_admin(current_caller(router))
-    return store.list_practices()
+    caller = current_caller(router)
+    if caller.is_admin:
+        return store.list_practices()
+    return [store.get_practice(caller.practice_id)] if caller.practice_id else []
 
 
 @router.get("/api/practices/<practice_id>", summary="Read a practice")
 def get_practice(practice_id: PracticeId) -> Practice:
-    require_admin(current_caller(router))
+    require_member(current_caller(router), practice_id)
     return store.get_practice(practice_id)
 
 
-@router.patch("/api/practices/<practice_id>", summary="Change a practice's name, timezone or hours")
+@router.patch("/api/practices/<practice_id>", summary="Change a practice's settings, hours or texts")
 def change_practice(practice_id: PracticeId, changes: Annotated[PracticeChanges, Body()]) -> Practice:
-    require_admin(current_caller(router))
-    return store.change_practice(practice_id, changes)
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return store.change_practice(practice_id, changes, actor=caller.email)
+
+
+@router.get("/api/practices/<practice_id>/audit", summary="Recent changes in a practice, newest first")
+def recent_changes(practice_id: PracticeId,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntry]:
+    require_manager(current_caller(router), practice_id)
+    return audit.recent(practice_id, limit)

@@ -21,6 +21,9 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.RuleRefused: 409,
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
+    errors.Unavailable: 503,
+    errors.TooLarge: 413,
+    errors.UnsupportedMediaType: 415,
 }
 
 
@@ -29,6 +32,20 @@ def error_response(status: int, message: str, problems: list[dict[str, str]] | N
     if problems:
         body["errors"] = problems
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def status_for(error: errors.DomainError, *, webhook: bool = False) -> int:
+    """Webhook callers (phone systems, the carrier) get a plain 400 for bad input; the console gets 422."""
+    if webhook and isinstance(error, errors.InvalidInput):
+        return 400
+    return next((code for kind, code in STATUS.items() if isinstance(error, kind)), 409)
+
+
+def error_body(error: errors.DomainError) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": error.message}
+    if error.field:
+        body["errors"] = [{"field": error.field, "reason": error.message}]
+    return body
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -57,11 +74,10 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(errors.DomainError)
     def _refused(error: errors.DomainError) -> Response[Any]:
-        status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 409)
-        problems = [{"field": error.field, "reason": error.message}] if error.field else None
-        return error_response(status, error.message, problems)
+        return Response(status_code=status_for(error), content_type=content_types.APPLICATION_JSON,
+                        body=error_body(error))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
-        logger.exception("unhandled error")
+        logger.error("unhandled error", exc_info=error)
         return error_response(500, "internal error; it has been logged")

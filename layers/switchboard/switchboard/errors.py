@@ -43,3 +43,17 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class Unavailable(DomainError):
+    """Something we depend on (the carrier) did not answer; trying again later may work."""
+
+    code = "unavailable"
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"

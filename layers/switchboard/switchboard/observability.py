@@ -9,10 +9,13 @@ Every handler decorates in the same order:
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Any
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -48,8 +51,42 @@ class PatientDataFormatter(LambdaPowertoolsFormatter):
         return super().serialize(scrub(log))
 
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class Tracing:
+    """Powertools Tracer, built only where tracing is on.
+
+    The X-Ray SDK builds its own AWS client when imported (~150 ms of cold start), so the
+    webhook-facing functions turn it off (`POWERTOOLS_TRACE_DISABLED`) and rely on Lambda's own
+    active tracing for their segments.
+    """
+
+    @property
+    def enabled(self) -> bool:
+        return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in ("1", "true")
+
+    @cached_property
+    def _tracer(self) -> Any:
+        from aws_lambda_powertools import Tracer
+
+        return Tracer()
+
+    def capture_lambda_handler(self, handler: Handler) -> Handler:
+        if not self.enabled:
+            return handler
+        wrapped: Handler = self._tracer.capture_lambda_handler(handler)
+        return wrapped
+
+    def capture_method(self, method: Handler) -> Handler:
+        if not self.enabled:
+            return method
+        wrapped: Handler = self._tracer.capture_method(method)
+        return wrapped
+
+
 logger = Logger(logger_formatter=PatientDataFormatter())
-tracer = Tracer()
+tracer = Tracing()
 metrics = Metrics()
 
 __all__ = ["MetricUnit", "logger", "mask_phones", "metrics", "scrub", "tracer"]

@@ -1,20 +1,33 @@
-"""Practices: a clinic or call-center unit with its timezone and weekly hours."""
+"""Practices: a clinic or call-center unit with its timezone, hours, closures and patient-facing texts."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from switchboard.hours import TimezoneName, WeeklyHours, standard_hours
+from switchboard.errors import InvalidInput
+from switchboard.hours import Closure, HolidayCalendar, OpeningHours, TimezoneName, WeeklyHours, standard_hours
+from switchboard.texts import AfterHoursReply, ReplyText
 
 PracticeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+DEFAULT_HELP_TEXT = "Reply STOP to opt out. For emergencies call 911."
 
 
-class NewPractice(BaseModel):
+class PracticeSettings(BaseModel):
+    """What a practice keeps beside its name, timezone and hours."""
+
     model_config = ConfigDict(extra="forbid")
 
+    closures: list[Closure] = Field(default_factory=list, max_length=100)
+    holiday_calendar: HolidayCalendar | None = None
+    after_hours: AfterHoursReply | None = None
+    help_text: ReplyText = DEFAULT_HELP_TEXT
+    duplicate_window_minutes: int = Field(default=10, ge=1, le=1440)
+
+
+class NewPractice(PracticeSettings):
     name: PracticeName
     timezone: TimezoneName
     hours: WeeklyHours = Field(default_factory=standard_hours)
@@ -28,14 +41,35 @@ class PracticeChanges(BaseModel):
     name: PracticeName | None = None
     timezone: TimezoneName | None = None
     hours: WeeklyHours | None = None
+    closures: list[Closure] | None = Field(default=None, max_length=100)
+    holiday_calendar: HolidayCalendar | None = None
+    after_hours: AfterHoursReply | None = None
+    help_text: ReplyText | None = None
+    duplicate_window_minutes: int | None = Field(default=None, ge=1, le=1440)
     version: int | None = Field(default=None, ge=1)
 
+    def applied_to(self, current: Practice) -> dict[str, Any]:
+        """The practice's stored fields after this change; null clears only what may be empty."""
+        given = self.model_dump(mode="json", exclude_unset=True, exclude={"version"})
+        for name in _REQUIRED_FIELDS & given.keys():
+            if given[name] is None:
+                raise InvalidInput("may not be empty", field=name)
+        return {**current.model_dump(mode="json", include=set(_STORED_FIELDS)), **given}
 
-class Practice(BaseModel):
+
+_REQUIRED_FIELDS = frozenset({"name", "timezone", "hours", "closures", "help_text", "duplicate_window_minutes"})
+_STORED_FIELDS = _REQUIRED_FIELDS | {"holiday_calendar", "after_hours"}
+
+
+class Practice(PracticeSettings):
     practice_id: str
     name: str
     timezone: str
     hours: WeeklyHours
+    primary_line_id: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime
+
+    def opening_hours(self) -> OpeningHours:
+        return OpeningHours(self.hours, self.timezone, tuple(self.closures), self.holiday_calendar)

@@ -9,8 +9,9 @@ def stored_items() -> int:
 
 
 def test_admin_opens_a_practice_and_reads_it_back(admin_api):
-    created = admin_api("POST", "/api/practices", {"name": "Maple Clinic", "timezone": "America/Chicago",
-                                                   "hours": HOURS})
+    created = admin_api(
+        "POST", "/api/practices", {"name": "Maple Clinic", "timezone": "America/Chicago", "hours": HOURS}
+    )
     assert created.status == 201
     practice_id = created.body["practice_id"]
     read = admin_api("GET", f"/api/practices/{practice_id}")
@@ -58,8 +59,11 @@ def test_overlapping_hours_are_refused(admin_api):
 
 def test_practice_update_changes_only_given_fields(admin_api):
     practice = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/New_York"}).body
-    changed = admin_api("PATCH", f"/api/practices/{practice['practice_id']}",
-                        {"timezone": "America/Phoenix", "version": practice["version"]})
+    changed = admin_api(
+        "PATCH",
+        f"/api/practices/{practice['practice_id']}",
+        {"timezone": "America/Phoenix", "version": practice["version"]},
+    )
     assert changed.status == 200
     assert changed.body["timezone"] == "America/Phoenix"
     assert changed.body["name"] == "Oak"

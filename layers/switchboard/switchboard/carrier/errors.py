@@ -94,10 +94,13 @@ class CarrierNotConfigured(CarrierError):
 class CarrierRefused(CarrierError):
     """The carrier answered and said no: retrying the same request will not help."""
 
-    def __init__(self, code: int | None, reason: str, outcome: Outcome | None = None) -> None:
+    def __init__(
+        self, code: int | None, reason: str, outcome: Outcome | None = None, *, status: int | None = None
+    ) -> None:
         self.code = code
         self.reason = reason
         self.outcome = outcome if outcome is not None else outcome_for_code(code)
+        self.status = status
         super().__init__(f"{reason} (carrier code {code})" if code is not None else reason)
 
 
@@ -117,7 +120,7 @@ class CarrierUnavailable(CarrierError):
 
 def refusal(code: int | None, status: int | None = None) -> CarrierRefused:
     reason = reason_for_code(code) if code is not None else _STATUS_REASONS.get(status or 400, "")
-    return CarrierRefused(code, reason or "carrier refused the request", outcome_for_code(code))
+    return CarrierRefused(code, reason or "carrier refused the request", outcome_for_code(code), status=status)
 
 
 def _from_answer(status: int | None, code: int | None, *, write: bool) -> CarrierError:

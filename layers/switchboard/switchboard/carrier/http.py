@@ -6,6 +6,8 @@ Importing this module loads requests and the SDK's HTTP layer; only `client.py` 
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +16,20 @@ from twilio.http.response import Response
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds for connect and for each read: a hung carrier surfaces as CarrierUnavailable(uncertain=True)."""
+
+
+_PHONE_NUMBER = re.compile(r"(\+|%2B)(\d{4})\d{2,}(\d{4})")
+
+
+class _MaskPhoneNumbers(logging.Filter):
+    """urllib3 logs each request line at DEBUG; ours carry phone numbers (Lookup paths, list filters)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = _PHONE_NUMBER.sub(r"\1\2•••\3", record.getMessage()), None
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_MaskPhoneNumbers())
 
 
 class CarrierHttpClient(TwilioHttpClient):
@@ -77,4 +93,3 @@ class SandboxHttpClient(CarrierHttpClient):
             timeout=timeout,
             allow_redirects=allow_redirects,
         )
-

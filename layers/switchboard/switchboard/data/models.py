@@ -5,6 +5,20 @@
 | practice      | PRACTICE#<id>       | PRACTICE        | PRACTICES / <name>#<id>         |
 | line          | PRACTICE#<id>       | LINE#<id>       | LINES / <line id>               |
 | number claim  | NUMBER#<e164>       | NUMBER          |                                 |
+| resource      | PRACTICE#<id>       | RESOURCE#<id>   |                                 |
+| user          | USER#<email>        | USER            | USERS#<practice id> / <email>   |
+| audit entry   | AUDIT#<practice id> | <ulid>          |                                 |
+| workflow      | PRACTICE#<id>       | WORKFLOW#<id>   |                                 |
+| workflow count| PRACTICE#<id>       | COUNTS#<wf id>  |                                 |
+| webhook token | TOKEN#<sha256>      | TOKEN           |                                 |
+| contact       | PRACTICE#<id>       | CONTACT#<e164>  | PHONE#<e164> / <practice id>    |
+| conversation  | LINE#<id>           | CONV#<e164>     | INBOX#<line id> / <activity>#<e164> |
+| message       | CONV#<line>#<e164>  | MSG#<ulid>      |                                 |
+| carrier sid   | SID#<SM…>           | SID             |                                 |
+| dedupe window | DEDUPE#<practice>#<e164> | DEDUPE     |                                 |
+
+A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message not yet final
+`pending_pk = IN_FLIGHT` (sparse index `pending`).
 
 gsi2 and the sparse `pending` index are declared with the table so that later items can use them
 without a table migration (CloudFormation changes one GSI per update).
@@ -16,15 +30,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     DiscriminatorAttribute,
-    MapAttribute,
+    JSONAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -38,8 +54,8 @@ def now() -> datetime:
 
 
 def connection() -> Connection:
-    """A connection for transactions (PynamoDB 6 needs one passed explicitly)."""
-    return Connection(region=_store.region, host=_store.dynamodb_endpoint)
+    """The table's connection, for transactions (PynamoDB 6 needs one passed explicitly)."""
+    return Item._get_connection().connection
 
 
 class _IndexMeta:
@@ -98,12 +114,21 @@ class Item(Model):
     gsi2 = Gsi2()
     pending = PendingIndex()
 
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        # One botocore client for every kind of item: each client costs tens of ms to build on a cold start.
+        if cls is not Item:
+            return Item._get_connection()
+        return super()._get_connection()
+
 
 class PracticeItem(Item, discriminator="practice"):
     practice_id = UnicodeAttribute()
     name = UnicodeAttribute()
     timezone = UnicodeAttribute()
-    hours = MapAttribute[str, Any]()
+    hours = JSONAttribute()
+    primary_line_id = UnicodeAttribute(null=True)
+    settings = JSONAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -116,7 +141,36 @@ class LineItem(Item, discriminator="line"):
     status = UnicodeAttribute()
     status_reason = UnicodeAttribute(null=True)
     status_changed_at = UTCDateTimeAttribute(null=True)
+    carrier_sid = UnicodeAttribute(null=True)
+    order_sid = UnicodeAttribute(null=True)
+    settings = JSONAttribute(null=True)
     version = VersionAttribute()
+
+
+class ResourceItem(Item, discriminator="resource"):
+    practice_id = UnicodeAttribute()
+    resource_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    line_id = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class UserItem(Item, discriminator="user"):
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    practice_id = UnicodeAttribute(null=True)
+    line_ids = UnicodeSetAttribute(default=set)
+    version = VersionAttribute()
+
+
+class AuditItem(Item, discriminator="audit"):
+    practice_id = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    entity = UnicodeAttribute()
+    entity_id = UnicodeAttribute()
+    changes = JSONAttribute()
 
 
 class NumberClaim(Item, discriminator="number_claim"):
@@ -124,10 +178,6 @@ class NumberClaim(Item, discriminator="number_claim"):
 
     practice_id = UnicodeAttribute()
     line_id = UnicodeAttribute()
-
-
-class Counter(Item, discriminator="counter"):
-    value = NumberAttribute(default=0)
 
 
 def table_schema() -> dict[str, Any]:
@@ -139,3 +189,91 @@ def create_table(wait: bool = True) -> None:
     """Create the table from the models when it is missing (local stack and tests)."""
     if not Item.exists():
         Item.create_table(wait=wait, billing_mode="PAY_PER_REQUEST")
+
+
+class WorkflowItem(Item, discriminator="workflow"):
+    practice_id = UnicodeAttribute()
+    workflow_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    workflow_kind = UnicodeAttribute()
+    vendor = UnicodeAttribute()
+    language = UnicodeAttribute()
+    line_id = UnicodeAttribute()
+    template = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+    revoked = BooleanAttribute(default=False)
+    token_hash = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class TokenItem(Item, discriminator="token"):
+    """What intake needs about a workflow, in one read by the token's hash."""
+
+    practice_id = UnicodeAttribute()
+    workflow_id = UnicodeAttribute()
+    line_id = UnicodeAttribute()
+    enabled = BooleanAttribute()
+    duplicate_window_minutes = NumberAttribute(default=10)
+
+
+class CountsItem(Item, discriminator="counts"):
+    """Counters bumped with ADD; reasons are kept as `failed:<reason>` attributes written raw."""
+
+    practice_id = UnicodeAttribute()
+    workflow_id = UnicodeAttribute()
+
+
+class ContactItem(Item, discriminator="contact"):
+    practice_id = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    verified = BooleanAttribute(default=False)
+    name = UnicodeAttribute(null=True)
+    patient_id = UnicodeAttribute(null=True)
+    not_textable = BooleanAttribute(default=False)
+
+
+class ConversationItem(Item, discriminator="conversation"):
+    line_id = UnicodeAttribute()
+    practice_id = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    unread = NumberAttribute(default=0)
+    last_activity_at = UTCDateTimeAttribute()
+    opted_out = BooleanAttribute(default=False)
+    not_textable = BooleanAttribute(default=False)
+    verified = BooleanAttribute(default=False)
+    workflow_id = UnicodeAttribute(null=True)
+    matches = JSONAttribute(null=True)
+    patient_id = UnicodeAttribute(null=True)
+    state = JSONAttribute(null=True)
+
+
+class MessageItem(Item, discriminator="message"):
+    message_id = UnicodeAttribute()
+    line_id = UnicodeAttribute()
+    practice_id = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    direction = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)
+    sender = UnicodeAttribute()
+    sender_id = UnicodeAttribute(null=True)
+    workflow_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    error_code = NumberAttribute(null=True)
+    error_reason = UnicodeAttribute(null=True)
+    carrier_sid = UnicodeAttribute(null=True)
+    attempt_started_at = UTCDateTimeAttribute(null=True)
+
+
+class SidItem(Item, discriminator="sid"):
+    """Carrier message sid → our message, for status callbacks."""
+
+    message_pk = UnicodeAttribute()
+    message_sk = UnicodeAttribute()
+    contact_pk = UnicodeAttribute()
+    workflow_id = UnicodeAttribute(null=True)
+    practice_id = UnicodeAttribute()
+
+
+class DedupeItem(Item, discriminator="dedupe"):
+    window_ends_at = NumberAttribute()
+    message_id = UnicodeAttribute()

@@ -1,0 +1,37 @@
+"""Webhook intake: a phone system reports a caller (call-to-text or abandoned call); we queue one text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from switchboard import web
+from switchboard.call_to_text import CALLER_FIELD, take_call
+from switchboard.data.conversations import IntakeOutcome
+from switchboard.errors import DomainError, NotFound
+from switchboard.observability import MetricUnit, logger, metrics, tracer
+from switchboard.settings import deployment_settings, queue_settings, store_settings
+
+DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event = APIGatewayProxyEvent(raw)
+    try:
+        number = web.single(web.parameters(event), CALLER_FIELD)
+        intake = take_call((event.path_parameters or {}).get("token", ""), number, environment=DEPLOYMENT.environment,
+                           callback_base_url=web.public_base_url(event, DEPLOYMENT.public_base_url))
+    except NotFound:
+        return web.answer(404, {"message": "Not Found"})
+    except DomainError as error:
+        return web.error_answer(error)
+    metrics.add_metric(name=f"Intake{intake.outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
+    if intake.outcome is IntakeOutcome.QUEUED:
+        return web.answer(202, {"status": "queued", "message_id": intake.message_id})
+    return web.answer(200, {"status": intake.outcome.value, "message_id": intake.message_id})

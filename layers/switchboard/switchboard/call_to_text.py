@@ -1,0 +1,34 @@
+"""Intake from a phone system's webhook: one caller, one queued text, never two within the window."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from switchboard import queues
+from switchboard.data import conversations, workflows
+from switchboard.data.conversations import Intake, IntakeOutcome, MessageRef
+from switchboard.errors import NotFound
+from switchboard.phones import parse_us_number
+from switchboard.workflows import token_environment
+
+CALLER_FIELD = "CALLER_ID_NUMBER"
+
+
+def take_call(token: str, caller_number: str | None, *, environment: str, callback_base_url: str,
+              at: datetime | None = None) -> Intake:
+    """Record the call and queue its text; raises NotFound for any token that is not a live workflow here."""
+    # The lookup runs for every token, so a well-formed stranger and a revoked token take the same path.
+    found = workflows.find_token(token) if len(token) <= 80 else None
+    if found is None or not found.enabled or token_environment(token) != environment:
+        raise NotFound("not found")
+    phone = parse_us_number(caller_number or "", field=CALLER_FIELD)
+    intake = conversations.record_call(found, phone, at or datetime.now(UTC))
+    if intake.outcome is IntakeOutcome.QUEUED and intake.message_id:
+        ref = MessageRef(found.line_id, phone, intake.message_id)
+        queues.send_outbound({"send": asdict(ref), "status_callback": f"{callback_base_url}/twilio/status"})
+    else:
+        counter = "duplicates" if intake.outcome is IntakeOutcome.DUPLICATE else intake.outcome.value
+        queues.send_outbound({"count": {"practice_id": found.practice_id, "workflow_id": found.workflow_id,
+                                        "counters": {"received": 1, counter: 1}}})
+    return intake

@@ -1,0 +1,66 @@
+"""The one place that knows Twilio: sends, numbers, hosted-number orders, lookups and signatures.
+
+`import switchboard.carrier` is cheap; `Carrier` loads the Twilio SDK when first built, and the
+HTTP clients (which load requests) are only imported on first use of their names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from switchboard.carrier.client import (
+    AvailableNumber,
+    Carrier,
+    CarrierMessage,
+    Credentials,
+    HostedOrder,
+    SentMessage,
+    carrier,
+    credentials,
+)
+from switchboard.carrier.errors import (
+    CarrierError,
+    CarrierNotConfigured,
+    CarrierRefused,
+    CarrierUnavailable,
+    Outcome,
+    outcome_for_code,
+    reason_for_code,
+)
+from switchboard.carrier.signatures import is_signed_by_carrier, is_signed_json, sign, sign_json, webhook_url
+
+if TYPE_CHECKING:
+    from switchboard.carrier.http import CarrierHttpClient, SandboxHttpClient
+
+__all__ = [
+    "AvailableNumber",
+    "Carrier",
+    "CarrierError",
+    "CarrierHttpClient",
+    "CarrierMessage",
+    "CarrierNotConfigured",
+    "CarrierRefused",
+    "CarrierUnavailable",
+    "Credentials",
+    "HostedOrder",
+    "Outcome",
+    "SandboxHttpClient",
+    "SentMessage",
+    "carrier",
+    "credentials",
+    "is_signed_by_carrier",
+    "is_signed_json",
+    "outcome_for_code",
+    "reason_for_code",
+    "sign",
+    "sign_json",
+    "webhook_url",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("CarrierHttpClient", "SandboxHttpClient"):
+        from switchboard.carrier import http
+
+        return getattr(http, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,283 @@
+"""Contacts, conversations and messages: the writes of intake, sending and delivery status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from ulid import ULID
+
+from switchboard.conversations import Direction, MessageStatus, SenderKind, statuses_before
+
+from .models import (
+    ContactItem,
+    ConversationItem,
+    CountsItem,
+    DedupeItem,
+    MessageItem,
+    SidItem,
+    TokenItem,
+)
+from .practices import practice_key
+from .workflows import count_actions
+from .writes import Writes, transaction
+
+IN_FLIGHT = "IN_FLIGHT"
+
+
+class IntakeOutcome(StrEnum):
+    QUEUED = "queued"
+    DUPLICATE = "duplicate"
+    OPTED_OUT = "opted_out"
+    NOT_TEXTABLE = "not_textable"
+
+
+@dataclass(frozen=True)
+class Intake:
+    outcome: IntakeOutcome
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a message lives; what the outbound queue carries."""
+
+    line_id: str
+    phone: str
+    message_id: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return message_key(self.line_id, self.phone, self.message_id)
+
+
+def contact_key(practice_id: str, phone: str) -> tuple[str, str]:
+    return practice_key(practice_id), f"CONTACT#{phone}"
+
+
+def conversation_key(line_id: str, phone: str) -> tuple[str, str]:
+    return f"LINE#{line_id}", f"CONV#{phone}"
+
+
+def message_key(line_id: str, phone: str, message_id: str) -> tuple[str, str]:
+    return f"CONV#{line_id}#{phone}", f"MSG#{message_id}"
+
+
+def _contact_upsert(practice_id: str, phone: str, at: datetime) -> list[Action]:
+    return [
+        ContactItem.kind.set(ContactItem),
+        ContactItem.practice_id.set(practice_id),
+        ContactItem.phone.set(phone),
+        ContactItem.verified.set(ContactItem.verified | False),
+        ContactItem.created_at.set(ContactItem.created_at | at),
+        ContactItem.updated_at.set(at),
+        ContactItem.gsi1pk.set(f"PHONE#{phone}"),
+        ContactItem.gsi1sk.set(practice_id),
+    ]
+
+
+def _conversation_touch(practice_id: str, line_id: str, phone: str, at: datetime) -> list[Action]:
+    return [
+        ConversationItem.kind.set(ConversationItem),
+        ConversationItem.line_id.set(line_id),
+        ConversationItem.practice_id.set(practice_id),
+        ConversationItem.phone.set(phone),
+        ConversationItem.unread.set(ConversationItem.unread | 0),
+        ConversationItem.created_at.set(ConversationItem.created_at | at),
+        ConversationItem.updated_at.set(at),
+        ConversationItem.last_activity_at.set(at),
+        ConversationItem.gsi1pk.set(f"INBOX#{line_id}"),
+        ConversationItem.gsi1sk.set(f"{at.isoformat()}#{phone}"),
+    ]
+
+
+def new_message(ref: MessageRef, *, practice_id: str, direction: Direction, sender: SenderKind, status: MessageStatus,
+                at: datetime, body: str | None = None, sender_id: str | None = None,
+                workflow_id: str | None = None, carrier_sid: str | None = None) -> MessageItem:
+    pk, sk = ref.key
+    item = MessageItem(pk, sk, message_id=ref.message_id, line_id=ref.line_id, practice_id=practice_id,
+                       phone=ref.phone, direction=direction.value, sender=sender.value, sender_id=sender_id,
+                       workflow_id=workflow_id, status=status.value, body=body, carrier_sid=carrier_sid,
+                       created_at=at, updated_at=at)
+    if status not in (MessageStatus.RECEIVED, MessageStatus.SUPPRESSED):
+        item.pending_pk, item.pending_sk = IN_FLIGHT, f"{at.isoformat()}#{ref.message_id}"
+    return item
+
+
+def record_call(token: TokenItem, phone: str, at: datetime) -> Intake:
+    """One transaction: the duplicate window, the contact, the conversation, the queued text and the count.
+
+    A repeat inside the window, an opted-out conversation or a contact known not to take texts cancels
+    it whole; DynamoDB says which, and hands back the first call's message id for a repeat.
+    """
+    ref = MessageRef(token.line_id, phone, str(ULID()))
+    window_ends = at + timedelta(minutes=int(token.duplicate_window_minutes))
+    dedupe = DedupeItem(f"DEDUPE#{token.practice_id}#{phone}", "DEDUPE", window_ends_at=int(window_ends.timestamp()),
+                        message_id=ref.message_id, expires_at=window_ends + timedelta(days=1))
+    contact_pk, contact_sk = contact_key(token.practice_id, phone)
+    conversation_pk, conversation_sk = conversation_key(token.line_id, phone)
+    message = new_message(ref, practice_id=token.practice_id, direction=Direction.OUTBOUND,
+                          sender=SenderKind.WORKFLOW, sender_id=token.workflow_id, workflow_id=token.workflow_id,
+                          status=MessageStatus.QUEUED, at=at)
+    try:
+        with transaction() as writes:
+            writes.put(dedupe, condition=DedupeItem.pk.does_not_exist()
+                       | (DedupeItem.window_ends_at <= int(at.timestamp())), return_values="ALL_OLD")
+            writes.update(ContactItem(contact_pk, contact_sk), _contact_upsert(token.practice_id, phone, at),
+                          condition=ContactItem.not_textable.does_not_exist() | (ContactItem.not_textable == False))  # noqa: E712
+            writes.update(ConversationItem(conversation_pk, conversation_sk),
+                          [*_conversation_touch(token.practice_id, token.line_id, phone, at),
+                           ConversationItem.workflow_id.set(token.workflow_id)],
+                          condition=ConversationItem.opted_out.does_not_exist() | (ConversationItem.opted_out == False))  # noqa: E712
+            writes.put(message)
+            writes.update(CountsItem(practice_key(token.practice_id), f"COUNTS#{token.workflow_id}"),
+                          count_actions({"received": 1}))
+    except TransactWriteError as error:
+        refused = writes.refusals(error)
+        if (dedupe.pk, dedupe.sk) in refused:
+            first = refused[(dedupe.pk, dedupe.sk)] or {}
+            return Intake(IntakeOutcome.DUPLICATE, first.get("message_id", {}).get("S"))
+        if (conversation_pk, conversation_sk) in refused:
+            return Intake(IntakeOutcome.OPTED_OUT, None)
+        if (contact_pk, contact_sk) in refused:
+            return Intake(IntakeOutcome.NOT_TEXTABLE, None)
+        raise
+    return Intake(IntakeOutcome.QUEUED, ref.message_id)
+
+
+def load_message(ref: MessageRef) -> MessageItem | None:
+    try:
+        return MessageItem.get(*ref.key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def load_conversation(line_id: str, phone: str) -> ConversationItem | None:
+    try:
+        return ConversationItem.get(*conversation_key(line_id, phone), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def load_contact(practice_id: str, phone: str) -> ContactItem | None:
+    try:
+        return ContactItem.get(*contact_key(practice_id, phone), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def claim_for_sending(message: MessageItem, at: datetime) -> bool:
+    """queued → sending, recording the attempt; False when another delivery of the same job got there first."""
+    expected = message.status
+    try:
+        message.update(
+            actions=[MessageItem.status.set(MessageStatus.SENDING.value), MessageItem.attempt_started_at.set(at),
+                     MessageItem.updated_at.set(at)],
+            condition=(MessageItem.status == expected) & (MessageItem.carrier_sid.does_not_exist()),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _count_update(writes: Writes, message: MessageItem, counters: dict[str, int]) -> None:
+    if message.workflow_id and counters:
+        writes.update(CountsItem(practice_key(message.practice_id), f"COUNTS#{message.workflow_id}"),
+                      count_actions(counters))
+
+
+def record_accepted(message: MessageItem, *, sid: str, status: MessageStatus, body: str, at: datetime,
+                    counters: dict[str, int]) -> None:
+    """The carrier took the message: remember its sid (and where to find us from it) with the count."""
+    contact_pk, _ = contact_key(message.practice_id, message.phone)
+    with transaction() as writes:
+        writes.update(message, [MessageItem.carrier_sid.set(sid), MessageItem.status.set(status.value),
+                                MessageItem.body.set(body), MessageItem.updated_at.set(at)])
+        writes.put(SidItem(f"SID#{sid}", "SID", message_pk=message.pk, message_sk=message.sk,
+                           contact_pk=contact_pk, workflow_id=message.workflow_id, practice_id=message.practice_id))
+        _count_update(writes, message, counters)
+
+
+def record_refused(message: MessageItem, *, status: MessageStatus, reason: str, code: int | None, at: datetime,
+                   counters: dict[str, int], opted_out: bool = False, not_textable: bool = False) -> None:
+    """The message will not go: say why, and mark the conversation or contact so nothing else tries."""
+    with transaction() as writes:
+        actions: list[Action] = [MessageItem.status.set(status.value), MessageItem.error_reason.set(reason),
+                                 MessageItem.updated_at.set(at), MessageItem.pending_pk.remove(),
+                                 MessageItem.pending_sk.remove()]
+        if code is not None:
+            actions.append(MessageItem.error_code.set(code))
+        writes.update(message, actions)
+        if opted_out:
+            writes.update(ConversationItem(*conversation_key(message.line_id, message.phone)),
+                          [ConversationItem.opted_out.set(True), ConversationItem.updated_at.set(at)])
+        if not_textable:
+            _mark_not_textable(writes, message.practice_id, message.phone, message.line_id, at)
+        _count_update(writes, message, counters)
+
+
+def _mark_not_textable(writes: Writes, practice_id: str, phone: str, line_id: str, at: datetime) -> None:
+    writes.update(ContactItem(*contact_key(practice_id, phone)),
+                  [ContactItem.not_textable.set(True), ContactItem.updated_at.set(at)])
+    writes.update(ConversationItem(*conversation_key(line_id, phone)),
+                  [ConversationItem.not_textable.set(True), ConversationItem.updated_at.set(at)])
+
+
+def release_attempt(message: MessageItem, at: datetime) -> None:
+    """The carrier never saw the attempt: let the next delivery send without a lookup."""
+    message.update(actions=[MessageItem.status.set(MessageStatus.QUEUED.value), MessageItem.updated_at.set(at)],
+                   condition=MessageItem.carrier_sid.does_not_exist())
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    applied: bool
+    message_known: bool
+
+
+def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | None, reason: str | None,
+                         not_textable: bool, at: datetime) -> StatusChange:
+    """Move a message forward to `status`; older or repeated news changes nothing."""
+    try:
+        pointer = SidItem.get(f"SID#{sid}", "SID")
+    except DoesNotExist:
+        return StatusChange(applied=False, message_known=False)
+    message = MessageItem(pointer.message_pk, pointer.message_sk)
+    actions: list[Action] = [MessageItem.status.set(status.value), MessageItem.updated_at.set(at)]
+    if error_code is not None:
+        actions += [MessageItem.error_code.set(error_code), MessageItem.error_reason.set(reason or "")]
+    if status in (MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED):
+        actions += [MessageItem.pending_pk.remove(), MessageItem.pending_sk.remove()]
+    condition = MessageItem.status.is_in(*[s.value for s in statuses_before(status)])
+    try:
+        with transaction() as writes:
+            writes.update(message, actions, condition=condition)
+            if not_textable:
+                phone = pointer.message_pk.split("#", 2)[2]
+                line_id = pointer.message_pk.split("#", 2)[1]
+                _mark_not_textable(writes, pointer.practice_id, phone, line_id, at)
+            if pointer.workflow_id and status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
+                writes.update(CountsItem(practice_key(pointer.practice_id), f"COUNTS#{pointer.workflow_id}"),
+                              count_actions({"failed": 1, f"failed:{reason}": 1}))
+    except TransactWriteError as error:
+        if (message.pk, message.sk) in writes.failed(error):
+            return StatusChange(applied=False, message_known=True)
+        raise
+    return StatusChange(applied=True, message_known=True)
+
+
+def in_flight_before(cutoff: datetime, limit: int = 100) -> list[MessageItem]:
+    """Messages not yet final since before `cutoff`: from the sparse index, oldest first."""
+    query = MessageItem.pending.query(IN_FLIGHT, MessageItem.pending_sk < cutoff.isoformat(), limit=limit)
+    return [item for item in query if isinstance(item, MessageItem)]
+
+
+def settle(message: MessageItem, status: MessageStatus, at: datetime) -> None:
+    """Take a message off the in-flight index once the reconciler has its last word."""
+    message.update(actions=[MessageItem.status.set(status.value), MessageItem.updated_at.set(at),
+                            MessageItem.pending_pk.remove(), MessageItem.pending_sk.remove()])

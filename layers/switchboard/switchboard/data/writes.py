@@ -1,0 +1,57 @@
+"""All-or-nothing writes, and which of their conditions failed when DynamoDB refuses them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from .models import Item, connection
+
+Key = tuple[str, str]
+
+
+class Writes:
+    """A TransactWrite that remembers each write's key, so a refusal can be traced to its condition."""
+
+    def __init__(self, transaction: TransactWrite) -> None:
+        self._transaction = transaction
+        # DynamoDB answers in request order; PynamoDB sends checks, deletes, puts, then updates.
+        self._keys: dict[str, list[Key]] = {"check": [], "delete": [], "put": [], "update": []}
+
+    def check(self, model: type[Item], pk: str, sk: str, condition: Condition) -> None:
+        self._transaction.condition_check(model, pk, sk, condition=condition)
+        self._keys["check"].append((pk, sk))
+
+    def put(self, item: Item, condition: Condition | None = None, return_values: str | None = None) -> None:
+        self._transaction.save(item, condition=condition, return_values=return_values)
+        self._keys["put"].append((item.pk, item.sk))
+
+    def update(self, item: Item, actions: Sequence[Action], condition: Condition | None = None) -> None:
+        self._transaction.update(item, list(actions), condition=condition)
+        self._keys["update"].append((item.pk, item.sk))
+
+    def delete(self, item: Item, condition: Condition | None = None) -> None:
+        self._transaction.delete(item, condition=condition)
+        self._keys["delete"].append((item.pk, item.sk))
+
+    def refusals(self, error: TransactWriteError) -> dict[Key, Any]:
+        """Each write whose condition failed, with the stored item DynamoDB returned (if asked for)."""
+        order = [*self._keys["check"], *self._keys["delete"], *self._keys["put"], *self._keys["update"]]
+        reasons: list[Any] = list(error.cancellation_reasons or [])
+        return {key: reason.raw_item for key, reason in zip(order, reasons, strict=False)
+                if reason is not None and reason.code == "ConditionalCheckFailed"}
+
+    def failed(self, error: TransactWriteError) -> set[Key]:
+        return set(self.refusals(error))
+
+
+@contextmanager
+def transaction() -> Iterator[Writes]:
+    with TransactWrite(connection=connection()) as pending:
+        yield Writes(pending)

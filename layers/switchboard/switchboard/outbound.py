@@ -1,0 +1,118 @@
+"""Sending one queued message through the carrier, exactly once, and recording what became of it.
+
+A message is marked `sending` (with the attempt's time) before the carrier is called. A job that
+finds its message still `sending` knows an earlier attempt may have reached the carrier, and looks
+the message up there before any resend: a crash between the carrier's accept and our write never
+texts a patient twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from switchboard import carrier as carriers
+from switchboard.conversations import CARRIER_STATUSES, FINAL_STATUSES, MessageStatus
+from switchboard.data import conversations as store
+from switchboard.data import lines as line_store
+from switchboard.data import workflows as workflow_store
+from switchboard.data.conversations import MessageRef
+from switchboard.data.models import LineItem, MessageItem, PracticeItem
+from switchboard.lines import LineStatus
+from switchboard.observability import logger
+from switchboard.phones import format_national
+from switchboard.workflows import render_template
+
+LOOKUP_MARGIN = timedelta(minutes=2)
+
+
+class Delivery(StrEnum):
+    SENT = "sent"
+    FOUND_AT_CARRIER = "found_at_carrier"
+    ALREADY_DONE = "already_done"
+    REFUSED = "refused"
+    SUPPRESSED = "suppressed"
+    MISSING = "missing"
+    BUSY = "busy"
+
+
+class RetryLater(Exception):
+    """The carrier could not be reached; the job goes back on the queue."""
+
+
+def _fail(message: MessageItem, reason: str, *, code: int | None = None, suppressed: str | None = None,
+          opted_out: bool = False, not_textable: bool = False) -> Delivery:
+    status = MessageStatus.SUPPRESSED if suppressed else MessageStatus.FAILED
+    counters = {suppressed: 1} if suppressed else {"failed": 1, workflow_store.failed_counter(reason): 1}
+    store.record_refused(message, status=status, reason=reason, code=code, at=datetime.now(UTC), counters=counters,
+                         opted_out=opted_out, not_textable=not_textable)
+    logger.info("message not sent", extra={"message_id": message.message_id, "reason": reason})
+    return Delivery.SUPPRESSED if suppressed else Delivery.REFUSED
+
+
+def _body(message: MessageItem, line: LineItem) -> str:
+    if message.body:
+        return message.body
+    if not message.workflow_id:
+        raise ValueError("a message without a body must come from a workflow")
+    workflow = workflow_store.get_workflow(message.practice_id, message.workflow_id)
+    practice = PracticeItem.get(f"PRACTICE#{message.practice_id}", "PRACTICE")
+    return render_template(workflow.template, practice_name=practice.name, line_number=format_national(line.number))
+
+
+def _found_earlier_attempt(message: MessageItem, line: LineItem, body: str) -> carriers.CarrierMessage | None:
+    started = message.attempt_started_at or message.created_at
+    try:
+        sent = carriers.carrier().find_messages(to=message.phone, from_=line.number, sent_after=started - LOOKUP_MARGIN)
+    except carriers.CarrierError as error:
+        raise RetryLater(str(error)) from None
+    matching = [m for m in sent if m.body is None or m.body == body]
+    return matching[-1] if matching else None
+
+
+def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
+    message = store.load_message(ref)
+    if message is None:
+        logger.warning("queued message not found", extra={"message_id": ref.message_id})
+        return Delivery.MISSING
+    if MessageStatus(message.status) in FINAL_STATUSES or message.carrier_sid:
+        return Delivery.ALREADY_DONE
+    line, _ = line_store.load(message.practice_id, message.line_id)
+    if line.status != LineStatus.ENABLED.value:
+        return _fail(message, f"line is {line.status}")
+    conversation = store.load_conversation(message.line_id, message.phone)
+    if conversation is not None and conversation.opted_out:
+        return _fail(message, "recipient opted out", suppressed="opted_out")
+    if conversation is not None and conversation.not_textable:
+        return _fail(message, "not a mobile number", suppressed="not_textable")
+    body = _body(message, line)
+    if message.status == MessageStatus.SENDING.value:
+        earlier = _found_earlier_attempt(message, line, body)
+        if earlier is not None:
+            store.record_accepted(message, sid=earlier.sid, status=CARRIER_STATUSES.get(earlier.status,
+                                  MessageStatus.SENDING), body=body, at=datetime.now(UTC), counters={"texted": 1})
+            logger.info("earlier attempt found at the carrier; not sending again",
+                        extra={"message_id": message.message_id})
+            return Delivery.FOUND_AT_CARRIER
+    now = datetime.now(UTC)
+    if not store.claim_for_sending(message, now):
+        return Delivery.BUSY
+    message.attempt_started_at = now
+    try:
+        sent = carriers.carrier().send_message(to=message.phone, from_=line.number, body=body,
+                                               status_callback=status_callback_url)
+    except carriers.CarrierRefused as refused:
+        outcome = refused.outcome
+        if outcome is carriers.Outcome.OPTED_OUT:
+            return _fail(message, refused.reason, code=refused.code, suppressed="opted_out", opted_out=True)
+        if outcome is carriers.Outcome.NOT_TEXTABLE:
+            return _fail(message, refused.reason, code=refused.code, suppressed="not_textable", not_textable=True)
+        return _fail(message, refused.reason, code=refused.code)
+    except carriers.CarrierUnavailable as trouble:
+        if not trouble.uncertain:
+            store.release_attempt(message, datetime.now(UTC))
+        raise RetryLater(trouble.reason) from None
+    status = CARRIER_STATUSES.get(sent.status, MessageStatus.SENDING)
+    store.record_accepted(message, sid=sent.sid, status=status, body=body, at=datetime.now(UTC),
+                          counters={"texted": 1})
+    return Delivery.SENT

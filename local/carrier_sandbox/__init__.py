@@ -1,0 +1,110 @@
+"""The carrier sandbox: a local, Twilio-compatible HTTP server the real `twilio` client talks to.
+
+Start it with `python -m local.carrier_sandbox --data-dir .local/carrier --port 8765` (needs
+`layers/switchboard` on PYTHONPATH for the signing code), or in-process:
+
+    sandbox = CarrierSandbox(Path(".local/carrier"), port=0).start()
+    ... sandbox.url, sandbox.account_sid, sandbox.auth_token ...
+    sandbox.stop()
+
+`api_base_url` is the address clients use when it is not `http://host:port` (`.url` returns it).
+The same controls exist in Python for in-process tests: `messages(to=, from_=)`,
+`incoming_numbers()`, `hosted_orders()`, `register_landline(*numbers)`, `add_faults(*faults)`,
+`set_fault_rate(rate, seed=, **fault)`, `clear_faults()`, `advance_clock(seconds)`,
+`complete_order(sid)`, `fail_order(sid, reason)`, `reset()`. `local.carrier_sandbox.recorder.
+WebhookRecorder` is a small HTTP server that records the webhooks it gets, for tests.
+
+Point the stack at it with `CARRIER_API_URL=<sandbox.url>` and the secret
+`{"account_sid": sandbox.account_sid, "auth_token": sandbox.auth_token}` (also served by
+`GET /sandbox/account`). The account sid and auth token are made once and kept, with every number,
+message, order, opt-out and landline, in `<data_dir>/carrier.json`, so a restart finds them again
+(deliveries in flight resume).
+
+URL scheme. `switchboard.carrier.SandboxHttpClient` rewrites `https://<host>.twilio.com/<path>` to
+`<sandbox url>/<host>.twilio.com/<path>`; the first path segment tells the APIs apart:
+
+    POST/GET  /api.twilio.com/2010-04-01/Accounts/{AC}/Messages.json          send / list (To, From,
+                                                                              DateSent, DateSent<, DateSent>)
+    GET       /api.twilio.com/2010-04-01/Accounts/{AC}/Messages/{SM}.json
+    GET       /api.twilio.com/2010-04-01/Accounts/{AC}/AvailablePhoneNumbers/US/Local.json
+                                                                              (AreaCode, Contains, SmsEnabled)
+    POST/GET  /api.twilio.com/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers.json   buy / list
+    GET/POST/DELETE  …/IncomingPhoneNumbers/{PN}.json                          fetch / update / release
+    POST/GET  /numbers.twilio.com/v2/HostedNumber/Orders[/{HR}]               hosted SMS orders
+    GET       /lookups.twilio.com/v2/PhoneNumbers/{E164}?Fields=line_type_intelligence
+
+(Paths without the host segment are accepted too.) REST calls need HTTP Basic auth with the
+account sid and auth token, else 401 `{"code": 20003, "message": "Authenticate", "more_info": …,
+"status": 401}`. Errors have Twilio's JSON shape and codes.
+
+Behaviour, as Twilio's:
+- A send is refused with HTTP 400: 21604/21603/21602 (To/From/Body missing), 21211 (To not valid
+  E.164; +1 numbers must be well-formed NANP), 21606 (From is not an SMS number of the account;
+  `strict_from=False` or `POST /sandbox/config {"strict_from": false}` turns this off; Twilio's
+  test From +15005550006 always passes), 21614 (To is a landline), 21610 (the recipient texted a
+  STOP word to that From), 21617 (body over 1600 characters). Twilio's magic test numbers as To:
+  +15005550001 → 21211, …0002 → 21612, …0003 → 21408, …0004 → 21610, …0009 → 21614.
+- Landlines (21614 on send, `landline` in Lookup): numbers registered through the control API,
+  the fixed range NPA-555-0190 … NPA-555-0199 in every area code (e.g. +14155550193), and
+  +15005550009. Every other valid number is `mobile`.
+- An accepted message (`queued`) moves to `sending`, `sent` and `delivered` after
+  `message_delays` (default 50, 50, 100 ms), and each change POSTs a signed status callback to its
+  StatusCallback: MessageSid, SmsSid, MessageStatus, SmsStatus, AccountSid, From, To, ApiVersion,
+  ErrorCode (failed/undelivered), RawDlrDoneDate (delivered/undelivered). A callback URL that does
+  not answer is logged and dropped. `num_segments` is counted as GSM-7 (160/153) or UCS-2 (70/67).
+- Available numbers are plausible NANP numbers in the area code, the same ones every time, never
+  one the account owns; any valid number may be bought (PhoneNumber, or AreaCode for the first
+  available), once.
+- A hosted-number order moves `received` → `pending-verification` → `verified` → `pending-loa` →
+  `carrier-processing` → `completed`, one step every `order_step_seconds` (default 60) of sandbox
+  time; on completion its number becomes an incoming number of the account (origin `hosted`, SMS
+  only) with the order's SmsUrl, and the order gets its `incoming_phone_number_sid`. No order status
+  callbacks are sent (poll with fetch).
+
+Control API (JSON, no auth; local only):
+    GET    /sandbox/health                        {"ok": true}
+    GET    /sandbox/account                       {"account_sid", "auth_token", "url"}
+    GET    /sandbox/messages?to=&from=&direction= {"messages": [...]} every message accepted or received,
+                                                  oldest first, each with its "status_callback"
+    GET    /sandbox/numbers | /sandbox/orders | /sandbox/opt-outs
+    POST   /sandbox/reset                         forget messages, numbers, orders, opt-outs, landlines,
+                                                  faults and the clock (the account stays)
+    GET    /sandbox/landlines;  POST {"phone_number": ...} or {"phone_numbers": [...]};
+    DELETE /sandbox/landlines/{E164}
+    POST   /sandbox/faults                        a fault, or {"faults": [fault, ...]}: applied in order to
+                                                  the next Messages.json creates
+           {"rate": 0.1, "seed": 7, <fault>}      instead: that share of creates (while the queue is empty)
+                                                  get <fault>, reproducibly for a seed; "rate": 0 stops it
+    GET    /sandbox/faults;  DELETE /sandbox/faults (queue and rate)
+    POST   /sandbox/orders/{HR}/complete          the order completes now
+    POST   /sandbox/orders/{HR}/fail              {"failure_reason": "...", "status": "failed"|"action-required"}
+    GET    /sandbox/clock;  POST {"advance": seconds} or {"set": "2030-01-01T00:00:00Z"}
+    GET    /sandbox/config;  POST {"message_delays": [..], "order_step_seconds": n, "strict_from": bool}
+  Phone simulator:
+    POST   /sandbox/inbound/sms   {"from", "to", "body", "media_urls"?: [...]} → a signed inbound-SMS webhook
+           (every parameter Twilio sends) to the SmsUrl of incoming number "to"; answers {"status", "body"
+           (our TwiML), "url", "message_sid", "replies": [sids of <Message>s in the TwiML, sent as
+           Twilio would]}. A single STOP word (STOP STOPALL UNSUBSCRIBE END QUIT REVOKE OPTOUT CANCEL)
+           blocks that pair for sends, START/UNSTOP/YES unblocks it; the webhook is still delivered.
+    POST   /sandbox/inbound/call  {"from", "to", "forwarded_from"?, "caller_name"?} → a signed voice webhook
+           to the number's VoiceUrl; answers {"status", "body" (our TwiML), "url", "call_sid"}.
+  A webhook URL that does not answer gives HTTP 502 with "status": null and "error".
+
+A fault is an object with any of:
+    "status": 500|503|429|…   answer that HTTP status with a Twilio error body (nothing stored)
+    "code": 21211|20429|…     the Twilio error code to answer (status 400, or 429 for 20429)
+    "delay": seconds          wait before handling the request
+    "accept_then_fail": true  store and deliver the message, then answer "status" (default 500)
+    "hang": seconds|true      store and deliver the message, then hold the answer that long (true: 30 s),
+                              past the client's timeout
+    "final_status": "undelivered"|"failed", "error_code": 30007   accept, then end that way
+    "count": n                apply to the next n creates (default 1)
+
+Webhooks are signed with the account's auth token exactly as Twilio signs them
+(`switchboard.carrier.sign`, against the exact URL posted to). Phone numbers are masked in the
+sandbox's log and bodies are never logged.
+"""
+
+from local.carrier_sandbox.server import CarrierSandbox
+
+__all__ = ["CarrierSandbox"]

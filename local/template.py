@@ -1,0 +1,279 @@
+"""Read template.yaml the way CloudFormation does, and the few views of it the local stack needs.
+
+`load_template` turns the short intrinsic tags (`!Ref`, `!Sub`, `!GetAtt`, `!If`, ...) into their long
+form (`{"Ref": ...}`, `{"Fn::Sub": ...}`, `{"Fn::GetAtt": [resource, attribute]}`), so the result is the
+same dictionary a JSON template would give. The helpers below read SAM resources as written: they do not
+resolve parameters or evaluate conditions; intrinsic values are returned unresolved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+Template = dict[str, Any]
+
+_LAMBDA_DEFAULT_TIMEOUT = 3
+_LAMBDA_DEFAULT_MEMORY = 128
+_SQS_DEFAULT_VISIBILITY_TIMEOUT = 30
+_SQS_DEFAULT_RETENTION = 345_600
+_SQS_DEFAULT_BATCH_SIZE = 10
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """SafeLoader that knows CloudFormation's tags and, like CloudFormation, reads dates as strings."""
+
+
+_CloudFormationLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:  # pragma: no cover - yaml has no other node kinds
+        problem = f"unexpected node for !{tag_suffix}"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+    if tag_suffix in ("Ref", "Condition"):
+        return {tag_suffix: value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        resource, _, attribute = value.partition(".")
+        return {"Fn::GetAtt": [resource, attribute]}
+    return {f"Fn::{tag_suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
+
+
+def load_template(path: str | Path = "template.yaml") -> Template:
+    """Parse a CloudFormation/SAM template, short intrinsic tags turned into their long form."""
+    with open(path, encoding="utf-8") as stream:
+        template = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+    if not isinstance(template, dict):
+        raise ValueError(f"{path} is not a template: its top level is not a mapping")
+    return template
+
+
+@dataclass(frozen=True)
+class Function:
+    """An AWS::Serverless::Function with the template's Globals applied.
+
+    `environment` holds the variables of Globals and the function merged (the function wins); values are
+    as written, so a `{"Ref": ...}` is left for the caller to resolve.
+    """
+
+    logical_id: str
+    code_uri: str
+    handler: str
+    runtime: str | None
+    timeout: int
+    memory_size: int
+    environment: dict[str, Any] = field(default_factory=dict)
+    events: dict[str, Any] = field(default_factory=dict)
+
+
+class Route(NamedTuple):
+    """One `Api` event: which function serves `method path`, and whether a caller must be signed in.
+
+    `method` is upper case and may be `ANY`; `path` keeps API Gateway's `{param}` / `{proxy+}` syntax.
+    """
+
+    function_id: str
+    path: str
+    method: str
+    needs_auth: bool
+
+
+@dataclass(frozen=True)
+class QueueConsumer:
+    """A function reading a queue through an `SQS` event source."""
+
+    function_id: str
+    batch_size: int
+    report_batch_item_failures: bool
+    maximum_batching_window_seconds: int
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An AWS::SQS::Queue, its redrive policy (if any) and the functions that consume it."""
+
+    logical_id: str
+    visibility_timeout: int
+    message_retention_period: int
+    dead_letter_queue: str | None
+    max_receive_count: int | None
+    consumers: tuple[QueueConsumer, ...] = ()
+
+
+class Schedule(NamedTuple):
+    """A `Schedule` / `ScheduleV2` event: `expression` is as written, e.g. `rate(5 minutes)`."""
+
+    function_id: str
+    expression: str
+    enabled: bool
+
+    @property
+    def interval_seconds(self) -> int:
+        """Seconds between runs of a `rate(...)` expression; ValueError for `cron(...)`."""
+        match = re.fullmatch(r"rate\(\s*(\d+)\s+(minutes?|hours?|days?)\s*\)", self.expression.strip())
+        if match is None:
+            raise ValueError(f"{self.function_id}: not a rate(...) expression: {self.expression}")
+        unit = match.group(2).rstrip("s")
+        return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[unit]
+
+
+def _resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in (template.get("Resources") or {}).items()
+        if resource.get("Type") == resource_type
+    }
+
+
+def _referenced_id(value: Any) -> str | None:
+    """The logical id in `{"Ref": id}` or `{"Fn::GetAtt": [id, attribute]}`, else None."""
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            return value["Ref"]
+        get_att = value.get("Fn::GetAtt")
+        if isinstance(get_att, list) and get_att and isinstance(get_att[0], str):
+            return get_att[0]
+    return None
+
+
+def _is_enabled(value: Any) -> bool:
+    """Booleans and ENABLED/DISABLED states as written; an intrinsic (e.g. `!If`) counts as enabled."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.strip().upper() not in ("DISABLED", "FALSE")
+    return True
+
+
+def functions(template: Template) -> dict[str, Function]:
+    """Every AWS::Serverless::Function by logical id, in template order, with Globals.Function applied."""
+    defaults = (template.get("Globals") or {}).get("Function") or {}
+    default_variables = (defaults.get("Environment") or {}).get("Variables") or {}
+    found: dict[str, Function] = {}
+    for logical_id, resource in _resources_of_type(template, "AWS::Serverless::Function").items():
+        properties = {**defaults, **(resource.get("Properties") or {})}
+        variables = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+        found[logical_id] = Function(
+            logical_id=logical_id,
+            code_uri=properties.get("CodeUri", ""),
+            handler=properties.get("Handler", ""),
+            runtime=properties.get("Runtime"),
+            timeout=properties.get("Timeout", _LAMBDA_DEFAULT_TIMEOUT),
+            memory_size=properties.get("MemorySize", _LAMBDA_DEFAULT_MEMORY),
+            environment={**default_variables, **variables},
+            events=dict(properties.get("Events") or {}),
+        )
+    return found
+
+
+def _api_has_default_authorizer(template: Template, api_id: str | None) -> bool:
+    global_auth = ((template.get("Globals") or {}).get("Api") or {}).get("Auth") or {}
+    auth = global_auth
+    if api_id is not None:
+        api = (template.get("Resources") or {}).get(api_id) or {}
+        auth = {**global_auth, **((api.get("Properties") or {}).get("Auth") or {})}
+    default = auth.get("DefaultAuthorizer")
+    return bool(default) and default != "NONE"
+
+
+def api_routes(template: Template) -> list[Route]:
+    """Every `Api` (REST) event of every function, as (function id, path, method, needs_auth).
+
+    `needs_auth` is False when the event sets `Auth.Authorizer: NONE`; otherwise it is True when the event
+    names an authorizer or its API (or Globals.Api) has a `DefaultAuthorizer`.
+    """
+    routes: list[Route] = []
+    for function_id, function in functions(template).items():
+        for event in function.events.values():
+            if event.get("Type") != "Api":
+                continue
+            properties = event.get("Properties") or {}
+            authorizer = (properties.get("Auth") or {}).get("Authorizer")
+            if authorizer == "NONE":
+                needs_auth = False
+            elif authorizer:
+                needs_auth = True
+            else:
+                api_id = _referenced_id(properties.get("RestApiId"))
+                needs_auth = _api_has_default_authorizer(template, api_id)
+            method = str(properties["Method"]).upper()
+            routes.append(Route(function_id, properties["Path"], method, needs_auth))
+    return routes
+
+
+def queues(template: Template) -> dict[str, Queue]:
+    """Every AWS::SQS::Queue by logical id, with its dead-letter queue and its `SQS` event consumers."""
+    consumers: dict[str, list[QueueConsumer]] = {}
+    for function_id, function in functions(template).items():
+        for event in function.events.values():
+            if event.get("Type") != "SQS":
+                continue
+            properties = event.get("Properties") or {}
+            queue_id = _referenced_id(properties.get("Queue"))
+            if queue_id is None:
+                continue
+            consumers.setdefault(queue_id, []).append(
+                QueueConsumer(
+                    function_id=function_id,
+                    batch_size=properties.get("BatchSize", _SQS_DEFAULT_BATCH_SIZE),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in (properties.get("FunctionResponseTypes") or []),
+                    maximum_batching_window_seconds=properties.get("MaximumBatchingWindowInSeconds", 0),
+                    enabled=_is_enabled(properties.get("Enabled", True)),
+                )
+            )
+
+    found: dict[str, Queue] = {}
+    for logical_id, resource in _resources_of_type(template, "AWS::SQS::Queue").items():
+        properties = resource.get("Properties") or {}
+        redrive = properties.get("RedrivePolicy") or {}
+        found[logical_id] = Queue(
+            logical_id=logical_id,
+            visibility_timeout=properties.get("VisibilityTimeout", _SQS_DEFAULT_VISIBILITY_TIMEOUT),
+            message_retention_period=properties.get("MessageRetentionPeriod", _SQS_DEFAULT_RETENTION),
+            dead_letter_queue=_referenced_id(redrive.get("deadLetterTargetArn")),
+            max_receive_count=redrive.get("maxReceiveCount"),
+            consumers=tuple(consumers.get(logical_id, ())),
+        )
+    return found
+
+
+def schedules(template: Template) -> list[Schedule]:
+    """Every `Schedule` / `ScheduleV2` event as (function id, expression, enabled).
+
+    `enabled` follows `Enabled` / `State` as written; an intrinsic there (e.g. `!If [IsProd, ...]`) is not
+    evaluated and counts as enabled.
+    """
+    found: list[Schedule] = []
+    for function_id, function in functions(template).items():
+        for event in function.events.values():
+            properties = event.get("Properties") or {}
+            if event.get("Type") == "Schedule":
+                expression = properties["Schedule"]
+                enabled = _is_enabled(properties.get("Enabled", properties.get("State", True)))
+            elif event.get("Type") == "ScheduleV2":
+                expression = properties["ScheduleExpression"]
+                enabled = _is_enabled(properties.get("State", True))
+            else:
+                continue
+            found.append(Schedule(function_id, expression, enabled))
+    return found
