@@ -10,6 +10,7 @@ export PYTHONPATH := .:layers/switchboard:functions/admin_api
 PYTHON313 := $(shell for p in "$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.13" python3.13; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { command -v "$$p"; break; }; done)
 PYTHON313_BIN := $(dir $(PYTHON313))
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup run test test-unit test-integration test-template lint invoke build bench clean-local
 
@@ -49,7 +50,7 @@ node_modules/.installed: package.json package-lock.json
 setup: $(VENV)/.installed node_modules/.installed .local/.debian-packages
 
 run: setup
-	$(PY) -m local.stack --data-dir .local
+	$(PY) -m local.stack --data-dir .local --port 3000
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,4 @@
-"""Status poller: on a schedule, moves lines whose carrier orders ended to enabled or failed."""
+"""Status poller: on a schedule, settles carrier number orders and messages stuck in flight."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from switchboard import line_changes
+from switchboard import line_changes, outbound
 from switchboard.observability import MetricUnit, logger, metrics, tracer
 
 
@@ -17,5 +17,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     orders = line_changes.poll_pending_orders()
     for name, count in orders.items():
         metrics.add_metric(name=f"LineOrders{name.title()}", unit=MetricUnit.Count, value=count)
-    logger.info("number orders polled", extra=orders)
-    return {"line_orders": orders}
+    messages = outbound.reconcile_in_flight()
+    for name, count in messages.items():
+        metrics.add_metric(name=f"InFlight{name.title().replace('_', '')}", unit=MetricUnit.Count, value=count)
+    logger.info("number orders and messages in flight polled", extra={"orders": orders, "messages": messages})
+    return {"line_orders": orders, "messages_in_flight": messages}

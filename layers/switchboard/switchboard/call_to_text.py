@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, datetime
 
 from switchboard import queues
@@ -23,10 +22,10 @@ def take_call(token: str, caller_number: str | None, *, environment: str, callba
     if found is None or not found.enabled or token_environment(token) != environment:
         raise NotFound("not found")
     phone = parse_us_number(caller_number or "", field=CALLER_FIELD)
-    intake = conversations.record_call(found, phone, at or datetime.now(UTC))
+    status_callback = f"{callback_base_url}/twilio/status"
+    intake = conversations.record_call(found, phone, at or datetime.now(UTC), status_callback=status_callback)
     if intake.outcome is IntakeOutcome.QUEUED and intake.message_id:
-        ref = MessageRef(found.line_id, phone, intake.message_id)
-        queues.send_outbound({"send": asdict(ref), "status_callback": f"{callback_base_url}/twilio/status"})
+        queues.send_message_job(MessageRef(found.line_id, phone, intake.message_id), status_callback)
     else:
         counter = "duplicates" if intake.outcome is IntakeOutcome.DUPLICATE else intake.outcome.value
         queues.send_outbound({"count": {"practice_id": found.practice_id, "workflow_id": found.workflow_id,

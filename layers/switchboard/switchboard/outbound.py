@@ -116,3 +116,47 @@ def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
     store.record_accepted(message, sid=sent.sid, status=status, body=body, at=datetime.now(UTC),
                           counters={"texted": 1})
     return Delivery.SENT
+
+
+STUCK_AFTER = timedelta(minutes=10)
+SETTLE_SENT_AFTER = timedelta(hours=24)
+
+
+def reconcile_in_flight(at: datetime | None = None) -> dict[str, int]:
+    """Messages not final for a while: ask the carrier what became of them.
+
+    - with a carrier sid: fetch its status and apply it (forward only);
+    - `sending` without a sid: an attempt may have reached the carrier before a crash; record it if found;
+    - `queued` and never attempted: its queue job was lost, so queue it again (sending is idempotent).
+    Jobs that were attempted and are waiting in the queue or its DLQ are left to them.
+    """
+    from switchboard import delivery_status, queues
+
+    now = at or datetime.now(UTC)
+    tally = {"checked": 0, "updated": 0, "found_at_carrier": 0, "requeued": 0, "errors": 0}
+    for message in store.in_flight_before(now - STUCK_AFTER):
+        tally["checked"] += 1
+        try:
+            if message.carrier_sid:
+                found = carriers.carrier().fetch_message(message.carrier_sid)
+                params = {"MessageSid": found.sid, "MessageStatus": found.status,
+                          **({"ErrorCode": str(found.error_code)} if found.error_code else {})}
+                applied = delivery_status.record(params)
+                tally["updated"] += int(applied)
+                if not applied and message.updated_at < now - SETTLE_SENT_AFTER:
+                    store.settle(message, MessageStatus(message.status), now)
+            elif message.status == MessageStatus.SENDING.value:
+                line, _ = line_store.load(message.practice_id, message.line_id)
+                earlier = _found_earlier_attempt(message, line, message.body or _body(message, line))
+                if earlier is not None:
+                    store.record_accepted(message, sid=earlier.sid, body=earlier.body or message.body or "",
+                                          status=CARRIER_STATUSES.get(earlier.status, MessageStatus.SENDING),
+                                          at=now, counters={"texted": 1})
+                    tally["found_at_carrier"] += 1
+            elif message.attempt_started_at is None and message.status_callback:
+                queues.send_message_job(MessageRef(message.line_id, message.phone, message.message_id),
+                                        message.status_callback)
+                tally["requeued"] += 1
+        except (carriers.CarrierError, RetryLater):
+            tally["errors"] += 1
+    return tally

@@ -22,6 +22,12 @@ def send_outbound(job: dict[str, Any]) -> None:
     _sqs().send_message(QueueUrl=queue_settings().outbound_queue_url, MessageBody=json.dumps(job))
 
 
+def send_message_job(ref: Any, status_callback: str) -> None:
+    """Ask `outbound_messaging` to send a stored message (`ref` is a data.conversations.MessageRef)."""
+    send_outbound({"send": {"line_id": ref.line_id, "phone": ref.phone, "message_id": ref.message_id},
+                   "status_callback": status_callback})
+
+
 def send_inbound_event(event: dict[str, Any]) -> None:
     """Something a patient sent, for `after_hours`."""
     _sqs().send_message(QueueUrl=queue_settings().inbound_events_queue_url, MessageBody=json.dumps(event))

@@ -291,4 +291,4 @@ def test_poller_reads_only_pending_lines_however_many_are_enabled(admin_api, pra
     with dynamodb_reads() as beside_ten_thousand:
         status_poller()
     assert beside_ten.items_read == beside_ten_thousand.items_read == 3
-    assert beside_ten.operations == beside_ten_thousand.operations == ["Query"]
+    assert beside_ten.operations == beside_ten_thousand.operations == ["Query", "Query"]

@@ -107,7 +107,7 @@ def new_message(ref: MessageRef, *, practice_id: str, direction: Direction, send
     return item
 
 
-def record_call(token: TokenItem, phone: str, at: datetime) -> Intake:
+def record_call(token: TokenItem, phone: str, at: datetime, *, status_callback: str) -> Intake:
     """One transaction: the duplicate window, the contact, the conversation, the queued text and the count.
 
     A repeat inside the window, an opted-out conversation or a contact known not to take texts cancels
@@ -122,6 +122,7 @@ def record_call(token: TokenItem, phone: str, at: datetime) -> Intake:
     message = new_message(ref, practice_id=token.practice_id, direction=Direction.OUTBOUND,
                           sender=SenderKind.WORKFLOW, sender_id=token.workflow_id, workflow_id=token.workflow_id,
                           status=MessageStatus.QUEUED, at=at)
+    message.status_callback = status_callback
     try:
         with transaction() as writes:
             writes.put(dedupe, condition=DedupeItem.pk.does_not_exist()

@@ -16,6 +16,8 @@
 | message       | CONV#<line>#<e164>  | MSG#<ulid>      |                                 |
 | carrier sid   | SID#<SM…>           | SID             |                                 |
 | dedupe window | DEDUPE#<practice>#<e164> | DEDUPE     |                                 |
+| patient       | PRACTICE#<id>       | PATIENT#<id>    | PHONE#<e164> / PATIENT#<practice>#<id> |
+| enterprise    | ENTERPRISE          | SETTINGS        |                                 |
 
 A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message not yet final
 `pending_pk = IN_FLIGHT` (sparse index `pending`).
@@ -262,6 +264,7 @@ class MessageItem(Item, discriminator="message"):
     error_reason = UnicodeAttribute(null=True)
     carrier_sid = UnicodeAttribute(null=True)
     attempt_started_at = UTCDateTimeAttribute(null=True)
+    status_callback = UnicodeAttribute(null=True)
 
 
 class SidItem(Item, discriminator="sid"):
@@ -277,3 +280,17 @@ class SidItem(Item, discriminator="sid"):
 class DedupeItem(Item, discriminator="dedupe"):
     window_ends_at = NumberAttribute()
     message_id = UnicodeAttribute()
+
+
+class PatientItem(Item, discriminator="patient"):
+    """A verified patient from the clinic's records; several may share one phone."""
+
+    practice_id = UnicodeAttribute()
+    patient_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+
+
+class EnterpriseItem(Item, discriminator="enterprise"):
+    cross_practice_matching = BooleanAttribute(default=False)
+    version = VersionAttribute()

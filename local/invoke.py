@@ -1,0 +1,110 @@
+"""Run one handler on a sample event, like `sam local invoke`: `python -m local.invoke FN EVENT.json`.
+
+FN is the function's folder under functions/ (`admin_api`) or its logical id (`AdminApiFunction`);
+EVENT.json a file or `-` for stdin. The result is printed as JSON on stdout (logs go to stderr); a handler
+that raises prints Lambda's `{"errorType", "errorMessage", "stackTrace"}` and exits 1.
+
+The handler needs the local data services, so a stack must be running (`make run` in another terminal):
+its ready file (`.local/stack.json`, or `--data-dir`) gives the environment the stack's handlers run
+with, endpoints included, and this process uses the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from local.dynamodb import answers
+from local.runtime import LambdaRuntime, LocalValues, QueueEndpoint, local_parameters, table_names
+from local.template import load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class NoRunningStack(RuntimeError):
+    pass
+
+
+def running_stack(data_dir: Path) -> dict[str, Any]:
+    """The ready file of the stack running on `data_dir`, checked to answer; NoRunningStack otherwise."""
+    ready_file = data_dir / "stack.json"
+    if not ready_file.is_file():
+        raise NoRunningStack(
+            f"no local stack is running ({ready_file} does not exist).\n"
+            "Start one in another terminal with `make run`, then invoke again."
+        )
+    info: dict[str, Any] = json.loads(ready_file.read_text(encoding="utf-8"))
+    if not answers(info["gateway_url"] + "/local/health") or not answers(info["dynamodb_endpoint"]):
+        raise NoRunningStack(
+            f"{ready_file} describes a stack that no longer answers (pid {info.get('pid')}).\n"
+            "Start one with `make run` (delete the stale file if it was killed)."
+        )
+    return info
+
+
+def runtime_for(info: dict[str, Any], root: Path = ROOT) -> LambdaRuntime:
+    """The template's functions, resolved the way the running stack resolved them, its environment exported."""
+    os.environ.update(info["environment"])
+    template = load_template(root / "template.yaml")
+    values = LocalValues(
+        parameters=local_parameters(template, {"Environment": info["stage"], "PublicBaseUrl": info["api_url"]}),
+        queues={
+            logical_id: QueueEndpoint(logical_id, url.rsplit("/", 1)[1], url, _queue_arn(url))
+            for logical_id, url in info["queues"].items()
+        },
+        tables=table_names(template),
+    )
+    return LambdaRuntime(template, values, root)
+
+
+def _queue_arn(url: str) -> str:
+    account, name = url.rstrip("/").split("/")[-2:]
+    return f"arn:aws:sqs:{os.environ.get('AWS_REGION', 'us-east-1')}:{account}:{name}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__.split("\n")[0])
+    parser.add_argument("function", help="folder under functions/ or logical id")
+    parser.add_argument("event", help="event JSON file, or - for stdin")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / ".local", help="the running stack's data dir")
+    args = parser.parse_args(argv)
+
+    try:
+        info = running_stack(args.data_dir.resolve())
+    except NoRunningStack as error:
+        print(f"local.invoke: {error}", file=sys.stderr)
+        return 2
+    text = sys.stdin.read() if args.event == "-" else Path(args.event).read_text(encoding="utf-8")
+    event = json.loads(text)
+    try:
+        function = runtime_for(info).function(args.function)
+    except KeyError as error:
+        print(f"local.invoke: {error.args[0]}", file=sys.stderr)
+        return 2
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # logs and metrics to stderr, the result alone to stdout
+            result = function.invoke(event)
+    except Exception as error:
+        print(
+            json.dumps(
+                {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exception(error),
+                },
+                indent=2,
+            )
+        )
+        return 1
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,366 @@
+"""The whole stack on this machine: `python -m local.stack [--data-dir .local] [--port 3000] [--ready-file PATH]`.
+
+Starts, in order: DynamoDB Local (Java; data in `<data-dir>/dynamodb`), a moto server for SQS and Secrets
+Manager (in memory), the carrier sandbox (data in `<data-dir>/carrier`), then creates the table from the
+models, the template's queues and the carrier secret, imports every handler, and starts the SQS
+event-source loops, the schedules and the API gateway. Everything listens on 127.0.0.1. When all of it
+answers, it prints the URLs and writes the ready file (`<data-dir>/stack.json` unless `--ready-file`):
+JSON with every URL, port and the environment the handlers run with (local.invoke reads it).
+Ctrl-C or SIGTERM stops everything, Java included. `--port 0` picks free ports (the tests do).
+
+Environment given to the handlers (on top of template.yaml's, resolved with `Environment=local` and
+`PublicBaseUrl=<gateway>/local`): AWS_REGION / AWS_DEFAULT_REGION (us-east-1), fake AWS credentials
+(`local`/`local`), DYNAMODB_ENDPOINT and AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local),
+AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SECRETSMANAGER (moto), CARRIER_API_URL (the sandbox),
+POWERTOOLS_TRACE_DISABLED=true, AWS_EC2_METADATA_DISABLED=true.
+
+Local-only endpoints on the gateway: `GET /local/token` (see local.auth), `GET /local/health`,
+`POST /local/schedules/<FunctionLogicalId>/run`, `POST /local/queues/wait-idle?timeout=10`.
+
+Knobs (environment of the stack process): `LOCAL_SCHEDULE_SCALE=60` runs schedules 60x faster;
+`LOCAL_QUEUE_VISIBILITY_TIMEOUT=2` gives every queue a 2 s visibility timeout, to see retries and the
+dead-letter queue without waiting minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from local.auth import LocalAuthorizer, api_gateway_claims
+from local.dynamodb import DynamoDBLocal, answers
+from local.gateway import Gateway, GatewayServer, HttpRequest, HttpResponse, json_response
+from local.queues import EventSources, MotoServer, create_queues, put_secret
+from local.runtime import LOCAL_REGION, LambdaRuntime, LocalValues, local_parameters, table_names
+from local.scheduler import Scheduler
+from local.template import api_routes, load_template, schedules
+
+log = logging.getLogger("local.stack")
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = "local"
+_STOP_ORDER = (
+    "gateway",
+    "scheduler",
+    "SQS event sources",
+    "carrier sandbox",
+    "moto (SQS, Secrets Manager)",
+    "DynamoDB",
+)
+
+
+class StackError(RuntimeError):
+    """A start-up problem with a plain explanation (printed without a traceback)."""
+
+
+class StackAlreadyRunning(StackError):
+    pass
+
+
+class LocalStack:
+    """Starts and stops every local service; `info` describes the running stack (the ready file's content)."""
+
+    def __init__(self, data_dir: Path, port: int = 3000, root: Path = ROOT) -> None:
+        self.root = root
+        self.data_dir = data_dir.resolve()
+        self.port = port
+        self.info: dict[str, Any] = {}
+        self._stops: dict[str, Callable[[], None]] = {}
+        self._lock_file: IO[str] | None = None
+
+    def start(self) -> dict[str, Any]:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        template = load_template(self.root / "template.yaml")
+
+        try:
+            server = GatewayServer(port=self.port)  # bind first: handlers need the public URL
+        except OSError as error:
+            raise StackError(
+                f"cannot listen on 127.0.0.1:{self.port} ({error.strerror}); is another stack running? "
+                "Stop it, or pick another port with --port (0: any free port)"
+            ) from None
+        self._stops["gateway"] = server.stop
+        base_url = server.url
+
+        started = time.monotonic()
+        dynamodb = DynamoDBLocal(self.data_dir, self.root)
+        self._stops["DynamoDB"] = dynamodb.stop
+        dynamodb.launch()  # the JVM starts while the rest does
+
+        moto = MotoServer()
+        self._stops["moto (SQS, Secrets Manager)"] = moto.stop
+        moto.start()
+
+        carrier = self._start_carrier_sandbox()
+
+        visibility = os.environ.get("LOCAL_QUEUE_VISIBILITY_TIMEOUT")
+        queue_endpoints = create_queues(moto.client("sqs"), template, int(visibility) if visibility else None)
+        values = LocalValues(
+            parameters=local_parameters(template, {"Environment": STAGE, "PublicBaseUrl": f"{base_url}/{STAGE}"}),
+            queues=queue_endpoints,
+            tables=table_names(template),
+        )
+        dynamodb.wait_ready()
+        runtime = LambdaRuntime(template, values, self.root)
+        environment = {
+            **runtime.shared_environment(),
+            **local_environment(dynamodb.endpoint_url, moto.endpoint_url, carrier.url if carrier else None),
+        }
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)  # never let real credentials reach the local stack
+        os.environ.update(environment)
+
+        secret_name = environment.get("TWILIO_SECRET_NAME") or values.parameters.get("TwilioSecretName")
+        if secret_name:
+            credentials = (
+                {"account_sid": carrier.account_sid, "auth_token": carrier.auth_token}
+                if carrier
+                else {"account_sid": "AC" + "0" * 32, "auth_token": "local-no-carrier-sandbox"}
+            )
+            put_secret(moto.client("secretsmanager"), secret_name, credentials)
+
+        from switchboard.data.models import create_table  # reads TABLE_NAME etc. at import
+
+        create_table(wait=True)
+
+        failures = runtime.load_all()
+
+        sources = EventSources.from_template(template, moto.endpoint_url, queue_endpoints, runtime.invoke)
+        self._stops["SQS event sources"] = sources.stop
+        sources.start()
+
+        scale = float(os.environ.get("LOCAL_SCHEDULE_SCALE") or 1)
+        scheduler = Scheduler(schedules(template), runtime.invoke, scale)
+        self._stops["scheduler"] = scheduler.stop
+        scheduler.start()
+
+        authorizer = LocalAuthorizer(self.data_dir, LOCAL_REGION)
+        gateway = Gateway(
+            api_routes(template),
+            runtime.invoke,
+            STAGE,
+            authorizer.verify,
+            api_gateway_claims,
+        )
+        self._add_local_endpoints(gateway, authorizer, scheduler, sources)
+        server.gateway = gateway
+        server.start()
+
+        self.info = {
+            "pid": os.getpid(),
+            "data_dir": str(self.data_dir),
+            "stage": STAGE,
+            "gateway_url": base_url,
+            "api_url": f"{base_url}/{STAGE}",
+            "console_url": f"{base_url}/console/",
+            "token_url": f"{base_url}/local/token",
+            "carrier_sandbox_url": carrier.url if carrier else None,
+            "dynamodb_endpoint": dynamodb.endpoint_url,
+            "dynamodb_engine": dynamodb.engine,
+            "dynamodb_pid": dynamodb.pid,
+            "aws_endpoint": moto.endpoint_url,
+            "ports": {
+                "gateway": server.port,
+                "dynamodb": int(dynamodb.endpoint_url.rsplit(":", 1)[1]),
+                "moto": int(moto.endpoint_url.rsplit(":", 1)[1]),
+                "carrier_sandbox": int(carrier.url.rsplit(":", 1)[1].split("/")[0]) if carrier else None,
+            },
+            "queues": {logical_id: endpoint.url for logical_id, endpoint in queue_endpoints.items()},
+            "functions": {f.logical_id: f.folder for f in runtime.functions.values()},
+            "function_errors": {name: repr(error) for name, error in failures.items()},
+            "environment": environment,
+        }
+        answering = [base_url + "/local/health", dynamodb.endpoint_url, moto.endpoint_url]
+        self._wait_until_answering(answering + ([carrier.url] if carrier else []))
+        log.info("ready in %.1f s", time.monotonic() - started)
+        return self.info
+
+    def stop(self) -> None:
+        """Stop everything started so far: callers (gateway, scheduler, pollers) first, DynamoDB last."""
+        for name in _STOP_ORDER:
+            stop = self._stops.pop(name, None)
+            if stop is None:
+                continue
+            try:
+                stop()
+                log.info("stopped %s", name)
+            except Exception:
+                log.exception("stopping %s failed", name)
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _take_lock(self) -> None:
+        lock_file = open(self.data_dir / "stack.lock", "a+")  # held (locked) for the stack's life
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.close()
+            raise StackAlreadyRunning(
+                f"another local stack is using {self.data_dir} (see {self.data_dir / 'stack.json'}); stop it first"
+            ) from None
+        self._lock_file = lock_file
+
+    def _start_carrier_sandbox(self) -> Any:
+        try:
+            from local.carrier_sandbox import CarrierSandbox
+        except ImportError as error:
+            log.warning("carrier sandbox unavailable (%s): CARRIER_API_URL is not set", error)
+            return None
+        carrier = CarrierSandbox(self.data_dir / "carrier", host="127.0.0.1", port=0)
+        self._stops["carrier sandbox"] = carrier.stop
+        carrier.start()
+        return carrier
+
+    def _add_local_endpoints(
+        self, gateway: Gateway, authorizer: LocalAuthorizer, scheduler: Scheduler, sources: EventSources
+    ) -> None:
+        def token(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+            try:
+                return json_response(200, authorizer.token_response(query))
+            except ValueError as error:
+                return json_response(400, {"message": str(error)})
+
+        def health(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+            return json_response(200, {"status": "ok", **{k: v for k, v in self.info.items() if k != "environment"}})
+
+        def run_schedule(request: HttpRequest, query: dict[str, list[str]], path: dict[str, str]) -> HttpResponse:
+            try:
+                result = scheduler.run_now(path["function_id"])
+            except KeyError:
+                return json_response(404, {"message": f"{path['function_id']} has no schedule in template.yaml"})
+            except Exception:
+                log.exception("scheduled run of %s failed", path["function_id"])
+                return json_response(502, {"message": "Internal server error"})
+            return HttpResponse(
+                200,
+                [("Content-Type", "application/json")],
+                json.dumps({"function": path["function_id"], "result": result}, default=str).encode(),
+            )
+
+        def wait_idle(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+            timeout = float((query.get("timeout") or ["10"])[-1])
+            return json_response(200, {"idle": sources.wait_idle(timeout)})
+
+        gateway.add_local_endpoint("GET", "/local/token", token)
+        gateway.add_local_endpoint("GET", "/local/health", health)
+        gateway.add_local_endpoint("POST", r"/local/schedules/(?P<function_id>[^/]+)/run", run_schedule)
+        gateway.add_local_endpoint("POST", "/local/queues/wait-idle", wait_idle)
+
+    @staticmethod
+    def _wait_until_answering(urls: list[str], timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        for url in urls:
+            while not answers(url):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{url} does not answer")
+                time.sleep(0.1)
+
+
+def local_environment(dynamodb_endpoint: str, aws_endpoint: str, carrier_url: str | None) -> dict[str, str]:
+    """What the handlers need to reach the local services instead of AWS and Twilio."""
+    environment = {
+        "AWS_REGION": LOCAL_REGION,
+        "AWS_DEFAULT_REGION": LOCAL_REGION,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "DYNAMODB_ENDPOINT": dynamodb_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "AWS_ENDPOINT_URL_SQS": aws_endpoint,
+        "AWS_ENDPOINT_URL_SECRETSMANAGER": aws_endpoint,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    if carrier_url:
+        environment["CARRIER_API_URL"] = carrier_url
+    return environment
+
+
+def write_ready_file(path: Path, info: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".partial")
+    partial.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def banner(info: dict[str, Any]) -> str:
+    base = info["gateway_url"]
+    carrier = info["carrier_sandbox_url"] or "(not available)"
+    lines = [
+        f"Switchboard local stack is up (stage {info['stage']!r}, data in {info['data_dir']})",
+        f"  Console          {info['console_url']}",
+        f"  API              {info['api_url']}/api/...   (also served at {base}/api/...)",
+        f"  Carrier sandbox  {carrier}",
+        f"  DynamoDB         {info['dynamodb_endpoint']}   ({info['dynamodb_engine']})",
+        f"  SQS + Secrets    {info['aws_endpoint']}   (moto, in memory)",
+        f"  Token            curl -s {info['token_url']}   (add ?email=you@clinic.test&groups=staff to act as another)",
+        f'                   then: curl -H "Authorization: Bearer $TOKEN" {base}/api/...',
+        f"  Schedules        curl -X POST {base}/local/schedules/<FunctionLogicalId>/run",
+        "Ctrl-C stops everything.",
+    ]
+    if info["function_errors"]:
+        lines.insert(1, f"  !! functions that failed to load: {', '.join(info['function_errors'])} (see the log)")
+    return "\n".join(lines)
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=ROOT / ".local", help="where all local data lives")
+    parser.add_argument("--port", type=int, default=3000, help="the gateway's port (0: any free port)")
+    parser.add_argument("--ready-file", type=Path, help="JSON written when ready (default: <data-dir>/stack.json)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)-16s %(levelname)-7s %(message)s", stream=sys.stderr
+    )
+    for noisy in ("werkzeug", "botocore.credentials", "pynamodb.settings"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ready_file: Path = (args.ready_file or args.data_dir / "stack.json").resolve()
+
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGHUP, _raise_terminated)
+    stack = LocalStack(args.data_dir, args.port)
+    code = 0
+    try:
+        info = stack.start()
+        write_ready_file(ready_file, info)
+        print(banner(info), flush=True)
+        threading.Event().wait()
+    except (KeyboardInterrupt, _Terminated):
+        log.info("stopping the local stack")
+    except StackError as error:
+        log.error("%s", error)
+        code = 1
+    except Exception:
+        log.exception("the local stack failed")
+        code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        if ready_file.is_file() and stack.info:
+            ready_file.unlink()
+        stack.stop()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

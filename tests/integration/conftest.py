@@ -1,0 +1,178 @@
+"""Integration tier: the local stack for real (DynamoDB Local, moto queues, carrier sandbox), over HTTP.
+
+`local_stack` (session) runs `python -m local.stack --port 0` on a temporary data dir and yields a
+`RunningStack` with its URLs, `token(email, groups)`, `request(...)`, `run_schedule(fn)` and
+`wait_idle()`. The `start_stack` fixture starts more of them (restart and shutdown tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_SECONDS = 90
+# What the stack process inherits: not the unit tier's fake AWS settings from tests/conftest.py.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "JAVA_HOME", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    output: Path
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return str(self.info["gateway_url"])
+
+    @property
+    def api_url(self) -> str:
+        """The API base with the stage, like the execute-api URL: `<gateway>/local`."""
+        return str(self.info["api_url"])
+
+    @property
+    def console_url(self) -> str:
+        return str(self.info["console_url"])
+
+    @property
+    def carrier_sandbox_url(self) -> str | None:
+        return self.info["carrier_sandbox_url"]
+
+    def token(self, email: str = "dev@clinic.test", groups: Iterable[str] = ("admin",), **claims: str) -> str:
+        query = urllib.parse.urlencode({"email": email, "groups": ",".join(groups), **claims})
+        return str(self.request("GET", f"/local/token?{query}").json()["token"])
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json_body: Any = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        """An HTTP request to the gateway (`path` with or without the stage prefix)."""
+        sent_headers = dict(headers or {})
+        if token is not None:
+            sent_headers["Authorization"] = f"Bearer {token}"
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            sent_headers.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request(self.gateway_url + path, body, sent_headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Answer(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, dict(error.headers), error.read())
+
+    def run_schedule(self, function_id: str) -> Answer:
+        return self.request("POST", f"/local/schedules/{function_id}/run")
+
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Wait until the SQS event sources have nothing left to process."""
+        return bool(self.request("POST", f"/local/queues/wait-idle?timeout={timeout}").json()["idle"])
+
+    def logs(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def stop(self, timeout: float = 30) -> int:
+        """Ctrl-C the stack and wait for it to exit; returns its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                pytest.fail(f"the local stack ignored Ctrl-C for {timeout} s:\n{self.logs()[-5000:]}")
+        return int(self.process.returncode)
+
+
+def start_local_stack(data_dir: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
+    """Start `python -m local.stack --port 0` on `data_dir` and wait for its ready file."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ready_file = data_dir / "ready.json"
+    ready_file.unlink(missing_ok=True)
+    output = data_dir / "stack.out"
+    env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+    env.update(extra_env or {})
+    with open(output, "wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "local.stack",
+                "--port",
+                "0",
+                "--data-dir",
+                str(data_dir),
+                "--ready-file",
+                str(ready_file),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    stack = RunningStack(process, data_dir, output)
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while not ready_file.is_file():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stack.stop()
+            pytest.fail(f"the local stack did not become ready (exit {process.returncode}):\n{stack.logs()}")
+        time.sleep(0.1)
+    stack.info = json.loads(ready_file.read_text())
+    if stack.info["function_errors"]:
+        stack.stop()
+        pytest.fail(f"functions failed to load: {stack.info['function_errors']}\n{stack.logs()}")
+    return stack
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    stack = start_local_stack(tmp_path_factory.mktemp("local-stack"))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def start_stack() -> Iterator[Callable[[Path], RunningStack]]:
+    """Start more stacks (`start_stack(data_dir)`); any still running at the end of the test is stopped."""
+    started: list[RunningStack] = []
+
+    def start(data_dir: Path) -> RunningStack:
+        started.append(start_local_stack(data_dir))
+        return started[-1]
+
+    yield start
+    for stack in started:
+        stack.stop()

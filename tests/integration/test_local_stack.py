@@ -1,0 +1,260 @@
+"""The local stack itself: gateway -> handlers -> DynamoDB Local, the authorizer, persistence, queues, shutdown."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from local.queues import EventSources, MotoServer, aws_client, create_queues
+from local.template import load_template, queues
+
+if TYPE_CHECKING:
+    from conftest import RunningStack
+
+    StartStack = Callable[[Path], RunningStack]
+
+pytestmark = pytest.mark.integration
+
+PRACTICE = {"name": "Main Street Dental", "timezone": "America/New_York"}
+
+
+def test_a_practice_written_through_the_gateway_is_read_back_from_dynamodb_local(local_stack: RunningStack) -> None:
+    token = local_stack.token()
+
+    created = local_stack.request("POST", "/local/api/practices", token=token, json_body=PRACTICE)
+    practice_id = created.json()["practice_id"]
+    read = local_stack.request("GET", f"/api/practices/{practice_id}", token=token)
+
+    assert created.status == 201, created.body
+    assert read.status == 200
+    assert read.json()["name"] == PRACTICE["name"]
+    assert read.headers["Content-Type"].startswith("application/json")
+    assert local_stack.info["dynamodb_engine"] == "dynamodb-local"
+
+
+def test_authenticated_routes_need_a_valid_token(local_stack: RunningStack) -> None:
+    expired = local_stack.request("GET", "/local/token?ttl=-60").json()["token"]
+
+    for token in (None, "not-a-jwt", expired):
+        answer = local_stack.request("GET", "/api/practices", token=token)
+        assert (answer.status, answer.json()) == (401, {"message": "Unauthorized"})
+    assert local_stack.request("GET", "/api/practices", headers={"Authorization": local_stack.token()}).status == 200
+
+
+def test_unknown_routes_get_missing_authentication_token(local_stack: RunningStack) -> None:
+    for path in ("/nowhere", "/local/nowhere", "/api"):
+        answer = local_stack.request("GET", path)
+        assert (answer.status, answer.json()) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_bodies_over_ten_megabytes_are_refused(local_stack: RunningStack) -> None:
+    answer = local_stack.request("POST", "/api/practices", body=b"x" * (10 * 1024 * 1024 + 1))
+
+    assert answer.status == 413
+
+
+def test_local_endpoints_answer(local_stack: RunningStack) -> None:
+    assert local_stack.request("GET", "/local/health").json()["status"] == "ok"
+    assert local_stack.run_schedule("NoSuchFunction").status == 404
+    assert local_stack.wait_idle(timeout=5) is True
+
+
+def process_ids_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains `text` (orphans left after a stop)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc / "stat").read_text().split(") ", 1)[1][0]
+        except (OSError, IndexError):
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def test_data_persists_across_a_restart_and_ctrl_c_leaves_no_java(tmp_path: Path, start_stack: StartStack) -> None:
+    data_dir = tmp_path / "data"
+    first = start_stack(data_dir)
+    try:
+        token = first.token()
+        practice_id = first.request("POST", "/api/practices", token=token, json_body=PRACTICE).json()["practice_id"]
+    finally:
+        assert first.stop() == 0
+    assert process_ids_mentioning(str(data_dir / "dynamodb")) == []
+
+    second = start_stack(data_dir)
+    try:
+        read = second.request("GET", f"/api/practices/{practice_id}", token=token)  # the signing key persists too
+    finally:
+        assert second.stop() == 0
+
+    assert read.status == 200
+    assert read.json()["name"] == PRACTICE["name"]
+
+
+def test_ctrl_c_stops_everything_and_removes_the_ready_file(tmp_path: Path, start_stack: StartStack) -> None:
+    stack = start_stack(tmp_path)
+    java_pid = stack.info["dynamodb_pid"]
+    ports = stack.info["ports"]
+
+    assert stack.stop() == 0
+
+    assert not Path(f"/proc/{java_pid}").exists()
+    assert process_ids_mentioning(str(tmp_path / "dynamodb")) == []
+    assert not (tmp_path / "ready.json").exists()
+    assert "stopped DynamoDB" in stack.logs()
+    assert ports["gateway"] and ports["dynamodb"]
+
+
+# The event-source loop, with a handler defined here and a queue that retries fast.
+
+TEMPLATE = {
+    "Resources": {
+        "WorkQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "VisibilityTimeout": 60,
+                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["WorkDLQ", "Arn"]}, "maxReceiveCount": 3},
+            },
+        },
+        "WorkDLQ": {"Type": "AWS::SQS::Queue"},
+        "Worker": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "CodeUri": "functions/worker/",
+                "Handler": "app.lambda_handler",
+                "Events": {
+                    "Work": {
+                        "Type": "SQS",
+                        "Properties": {
+                            "Queue": {"Fn::GetAtt": ["WorkQueue", "Arn"]},
+                            "BatchSize": 10,
+                            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                        },
+                    }
+                },
+            },
+        },
+    }
+}
+
+
+class Worker:
+    """Fails every record whose body is "poison"; raises for "explode"; records what it saw."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []  # (body, ApproximateReceiveCount)
+        self.lock = threading.Lock()
+
+    def __call__(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.seen += [(r["body"], r["attributes"]["ApproximateReceiveCount"]) for r in event["Records"]]
+        if any(r["body"] == "explode" for r in event["Records"]):
+            raise RuntimeError("the whole batch fails")
+        return {
+            "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if r["body"] == "poison"]
+        }
+
+    def receives(self, body: str) -> list[str]:
+        with self.lock:
+            return [count for seen_body, count in self.seen if seen_body == body]
+
+
+@pytest.fixture
+def work_queue() -> Iterator[tuple[Any, dict[str, Any], EventSources, Worker]]:
+    moto = MotoServer()
+    moto.start()
+    sqs = aws_client("sqs", moto.endpoint_url)
+    endpoints = create_queues(sqs, TEMPLATE, visibility_timeout=1)
+    worker = Worker()
+    sources = EventSources.from_template(TEMPLATE, moto.endpoint_url, endpoints, worker)
+    sources.start()
+    try:
+        yield sqs, endpoints, sources, worker
+    finally:
+        sources.stop()
+        for endpoint in endpoints.values():
+            sqs.delete_queue(QueueUrl=endpoint.url)
+        moto.stop()
+
+
+def _bodies(sqs: Any, url: str) -> list[str]:
+    return [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+
+
+def _wait_for(condition: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_reported_failure_is_retried_then_moved_to_the_dead_letter_queue(work_queue: Any) -> None:
+    sqs, endpoints, sources, worker = work_queue
+    queue, dlq = endpoints["WorkQueue"], endpoints["WorkDLQ"]
+
+    sqs.send_message(QueueUrl=queue.url, MessageBody="poison")
+    sqs.send_message(QueueUrl=queue.url, MessageBody="fine")
+    _wait_for(lambda: len(worker.receives("poison")) == 3)
+    _wait_for(
+        lambda: (
+            sqs.get_queue_attributes(QueueUrl=dlq.url, AttributeNames=["All"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+            == "1"
+        )
+    )
+
+    assert worker.receives("poison") == ["1", "2", "3"]  # maxReceiveCount receives, then the DLQ
+    assert worker.receives("fine") == ["1"]  # deleted after its batch: never redelivered
+    assert _bodies(sqs, dlq.url) == ["poison"]
+    assert sources.wait_idle(5)
+
+
+def test_a_handler_that_raises_fails_the_whole_batch(work_queue: Any) -> None:
+    sqs, endpoints, sources, worker = work_queue
+    queue = endpoints["WorkQueue"]
+
+    sqs.send_message_batch(
+        QueueUrl=queue.url,
+        Entries=[{"Id": "1", "MessageBody": "explode"}, {"Id": "2", "MessageBody": "bystander"}],
+    )
+    _wait_for(lambda: len(worker.receives("explode")) >= 2)
+
+    assert len(worker.receives("bystander")) >= 2  # not deleted: it came back with the failed batch
+
+
+def test_the_template_queues_are_created_with_their_redrive_policy(local_stack: RunningStack) -> None:
+    sqs = aws_client("sqs", local_stack.info["aws_endpoint"])
+    outbound = local_stack.info["queues"]["OutboundQueue"]
+
+    attributes = sqs.get_queue_attributes(QueueUrl=outbound, AttributeNames=["All"])["Attributes"]
+
+    policy = json.loads(attributes["RedrivePolicy"])
+    assert policy["deadLetterTargetArn"].endswith(":OutboundDeadLetterQueue")
+    assert policy["maxReceiveCount"] == 5
+    assert set(local_stack.info["queues"]) == set(queues(load_template(Path(__file__).parents[2] / "template.yaml")))
+
+
+def test_without_java_dynamodb_falls_back_to_moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from local import dynamodb
+
+    monkeypatch.setattr(dynamodb.shutil, "which", lambda name: None)
+    database = dynamodb.DynamoDBLocal(tmp_path, Path(__file__).parents[2])
+    database.start()
+    try:
+        tables = aws_client("dynamodb", database.endpoint_url).list_tables()["TableNames"]
+    finally:
+        database.stop()
+
+    assert database.engine == "moto"
+    assert isinstance(tables, list)
