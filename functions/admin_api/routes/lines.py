@@ -12,6 +12,7 @@ from switchboard import line_changes
 from switchboard.access import permitted, require_line, require_manager, require_member
 from switchboard.carrier import AvailableNumber
 from switchboard.data import lines as store
+from switchboard.forwarding import Forwarding
 from switchboard.lines import Line, LineChanges, LineStatus, NewHostedLine, NewPurchasedLine
 
 from .identity import current_caller, public_base_url
@@ -32,28 +33,37 @@ def _webhooks() -> line_changes.Webhooks:
 
 
 @router.get("/api/practices/<practice_id>/available-numbers", summary="Numbers for sale in an area code")
-def available_numbers(practice_id: PracticeId,
-                      area_code: Annotated[str, Query(pattern=r"^[2-9]\d{2}$")],
-                      contains: Annotated[str | None, Query(pattern=r"^[0-9]{1,7}$")] = None) -> list[AvailableNumber]:
+def available_numbers(
+    practice_id: PracticeId,
+    area_code: Annotated[str, Query(pattern=r"^[2-9]\d{2}$")],
+    contains: Annotated[str | None, Query(pattern=r"^[0-9]{1,7}$")] = None,
+) -> list[AvailableNumber]:
     require_manager(current_caller(router), practice_id)
     return line_changes.search_numbers(area_code, contains)
 
 
-@router.post("/api/practices/<practice_id>/lines/purchase", summary="Buy a number; texting works at once",
-             responses={201: {"description": "Created"}})
+@router.post(
+    "/api/practices/<practice_id>/lines/purchase",
+    summary="Buy a number; texting works at once",
+    responses={201: {"description": "Created"}},
+)
 def buy_line(practice_id: PracticeId, draft: Annotated[NewPurchasedLine, Body()]) -> tuple[Line, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)
     return line_changes.buy_line(practice_id, draft, _webhooks(), actor=caller.email), 201
 
 
-@router.post("/api/practices/<practice_id>/lines", summary="Text-enable a number the clinic owns (pending until "
-             "the carrier completes the order)", responses={201: {"description": "Created"}})
+@router.post(
+    "/api/practices/<practice_id>/lines",
+    summary="Text-enable a number the clinic owns (pending until the carrier completes the order)",
+    responses={201: {"description": "Created"}},
+)
 def text_enable_line(practice_id: PracticeId, draft: Annotated[NewHostedLine, Body()]) -> tuple[Line, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)
-    line = line_changes.text_enable_line(practice_id, draft, _webhooks(), actor=caller.email,
-                                         contact_phone=draft.number)
+    line = line_changes.text_enable_line(
+        practice_id, draft, _webhooks(), actor=caller.email, contact_phone=draft.number
+    )
     return line, 201
 
 
@@ -61,13 +71,13 @@ def text_enable_line(practice_id: PracticeId, draft: Annotated[NewHostedLine, Bo
 def list_lines(practice_id: PracticeId) -> list[Line]:
     caller = current_caller(router)
     require_member(caller, practice_id)
-    return permitted(caller, store.list_lines(practice_id))
+    return line_changes.with_routing(permitted(caller, store.list_lines(practice_id)))
 
 
 @router.get("/api/practices/<practice_id>/lines/<line_id>", summary="Read a line")
 def get_line(practice_id: PracticeId, line_id: LineId) -> Line:
     require_line(current_caller(router), practice_id, line_id)
-    return store.get_line(practice_id, line_id)
+    return line_changes.with_routing([store.get_line(practice_id, line_id)])[0]
 
 
 @router.patch("/api/practices/<practice_id>/lines/<line_id>", summary="Configure a line")
@@ -98,9 +108,26 @@ def make_primary(practice_id: PracticeId, line_id: LineId) -> Line:
     return line_changes.make_primary(practice_id, line_id, actor=caller.email)
 
 
-@router.post("/api/practices/<practice_id>/lines/<line_id>/release",
-             summary="Give the number back to the carrier (irreversible; repeat the number to confirm)")
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/release",
+    summary="Give the number back to the carrier (irreversible; repeat the number to confirm)",
+)
 def release_line(practice_id: PracticeId, line_id: LineId, request: Annotated[ReleaseRequest, Body()]) -> Line:
     caller = current_caller(router)
     require_manager(caller, practice_id)
     return line_changes.release_line(practice_id, line_id, request.confirm_number, actor=caller.email)
+
+
+class ForwardingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    forwarding: Forwarding | None = Field(description="The line's call routing, or null for none")
+
+
+@router.put("/api/practices/<practice_id>/lines/<line_id>/forwarding",
+            summary="Set a line's call forwarding: destinations, after-hours routing, or a link to another line")
+def set_forwarding(practice_id: PracticeId, line_id: LineId, request: Annotated[ForwardingRequest, Body()]) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.with_routing([line_changes.set_forwarding(practice_id, line_id, request.forwarding,
+                                                                  actor=caller.email)])[0]

@@ -48,7 +48,6 @@ def change_practice(practice_id: PracticeId, changes: Annotated[PracticeChanges,
 
 
 @router.get("/api/practices/<practice_id>/audit", summary="Recent changes in a practice, newest first")
-def recent_changes(practice_id: PracticeId,
-                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntry]:
+def recent_changes(practice_id: PracticeId, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntry]:
     require_manager(current_caller(router), practice_id)
     return audit.recent(practice_id, limit)

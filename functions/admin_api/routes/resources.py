@@ -27,8 +27,9 @@ class LineLink(BaseModel):
     line_id: str | None = Field(max_length=40, description="The enabled line to text from, or null to unlink")
 
 
-@router.post("/api/practices/<practice_id>/resources", summary="Add a location",
-             responses={201: {"description": "Created"}})
+@router.post(
+    "/api/practices/<practice_id>/resources", summary="Add a location", responses={201: {"description": "Created"}}
+)
 def add_resource(practice_id: PracticeId, draft: Annotated[NewResource, Body()]) -> tuple[Resource, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)
@@ -41,8 +42,10 @@ def list_resources(practice_id: PracticeId) -> list[Resource]:
     return store.list_resources(practice_id)
 
 
-@router.put("/api/practices/<practice_id>/resources/<resource_id>/line",
-            summary="Link a location to an enabled line (or unlink it with null)")
+@router.put(
+    "/api/practices/<practice_id>/resources/<resource_id>/line",
+    summary="Link a location to an enabled line (or unlink it with null)",
+)
 def link_line(practice_id: PracticeId, resource_id: ResourceId, link: Annotated[LineLink, Body()]) -> Resource:
     caller = current_caller(router)
     require_manager(caller, practice_id)

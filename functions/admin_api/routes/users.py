@@ -32,8 +32,11 @@ def me() -> Me:
     return Me(email=caller.email, role=caller.role, practice_id=caller.practice_id, line_ids=sorted(caller.line_ids))
 
 
-@router.post("/api/practices/<practice_id>/users", summary="Add a manager or staff user",
-             responses={201: {"description": "Created"}})
+@router.post(
+    "/api/practices/<practice_id>/users",
+    summary="Add a manager or staff user",
+    responses={201: {"description": "Created"}},
+)
 def add_user(practice_id: PracticeId, draft: Annotated[NewUser, Body()]) -> tuple[User, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)
@@ -53,8 +56,9 @@ def change_user(practice_id: PracticeId, email: Email, changes: Annotated[UserCh
     return store.change_user(practice_id, email, changes, actor=caller.email)
 
 
-@router.delete("/api/practices/<practice_id>/users/<email>", summary="Remove a user",
-               responses={204: {"description": "Removed"}})
+@router.delete(
+    "/api/practices/<practice_id>/users/<email>", summary="Remove a user", responses={204: {"description": "Removed"}}
+)
 def remove_user(practice_id: PracticeId, email: Email) -> tuple[None, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)

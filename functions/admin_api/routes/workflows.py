@@ -46,8 +46,11 @@ def _shown_once(workflow: Workflow, token: str) -> WorkflowWithUrl:
     return WorkflowWithUrl(**workflow.model_dump(), webhook_url=url)
 
 
-@router.post("/api/practices/<practice_id>/workflows", summary="Create a workflow; the answer shows its webhook "
-             "URL once", responses={201: {"description": "Created"}})
+@router.post(
+    "/api/practices/<practice_id>/workflows",
+    summary="Create a workflow; the answer shows its webhook URL once",
+    responses={201: {"description": "Created"}},
+)
 def create_workflow(practice_id: PracticeId, draft: Annotated[NewWorkflow, Body()]) -> tuple[WorkflowWithUrl, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)
@@ -69,26 +72,30 @@ def get_workflow(practice_id: PracticeId, workflow_id: WorkflowId) -> Workflow:
 
 
 @router.patch("/api/practices/<practice_id>/workflows/<workflow_id>", summary="Change a workflow")
-def change_workflow(practice_id: PracticeId, workflow_id: WorkflowId,
-                    changes: Annotated[WorkflowChanges, Body()]) -> Workflow:
+def change_workflow(
+    practice_id: PracticeId, workflow_id: WorkflowId, changes: Annotated[WorkflowChanges, Body()]
+) -> Workflow:
     caller = current_caller(router)
     require_manager(caller, practice_id)
     return store.change_workflow(practice_id, workflow_id, changes, actor=caller.email)
 
 
-@router.post("/api/practices/<practice_id>/workflows/<workflow_id>/rotate",
-             summary="Mint a new webhook URL; the old one stops working at once")
+@router.post(
+    "/api/practices/<practice_id>/workflows/<workflow_id>/rotate",
+    summary="Mint a new webhook URL; the old one stops working at once",
+)
 def rotate_token(practice_id: PracticeId, workflow_id: WorkflowId) -> WorkflowWithUrl:
     caller = current_caller(router)
     require_manager(caller, practice_id)
     token = mint_token(deployment_settings().environment)
-    workflow = store.change_workflow(practice_id, workflow_id, WorkflowChanges(), actor=caller.email,
-                                     new_token=token)
+    workflow = store.change_workflow(practice_id, workflow_id, WorkflowChanges(), actor=caller.email, new_token=token)
     return _shown_once(workflow, token)
 
 
-@router.post("/api/practices/<practice_id>/workflows/<workflow_id>/revoke",
-             summary="Revoke a workflow; its webhook URL stops working for good")
+@router.post(
+    "/api/practices/<practice_id>/workflows/<workflow_id>/revoke",
+    summary="Revoke a workflow; its webhook URL stops working for good",
+)
 def revoke_workflow(practice_id: PracticeId, workflow_id: WorkflowId) -> Workflow:
     caller = current_caller(router)
     require_manager(caller, practice_id)

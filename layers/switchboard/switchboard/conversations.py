@@ -90,10 +90,35 @@ class Conversation(BaseModel):
     patient_id: str | None = None
 
 
+class LastMessage(BaseModel):
+    direction: Direction
+    body: str
+    status: MessageStatus
+    created_at: datetime
+
+
+class InboxEntry(BaseModel):
+    """A conversation as the inbox lists it."""
+
+    line_id: str
+    phone: str
+    phone_display: str
+    unread: int
+    last_activity_at: datetime
+    opted_out: bool
+    not_textable: bool
+    verified: bool
+    mpsp: bool
+    patient_id: str | None = None
+    patient_name: str | None = None
+    matches: list[PatientMatch] = Field(default_factory=list)
+    last_message: LastMessage | None = None
+
+
 class Message(BaseModel):
     message_id: str
     line_id: str
-    phone: str
+    phone: str = Field(exclude=True)
     direction: Direction
     body: str | None = None
     sender: SenderKind
@@ -102,4 +127,5 @@ class Message(BaseModel):
     error_code: int | None = None
     error_reason: str | None = None
     carrier_sid: str | None = None
+    flag: str | None = None
     created_at: datetime

@@ -13,7 +13,9 @@ from switchboard import carrier as carriers
 from switchboard.data import lines as store
 from switchboard.data import practices as practice_store
 from switchboard.data import resources as resource_store
-from switchboard.errors import Conflict, RuleRefused, Unavailable
+from switchboard.data.models import LineItem
+from switchboard.errors import Conflict, InvalidInput, RuleRefused, Unavailable
+from switchboard.forwarding import MAX_LINK_CHAIN, Forwarding, check_destinations, find_loop, routing_summary
 from switchboard.lines import (
     Line,
     LineChanges,
@@ -171,3 +173,78 @@ def poll_pending_orders() -> dict[str, int]:
         store.save_line(item, before, actor="status_poller", action=f"line.{item.status}", primary=None)
         moved[item.status] += 1
     return moved
+
+
+def _linked_target(line_id: str) -> LineItem:
+    target = store.find_line(line_id)
+    if target is None or target.status == LineStatus.RELEASED.value:
+        raise InvalidInput("is not a line of this enterprise", field="forwarding.linked_line_id")
+    return target
+
+
+def _link_of(item: LineItem) -> str | None:
+    forwarding = (item.settings or {}).get("forwarding") or {}
+    linked: str | None = forwarding.get("linked_line_id")
+    return linked
+
+
+def _links_from(line_id: str, name: str, target: str) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The chain of links starting at `line_id` if it linked to `target`, with each line's name."""
+    links: dict[str, str | None] = {line_id: target}
+    names = {line_id: name}
+    current: str | None = target
+    while current is not None and current not in links:
+        found = store.find_line(current)
+        if found is None:
+            break
+        names[current] = found.display_name
+        links[current] = _link_of(found)
+        current = links[current]
+    return links, names
+
+
+def set_forwarding(practice_id: str, line_id: str, forwarding: Forwarding | None, *, actor: str) -> Line:
+    """Save a line's call routing; a link that would loop is refused, naming the loop."""
+    item, primary = store.load(practice_id, line_id)
+    before = store.to_line(item, primary)
+    if forwarding is not None:
+        try:
+            check_destinations(forwarding, item.number)
+        except ValueError as error:
+            raise InvalidInput(str(error), field="forwarding") from None
+        if forwarding.linked_line_id:
+            if forwarding.linked_line_id == line_id:
+                raise InvalidInput("a line cannot be linked to itself", field="forwarding.linked_line_id")
+            _linked_target(forwarding.linked_line_id)
+            links, names = _links_from(line_id, item.display_name, forwarding.linked_line_id)
+            loop = find_loop(line_id, links)
+            if loop:
+                raise RuleRefused("this link would make a loop: " + " → ".join(names.get(i, i) for i in loop),
+                                  field="forwarding.linked_line_id")
+    store.apply_changes(item, {"forwarding": forwarding.model_dump(mode="json") if forwarding else None})
+    store.set_link(item, forwarding.linked_line_id if forwarding else None)
+    return store.save_line(item, before, actor=actor, action="line.forwarding", primary=primary)
+
+
+def with_routing(lines: list[Line]) -> list[Line]:
+    """Each line with its card's routing summary; a linked line shows the rules it follows."""
+    known = {line.line_id: line for line in lines}
+    return [line.model_copy(update={"routing_summary": _summary(line, known)}) for line in lines]
+
+
+def _summary(line: Line, known: dict[str, Line]) -> str:
+    seen: list[str] = []
+    current = line
+    while current.forwarding and current.forwarding.linked_line_id and len(seen) < MAX_LINK_CHAIN:
+        seen.append(current.line_id)
+        target_id = current.forwarding.linked_line_id
+        found = known.get(target_id)
+        if found is None:
+            item = store.find_line(target_id)
+            if item is None:
+                return "Linked to a line that no longer exists"
+            found = known[target_id] = store.to_line(item)
+        current = found
+    if current.line_id == line.line_id:
+        return routing_summary(line.forwarding)
+    return f"Linked to {current.display_name} ({current.number_display}): {routing_summary(current.forwarding)}"

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, computed_field
 
 from switchboard.errors import InvalidInput, RuleRefused
+from switchboard.forwarding import CallStatus, Forwarding, call_status
 from switchboard.hours import TimezoneName, WeeklyHours
 from switchboard.phones import UsPhoneNumber, format_national, parse_us_number
 from switchboard.texts import AfterHoursReply, ReplyText
@@ -117,6 +118,8 @@ class Line(LineConfiguration):
     status_changed_at: datetime | None = None
     primary: bool = False
     authorization: LetterOfAuthorization | None = None
+    forwarding: Forwarding | None = None
+    routing_summary: str | None = None
     version: int
     created_at: datetime
 
@@ -124,6 +127,11 @@ class Line(LineConfiguration):
     @property
     def number_display(self) -> str:
         return format_national(self.number)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def calls(self) -> CallStatus:
+        return call_status(self.forwarding)
 
     @property
     def can_text(self) -> bool:

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from ulid import ULID
 
-from switchboard.conversations import Direction, MessageStatus, SenderKind, statuses_before
+from switchboard.conversations import (
+    Direction,
+    InboxEntry,
+    LastMessage,
+    Message,
+    MessageStatus,
+    PatientMatch,
+    SenderKind,
+    statuses_before,
+)
+from switchboard.errors import InvalidInput
+from switchboard.phones import format_national
 
 from .models import (
     ContactItem,
     ConversationItem,
     CountsItem,
     DedupeItem,
+    InboundSidItem,
     MessageItem,
+    NumberClaim,
     SidItem,
     TokenItem,
 )
@@ -79,13 +95,23 @@ def _contact_upsert(practice_id: str, phone: str, at: datetime) -> list[Action]:
     ]
 
 
-def _conversation_touch(practice_id: str, line_id: str, phone: str, at: datetime) -> list[Action]:
+def _preview(direction: Direction, body: str | None, status: MessageStatus, at: datetime) -> dict[str, Any]:
+    return {"direction": direction.value, "body": (body or "")[:160], "status": status.value,
+            "created_at": at.isoformat()}
+
+
+def _conversation_touch(practice_id: str, line_id: str, phone: str, at: datetime,
+                        last: dict[str, Any] | None = None, *, unread: int = 0) -> list[Action]:
     return [
+        *([ConversationItem.last_message.set(last)] if last else []),
+        ConversationItem.gsi2pk.set(f"INBOX#{practice_id}"),
+        ConversationItem.gsi2sk.set(f"{at.isoformat()}#{line_id}#{phone}"),
         ConversationItem.kind.set(ConversationItem),
         ConversationItem.line_id.set(line_id),
         ConversationItem.practice_id.set(practice_id),
         ConversationItem.phone.set(phone),
-        ConversationItem.unread.set(ConversationItem.unread | 0),
+        ConversationItem.unread.set((ConversationItem.unread | 0) + unread) if unread
+        else ConversationItem.unread.set(ConversationItem.unread | 0),
         ConversationItem.created_at.set(ConversationItem.created_at | at),
         ConversationItem.updated_at.set(at),
         ConversationItem.last_activity_at.set(at),
@@ -130,7 +156,8 @@ def record_call(token: TokenItem, phone: str, at: datetime, *, status_callback: 
             writes.update(ContactItem(contact_pk, contact_sk), _contact_upsert(token.practice_id, phone, at),
                           condition=ContactItem.not_textable.does_not_exist() | (ContactItem.not_textable == False))  # noqa: E712
             writes.update(ConversationItem(conversation_pk, conversation_sk),
-                          [*_conversation_touch(token.practice_id, token.line_id, phone, at),
+                          [*_conversation_touch(token.practice_id, token.line_id, phone, at,
+                                                _preview(Direction.OUTBOUND, None, MessageStatus.QUEUED, at)),
                            ConversationItem.workflow_id.set(token.workflow_id)],
                           condition=ConversationItem.opted_out.does_not_exist() | (ConversationItem.opted_out == False))  # noqa: E712
             writes.put(message)
@@ -282,3 +309,165 @@ def settle(message: MessageItem, status: MessageStatus, at: datetime) -> None:
     """Take a message off the in-flight index once the reconciler has its last word."""
     message.update(actions=[MessageItem.status.set(status.value), MessageItem.updated_at.set(at),
                             MessageItem.pending_pk.remove(), MessageItem.pending_sk.remove()])
+
+
+@dataclass(frozen=True)
+class LineOwner:
+    """Which line (of which practice) a number belongs to."""
+
+    practice_id: str
+    line_id: str
+
+
+def line_for_number(number: str) -> LineOwner | None:
+    try:
+        claim = NumberClaim.get(f"NUMBER#{number}", "NUMBER")
+    except DoesNotExist:
+        return None
+    return LineOwner(claim.practice_id, claim.line_id)
+
+
+def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
+                   at: datetime) -> MessageRef | None:
+    """Store a patient's text with its conversation and contact in one write; None when it was stored already."""
+    ref = MessageRef(owner.line_id, phone, str(ULID()))
+    message = new_message(ref, practice_id=owner.practice_id, direction=Direction.INBOUND, sender=SenderKind.PATIENT,
+                          status=MessageStatus.RECEIVED, at=at, body=body, carrier_sid=sid)
+    message.keyword, message.flag = keyword, flag
+    marker = InboundSidItem(f"INBOUND#{sid}", "INBOUND", expires_at=at + timedelta(days=7))
+    conversation = _conversation_touch(owner.practice_id, owner.line_id, phone, at,
+                                       _preview(Direction.INBOUND, body, MessageStatus.RECEIVED, at), unread=1)
+    if keyword == "opt_out":
+        conversation.append(ConversationItem.opted_out.set(True))
+    elif keyword == "opt_in":
+        conversation.append(ConversationItem.opted_out.set(False))
+    try:
+        with transaction() as writes:
+            writes.put(marker, condition=InboundSidItem.pk.does_not_exist())
+            writes.update(ContactItem(*contact_key(owner.practice_id, phone)),
+                          _contact_upsert(owner.practice_id, phone, at))
+            writes.update(ConversationItem(*conversation_key(owner.line_id, phone)), conversation)
+            writes.put(message)
+    except TransactWriteError as error:
+        if (marker.pk, marker.sk) in writes.failed(error):
+            return None
+        raise
+    return ref
+
+
+class Refusal(StrEnum):
+    OPTED_OUT = "opted_out"
+    ALREADY_ANSWERED = "already_answered"
+
+
+def queue_text(owner: LineOwner, phone: str, *, body: str, sender: SenderKind, sender_id: str | None,
+               status_callback: str, at: datetime, after_hours_period: str | None = None) -> MessageRef | Refusal:
+    """A text we start (staff reply, automatic answer): stored queued, never to an opted-out conversation.
+
+    With `after_hours_period`, the write also claims that closed period on the conversation, so two
+    texts arriving together get one after-hours answer between them.
+    """
+    ref = MessageRef(owner.line_id, phone, str(ULID()))
+    message = new_message(ref, practice_id=owner.practice_id, direction=Direction.OUTBOUND, sender=sender,
+                          sender_id=sender_id, status=MessageStatus.QUEUED, at=at, body=body)
+    message.status_callback = status_callback
+    actions = _conversation_touch(owner.practice_id, owner.line_id, phone, at,
+                                  _preview(Direction.OUTBOUND, body, MessageStatus.QUEUED, at))
+    condition = ConversationItem.opted_out.does_not_exist() | (ConversationItem.opted_out == False)  # noqa: E712
+    if sender is SenderKind.STAFF:
+        actions.append(ConversationItem.last_staff_reply_at.set(at))
+    if after_hours_period is not None:
+        actions.append(ConversationItem.after_hours_period.set(after_hours_period))
+        condition = condition & (ConversationItem.after_hours_period.does_not_exist()
+                                 | (ConversationItem.after_hours_period != after_hours_period))
+    key = conversation_key(owner.line_id, phone)
+    try:
+        with transaction() as writes:
+            writes.put(message)
+            writes.update(ConversationItem(*key), actions, condition=condition)
+    except TransactWriteError as error:
+        refused = writes.refusals(error)
+        if key in refused:
+            stored = refused[key] or {}
+            if stored.get("opted_out", {}).get("BOOL"):
+                return Refusal.OPTED_OUT
+            return Refusal.ALREADY_ANSWERED
+        raise
+    return ref
+
+
+def mark_read(line_id: str, phone: str, at: datetime) -> None:
+    ConversationItem(*conversation_key(line_id, phone)).update(
+        actions=[ConversationItem.unread.set(0), ConversationItem.updated_at.set(at)],
+        condition=ConversationItem.pk.exists())
+
+
+def set_conversation(line_id: str, phone: str, actions: list[Action]) -> None:
+    ConversationItem(*conversation_key(line_id, phone)).update(actions=actions, condition=ConversationItem.pk.exists())
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    cursor: dict[str, Any] | None
+
+
+def inbox_page(practice_id: str, *, line_ids: set[str] | None, unread_only: bool, limit: int,
+               cursor: dict[str, Any] | None) -> Page:
+    """One query: the practice's conversations by last activity, newest first, narrowed to `line_ids`."""
+    condition = None
+    if line_ids is not None:
+        condition = ConversationItem.line_id.is_in(*sorted(line_ids)) if line_ids else ConversationItem.pk == "-"
+    if unread_only:
+        condition = (ConversationItem.unread > 0) if condition is None else condition & (ConversationItem.unread > 0)
+    query = ConversationItem.gsi2.query(f"INBOX#{practice_id}", scan_index_forward=False, limit=limit,
+                                        filter_condition=condition, last_evaluated_key=cursor, page_size=limit)
+    items = [item for item in query if isinstance(item, ConversationItem)]
+    return Page(items, query.last_evaluated_key)
+
+
+def thread_page(line_id: str, phone: str, *, limit: int, cursor: dict[str, Any] | None) -> Page:
+    """A conversation's messages, newest first, one query per page."""
+    pk = f"CONV#{line_id}#{phone}"
+    query = MessageItem.query(pk, MessageItem.sk.startswith("MSG#"), scan_index_forward=False, limit=limit,
+                              last_evaluated_key=cursor, page_size=limit)
+    items = [item for item in query if isinstance(item, MessageItem)]
+    return Page(items, query.last_evaluated_key)
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        raise InvalidInput("is not a cursor this API gave out", field="cursor") from None
+    if not isinstance(key, dict):
+        raise InvalidInput("is not a cursor this API gave out", field="cursor")
+    return key
+
+
+def to_entry(item: ConversationItem) -> InboxEntry:
+    matches = [PatientMatch(**m) for m in (item.matches or [])]
+    chosen = next((m for m in matches if m.patient_id == item.patient_id), None)
+    return InboxEntry(
+        line_id=item.line_id, phone=item.phone, phone_display=format_national(item.phone)
+        if item.phone.startswith("+1") else item.phone, unread=int(item.unread or 0),
+        last_activity_at=item.last_activity_at, opted_out=bool(item.opted_out), not_textable=bool(item.not_textable),
+        verified=bool(item.verified), mpsp=len(matches) > 1 and chosen is None, patient_id=item.patient_id,
+        patient_name=chosen.name if chosen else None, matches=matches,
+        last_message=LastMessage(**item.last_message) if item.last_message else None,
+    )
+
+
+def to_message(item: MessageItem) -> Message:
+    return Message(
+        message_id=item.message_id, line_id=item.line_id, phone=item.phone, direction=Direction(item.direction),
+        body=item.body, sender=SenderKind(item.sender), sender_id=item.sender_id, status=MessageStatus(item.status),
+        error_code=item.error_code, error_reason=item.error_reason, carrier_sid=item.carrier_sid, flag=item.flag,
+        created_at=item.created_at,
+    )

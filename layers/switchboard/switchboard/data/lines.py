@@ -18,7 +18,7 @@ from .writes import Writes, transaction
 
 PENDING_ORDERS = "LINE_ORDERS"
 STALE = "the line was changed by someone else; reload and try again"
-_SETTINGS = set(LineConfiguration.model_fields) | {"authorization"}
+_SETTINGS = set(LineConfiguration.model_fields) | {"authorization", "forwarding"}
 
 
 def line_key(line_id: str) -> str:
@@ -43,7 +43,8 @@ def to_line(item: LineItem, primary_line_id: str | None = None) -> Line:
 
 
 def snapshot(line: Line) -> dict[str, Any]:
-    return line.model_dump(mode="json", exclude={"version", "created_at", "number_display", "primary"})
+    return line.model_dump(mode="json", exclude={"version", "created_at", "number_display", "primary", "calls",
+                                                  "routing_summary"})
 
 
 def add_line(practice_id: str, *, display_name: str, number: str, source: LineSource, status: LineStatus,
@@ -184,4 +185,20 @@ def dependants(practice_id: str, line_id: str) -> list[str]:
             found.append(f"workflow '{item.name}'")
         elif isinstance(item, PracticeItem) and item.primary_line_id == line_id:
             found.append("the practice's primary badge")
+    found += [f"line '{item.display_name}' (forwards its calls here)" for item in lines_linked_to(line_id)]
     return found
+
+
+def lines_linked_to(line_id: str) -> list[LineItem]:
+    """Lines anywhere in the enterprise whose calls follow this line's rules."""
+    return [item for item in LineItem.gsi2.query(f"LINKED_TO#{line_id}") if isinstance(item, LineItem)]
+
+
+def set_link(item: LineItem, target: str | None) -> None:
+    item.gsi2pk, item.gsi2sk = (f"LINKED_TO#{target}", item.line_id) if target else (None, None)
+
+
+def find_line(line_id: str) -> LineItem | None:
+    """A line anywhere in the enterprise, by id."""
+    found = [item for item in LineItem.gsi1.query("LINES", LineItem.gsi1sk == line_id) if isinstance(item, LineItem)]
+    return found[0] if found else None

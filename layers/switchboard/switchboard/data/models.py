@@ -13,6 +13,9 @@
 | webhook token | TOKEN#<sha256>      | TOKEN           |                                 |
 | contact       | PRACTICE#<id>       | CONTACT#<e164>  | PHONE#<e164> / <practice id>    |
 | conversation  | LINE#<id>           | CONV#<e164>     | INBOX#<line id> / <activity>#<e164> |
+|               |                     |                 | gsi2: INBOX#<practice id> / <activity>#<line id>#<e164> |
+| inbound sid   | INBOUND#<SM…>       | INBOUND         | (TTL: carrier retries are minutes apart) |
+| quick response| PRACTICE#<id>       | QUICK#<id>      |                                 |
 | message       | CONV#<line>#<e164>  | MSG#<ulid>      |                                 |
 | carrier sid   | SID#<SM…>           | SID             |                                 |
 | dedupe window | DEDUPE#<practice>#<e164> | DEDUPE     |                                 |
@@ -246,7 +249,11 @@ class ConversationItem(Item, discriminator="conversation"):
     workflow_id = UnicodeAttribute(null=True)
     matches = JSONAttribute(null=True)
     patient_id = UnicodeAttribute(null=True)
-    state = JSONAttribute(null=True)
+    last_message = JSONAttribute(null=True)
+    last_staff_reply_at = UTCDateTimeAttribute(null=True)
+    after_hours_period = UnicodeAttribute(null=True)
+    replied = BooleanAttribute(null=True)
+    mpsp_prompts = NumberAttribute(null=True)
 
 
 class MessageItem(Item, discriminator="message"):
@@ -265,6 +272,8 @@ class MessageItem(Item, discriminator="message"):
     carrier_sid = UnicodeAttribute(null=True)
     attempt_started_at = UTCDateTimeAttribute(null=True)
     status_callback = UnicodeAttribute(null=True)
+    flag = UnicodeAttribute(null=True)
+    keyword = UnicodeAttribute(null=True)
 
 
 class SidItem(Item, discriminator="sid"):
@@ -294,3 +303,15 @@ class PatientItem(Item, discriminator="patient"):
 class EnterpriseItem(Item, discriminator="enterprise"):
     cross_practice_matching = BooleanAttribute(default=False)
     version = VersionAttribute()
+
+
+class InboundSidItem(Item, discriminator="inbound_sid"):
+    """Marks a carrier message sid as stored, so a retried webhook stores nothing twice."""
+
+
+class QuickResponseItem(Item, discriminator="quick_response"):
+    practice_id = UnicodeAttribute()
+    quick_response_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    language = UnicodeAttribute()
+    body = UnicodeAttribute()

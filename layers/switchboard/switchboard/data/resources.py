@@ -18,7 +18,7 @@ from .writes import transaction
 
 def to_resource(item: ResourceItem) -> Resource:
     return Resource(resource_id=item.resource_id, practice_id=item.practice_id, name=item.name,
-                    line_id=item.line_id, version=item.version)
+                    line_id=item.line_id, version=item.version or 0)
 
 
 def add_resource(practice_id: str, draft: NewResource, *, actor: str) -> Resource:

@@ -24,7 +24,7 @@ def user_key(email: str) -> str:
 
 def to_user(item: UserItem) -> User:
     return User(email=item.email, name=item.name, role=Role(item.role), practice_id=item.practice_id,
-                line_ids=sorted(item.line_ids or ()), version=item.version)
+                line_ids=sorted(item.line_ids or ()), version=item.version or 0)
 
 
 def _snapshot(user: User) -> dict[str, Any]:

@@ -1,0 +1,146 @@
+"""The staff inbox: conversations of permitted lines, threads, marking read, replying; SMS segment counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from switchboard import inbox
+from switchboard.access import Caller, Role, require_line, require_member
+from switchboard.conversations import InboxEntry, Message
+from switchboard.data import conversations as store
+from switchboard.data.conversations import LineOwner
+from switchboard.errors import NotFound
+from switchboard.phones import parse_us_number
+from switchboard.segments import count_segments
+
+from .identity import current_caller, public_base_url
+
+router = Router()
+PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
+LineId = Annotated[str, Path(min_length=1, max_length=40)]
+Phone = Annotated[str, Path(min_length=1, max_length=40, description="The patient's number, E.164")]
+Cursor = Annotated[str | None, Query(max_length=2000)]
+
+
+class InboxPage(BaseModel):
+    conversations: list[InboxEntry]
+    next_cursor: str | None
+
+
+class Thread(BaseModel):
+    conversation: InboxEntry
+    messages: list[Message]
+    next_cursor: str | None
+
+
+class Draft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1600)]
+
+
+class SegmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(max_length=1600)]
+
+
+class SegmentAnswer(BaseModel):
+    characters: int
+    segments: int
+    encoding: str
+
+
+def _visible_lines(caller: Caller) -> set[str] | None:
+    return set(caller.line_ids) if caller.role is Role.STAFF else None
+
+
+def _conversation(caller: Caller, practice_id: str, line_id: str, phone: str) -> tuple[str, InboxEntry]:
+    require_line(caller, practice_id, line_id)
+    e164 = parse_us_number(phone, field="phone") if not phone.startswith("+") or phone.startswith("+1") else phone
+    found = store.load_conversation(line_id, e164)
+    if found is None or found.practice_id != practice_id:
+        raise NotFound("no such conversation")
+    return e164, store.to_entry(found)
+
+
+@router.get(
+    "/api/practices/<practice_id>/inbox",
+    summary="Conversations of the lines you may use, by last activity; one page per call",
+)
+def list_inbox(
+    practice_id: PracticeId,
+    cursor: Cursor = None,
+    unread: Annotated[bool, Query()] = False,
+    line_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> InboxPage:
+    caller = current_caller(router)
+    require_member(caller, practice_id)
+    lines = _visible_lines(caller)
+    if line_id is not None:
+        lines = {line_id} & lines if lines is not None else {line_id}
+    page = store.inbox_page(
+        practice_id, line_ids=lines, unread_only=unread, limit=limit, cursor=store.decode_cursor(cursor)
+    )
+    return InboxPage(
+        conversations=[store.to_entry(item) for item in page.items], next_cursor=store.encode_cursor(page.cursor)
+    )
+
+
+@router.get(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>",
+    summary="A conversation and a page of its messages (oldest first)",
+)
+def read_thread(
+    practice_id: PracticeId,
+    line_id: LineId,
+    phone: Phone,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Thread:
+    e164, conversation = _conversation(current_caller(router), practice_id, line_id, phone)
+    page = store.thread_page(line_id, e164, limit=limit, cursor=store.decode_cursor(cursor))
+    messages = [store.to_message(item) for item in reversed(page.items)]
+    return Thread(conversation=conversation, messages=messages, next_cursor=store.encode_cursor(page.cursor))
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/read", summary="Mark a conversation read"
+)
+def mark_read(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
+    e164, conversation = _conversation(current_caller(router), practice_id, line_id, phone)
+    store.mark_read(line_id, e164, datetime.now(UTC))
+    return conversation.model_copy(update={"unread": 0})
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/messages",
+    summary="Reply to a patient (queued; the carrier sends it)",
+    responses={202: {"description": "Queued"}},
+)
+def reply(
+    practice_id: PracticeId, line_id: LineId, phone: Phone, draft: Annotated[Draft, Body()]
+) -> tuple[dict[str, str], int]:
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    queued = inbox.reply_from_staff(
+        LineOwner(practice_id, line_id),
+        e164,
+        draft.body,
+        staff=caller.email,
+        status_callback=f"{public_base_url(router)}/twilio/status",
+    )
+    return {"status": "queued", "message_id": queued.message_id}, 202
+
+
+@router.post("/api/segments", summary="Characters and SMS segments a draft will cost (GSM-7 or UCS-2)")
+def segments(request: Annotated[SegmentRequest, Body()]) -> SegmentAnswer:
+    current_caller(router)
+    counted = count_segments(request.text)
+    return SegmentAnswer(characters=counted.characters, segments=counted.segments, encoding=counted.encoding)

@@ -1,0 +1,67 @@
+import pytest
+
+from switchboard.conversations import PatientMatch
+from switchboard.keywords import Keyword, keyword_in, sounds_like_opt_out
+from switchboard.mpsp import next_step
+from switchboard.segments import count_segments
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe!", "Cancel", "END", "quit",
+                                  "REVOKE", "optout", "stop!!!"])
+def test_each_opt_out_word_alone_opts_out(word):
+    assert keyword_in(word) is Keyword.OPT_OUT
+
+
+@pytest.mark.parametrize("word", ["START", "unstop", "Yes."])
+def test_opt_in_words(word):
+    assert keyword_in(word) is Keyword.OPT_IN
+
+
+@pytest.mark.parametrize("word", ["HELP", "info?", " Help "])
+def test_help_words(word):
+    assert keyword_in(word) is Keyword.HELP
+
+
+@pytest.mark.parametrize("text", ["stop please", "please stop", "STOP IT", "Stopping by later", "yes please",
+                                  "S T O P", "stop.", "", "helpful"])
+def test_look_alikes_are_not_keywords_except_the_word_itself(text):
+    assert keyword_in(text) is (Keyword.OPT_OUT if text == "stop." else None)
+
+
+def test_opt_out_words_inside_a_sentence_are_flagged_for_staff():
+    assert sounds_like_opt_out("stop please")
+    assert sounds_like_opt_out("Please STOP texting me")
+    assert not sounds_like_opt_out("STOP")
+    assert not sounds_like_opt_out("Stopping by at 3")
+
+
+def test_segments_gsm7_and_ucs2():
+    assert count_segments("a" * 160).segments == 1
+    assert count_segments("a" * 161).segments == 2
+    assert count_segments("a" * 306).segments == 2
+    assert count_segments("a" * 307).segments == 3
+    assert count_segments("€" * 80).segments == 1  # extension characters count twice
+    assert count_segments("€" * 81).segments == 2
+    emoji = count_segments("Hi 😀")
+    assert emoji.encoding == "UCS-2"
+    assert count_segments("é" * 70).encoding == "GSM-7"
+    assert count_segments("ê" * 70).segments == 1 and count_segments("ê" * 71).segments == 2
+    assert count_segments("").segments == 0
+
+
+MATCHES = [PatientMatch(practice_id="p", patient_id="1", name="Ann Lee"),
+           PatientMatch(practice_id="p", patient_id="2", name="Bo Lee")]
+
+
+def test_mpsp_prompts_then_takes_a_numbered_answer():
+    first = next_step(MATCHES, 0, "hi, can I move my appointment?")
+    assert first.prompt and "1 for Ann" in first.prompt and "2 for Bo" in first.prompt
+    assert "Lee" not in first.prompt
+    assert next_step(MATCHES, 1, " 2 ").chosen == MATCHES[1]
+
+
+def test_mpsp_reprompts_once_then_leaves_it_to_staff():
+    again = next_step(MATCHES, 1, "Ann")
+    assert again.prompt and again.prompt.startswith("Sorry")
+    assert next_step(MATCHES, 2, "Ann") == next_step(MATCHES, 2, "7")
+    assert next_step(MATCHES, 2, "Ann").prompt is None and next_step(MATCHES, 2, "Ann").chosen is None
