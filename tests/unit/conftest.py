@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -253,3 +253,53 @@ def call_api(lambda_context: FakeLambdaContext) -> Callable[..., ApiAnswer]:
         return ApiAnswer(result["statusCode"], body, result.get("headers") or {})
 
     return call
+
+
+TEMPLATE = "Thanks for calling {practice_name}! Text us back here at {line_number}."
+
+
+@dataclass
+class Setup:
+    practice_id: str
+    line: dict[str, Any]
+    workflow: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.workflow["webhook_url"]).path.removeprefix("/local")
+
+    @property
+    def token(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def setup(admin_api, carrier_account) -> Setup:
+    practice_id = admin_api("POST", "/api/practices", {"name": "Maple Clinic", "timezone": "America/Chicago"}).body[
+        "practice_id"]
+    number = admin_api("GET", f"/api/practices/{practice_id}/available-numbers?area_code=415").body[0]["phone_number"]
+    line = admin_api("POST", f"/api/practices/{practice_id}/lines/purchase",
+                     {"display_name": "Front desk", "number": number}).body
+    workflow = admin_api("POST", f"/api/practices/{practice_id}/workflows",
+                         {"name": "Jive hold", "kind": "call_to_text", "vendor": "jive", "line_id": line["line_id"],
+                          "template": TEMPLATE}).body
+    return Setup(practice_id, line, workflow)
+
+
+@pytest.fixture
+def intake(call_api, setup):
+    """Fire the workflow's webhook like a phone system: GET with a query string unless told otherwise."""
+
+    def fire(number: str | None = "4155552671", *, path: str | None = None, method: str = "GET",
+             body: str | None = None, content_type: str | None = None, query: dict | None = None):
+        target = path or setup.path
+        if query is None and method == "GET" and number is not None:
+            query = {"CALLER_ID_NUMBER": [number]}
+        vendor, token = target.split("/")[2:4]
+        event = webhook_event(method, target, query=query, body=body, content_type=content_type,
+                              path_parameters={"vendor": vendor, "token": token})
+        return call_api("webhook_intake", event)
+
+    return fire
+
+

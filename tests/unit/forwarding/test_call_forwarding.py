@@ -7,7 +7,6 @@ import pytest
 import time_machine
 
 from switchboard.carrier import sign
-from tests.unit.call_to_text.conftest import setup  # noqa: F401  (shared fixture)
 from tests.unit.conftest import webhook_event
 
 HOURS = {day: [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:00"}]
@@ -20,7 +19,7 @@ OPEN, LUNCH, EVENING, CLOSURE_DAY = ("2026-11-23T16:00Z", "2026-11-23T18:30Z", "
 
 
 @pytest.fixture
-def call(call_api, carrier_account, setup):  # noqa: F811
+def call(call_api, carrier_account, setup):
     def place(to: str | None = None, *, at: str = OPEN, signature: str | None = None):
         params = {"CallSid": "CA" + "1" * 32, "AccountSid": carrier_account.account_sid, "From": "+14155552671",
                   "To": to or setup.line["number"], "CallStatus": "ringing", "Direction": "inbound",
@@ -39,11 +38,12 @@ def call(call_api, carrier_account, setup):  # noqa: F811
 
 
 @pytest.fixture
-def rules(admin_api, setup):  # noqa: F811
+def rules(admin_api, setup):
     admin_api("PATCH", f"/api/practices/{setup.practice_id}", {"hours": HOURS})
 
     def set_rules(forwarding, line_id=None):
-        return admin_api("PUT", f"/api/practices/{setup.practice_id}/lines/{line_id or setup.line['line_id']}/forwarding",
+        line = line_id or setup.line["line_id"]
+        return admin_api("PUT", f"/api/practices/{setup.practice_id}/lines/{line}/forwarding",
                          {"forwarding": forwarding})
 
     return set_rules
@@ -77,7 +77,7 @@ def test_lunch_break_and_after_hours_speak_the_message_then_hang_up(call, rules)
     assert spoken(call(at=EVENING)[1]) == ("We are closed. Please text us.", True)
 
 
-def test_a_closure_day_uses_the_after_hours_route(call, rules, admin_api, setup):  # noqa: F811
+def test_a_closure_day_uses_the_after_hours_route(call, rules, admin_api, setup):
     rules({"open_hours": {"numbers": [DESK[0]]}, "after_hours": {"ring": {"numbers": [CELL]}}})
     admin_api("PATCH", f"/api/practices/{setup.practice_id}", {"closures": [{"starts": "2026-11-25",
                                                                              "ends": "2026-11-25"}]})
@@ -90,7 +90,7 @@ def test_a_ring_group_rings_every_number_together(call, rules):
     assert dialed(call()[1])[1:] == (DESK, "15")
 
 
-def test_a_linked_line_follows_its_targets_rules(call, rules, admin_api, setup, carrier_account):  # noqa: F811
+def test_a_linked_line_follows_its_targets_rules(call, rules, admin_api, setup, carrier_account):
     number = admin_api("GET", f"/api/practices/{setup.practice_id}/available-numbers?area_code=312").body[0]
     target = admin_api("POST", f"/api/practices/{setup.practice_id}/lines/purchase",
                        {"display_name": "Back office", "number": number["phone_number"]}).body
@@ -104,7 +104,7 @@ def test_a_linked_line_follows_its_targets_rules(call, rules, admin_api, setup, 
     assert "(312) 555-0150" in card["routing_summary"]
 
 
-def test_a_chain_of_two_links(call, rules, admin_api, setup):  # noqa: F811
+def test_a_chain_of_two_links(call, rules, admin_api, setup):
     numbers = admin_api("GET", f"/api/practices/{setup.practice_id}/available-numbers?area_code=312").body
     middle, end = (admin_api("POST", f"/api/practices/{setup.practice_id}/lines/purchase",
                              {"display_name": name, "number": numbers[n]["phone_number"]}).body
@@ -115,7 +115,7 @@ def test_a_chain_of_two_links(call, rules, admin_api, setup):  # noqa: F811
     assert dialed(call()[1])[1] == DESK[:2]
 
 
-def test_a_loop_and_a_self_link_are_refused_naming_the_loop(rules, admin_api, setup):  # noqa: F811
+def test_a_loop_and_a_self_link_are_refused_naming_the_loop(rules, admin_api, setup):
     number = admin_api("GET", f"/api/practices/{setup.practice_id}/available-numbers?area_code=312").body[0]
     other = admin_api("POST", f"/api/practices/{setup.practice_id}/lines/purchase",
                       {"display_name": "Back office", "number": number["phone_number"]}).body
@@ -128,7 +128,7 @@ def test_a_loop_and_a_self_link_are_refused_naming_the_loop(rules, admin_api, se
     assert itself.status == 422
 
 
-def test_forwarding_to_the_lines_own_number_is_refused(rules, setup):  # noqa: F811
+def test_forwarding_to_the_lines_own_number_is_refused(rules, setup):
     answer = rules({"open_hours": {"numbers": [setup.line["number"]]}})
     assert answer.status == 422
     assert "its own number" in answer.body["errors"][0]["reason"]
@@ -140,14 +140,14 @@ def test_destinations_must_be_valid_numbers_and_at_most_ten(rules):
     assert rules({"open_hours": {"numbers": [f"+1312555{n:04d}" for n in range(200, 211)]}}).status == 422
 
 
-def test_no_rules_speak_the_texting_notice(call, rules, admin_api, setup):  # noqa: F811
+def test_no_rules_speak_the_texting_notice(call, rules, admin_api, setup):
     text, hangs_up = spoken(call()[1])
     assert "for text messages only" in text and hangs_up
     assert admin_api("GET", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}").body[
         "calls"] == "unassigned"
 
 
-def test_a_disabled_line_speaks_the_notice(call, rules, admin_api, setup):  # noqa: F811
+def test_a_disabled_line_speaks_the_notice(call, rules, admin_api, setup):
     rules(FORWARD)
     admin_api("POST", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/disable")
     assert "for text messages only" in spoken(call()[1])[0]
@@ -165,7 +165,7 @@ def test_forged_stale_and_missing_signatures_are_403(call, rules):
     assert call(signature="")[0] == 403
 
 
-def test_card_says_forwarding_with_a_summary(rules, admin_api, setup):  # noqa: F811
+def test_card_says_forwarding_with_a_summary(rules, admin_api, setup):
     rules({"open_hours": {"numbers": DESK[:2]}, "after_hours": {"ring": {"numbers": [CELL]}}})
     card = admin_api("GET", f"/api/practices/{setup.practice_id}/lines").body[0]
     assert card["calls"] == "forwarding"

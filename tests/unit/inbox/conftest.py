@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from switchboard.carrier import sign
-from tests.unit.call_to_text.conftest import intake, setup  # noqa: F401  (shared fixtures)
 from tests.unit.conftest import webhook_event
 
 _sids = itertools.count(1)
@@ -20,7 +19,7 @@ def chicago(text: str) -> datetime:
 
 
 @pytest.fixture
-def text_in(call_api, carrier_account, setup):  # noqa: F811
+def text_in(call_api, carrier_account, setup):
     """A patient texts one of our lines: a webhook signed like the carrier's."""
 
     def send(body: str, *, phone: str = "+14155552671", to: str | None = None, sid: str | None = None,

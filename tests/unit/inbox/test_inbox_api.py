@@ -13,7 +13,8 @@ PHONE = "+14155552671"
 def staff(admin_api, setup):
     """Two staff users: one permitted on the line, one with no lines at all."""
     admin_api("POST", f"/api/practices/{setup.practice_id}/users",
-              {"email": "pat@maplefamilyclinic.com", "name": "Pat", "role": "staff", "line_ids": [setup.line["line_id"]]})
+              {"email": "pat@maplefamilyclinic.com", "name": "Pat", "role": "staff",
+               "line_ids": [setup.line["line_id"]]})
     admin_api("POST", f"/api/practices/{setup.practice_id}/users",
               {"email": "lee@maplefamilyclinic.com", "name": "Lee", "role": "staff", "line_ids": []})
     return {"permitted": {"sub": "s-1", "email": "pat@maplefamilyclinic.com", "cognito:groups": "staff"},
