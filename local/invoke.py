@@ -17,12 +17,15 @@ import json
 import os
 import sys
 import traceback
+import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from local.dynamodb import answers
 from local.runtime import LambdaRuntime, LocalValues, QueueEndpoint, local_parameters, table_names
 from local.template import load_template
+from switchboard.carrier.signatures import sign, webhook_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +71,31 @@ def _queue_arn(url: str) -> str:
     return f"arn:aws:sqs:{os.environ.get('AWS_REGION', 'us-east-1')}:{account}:{name}"
 
 
+def signed_like_the_carrier(event: dict[str, Any], auth_token: str, public_base_url: str | None) -> dict[str, Any]:
+    """A sample carrier webhook with its `X-Twilio-Signature` recomputed for this stack's account.
+
+    Sample events cannot carry a signature that verifies here (each local carrier account has its own
+    token), so, like the carrier itself, this signs the form body against the URL it is sent to.
+    """
+    headers = event.get("headers") or {}
+    name = next((k for k in headers if k.lower() == "x-twilio-signature"), None)
+    if name is None:
+        return event
+    host = next((v for k, v in headers.items() if k.lower() == "host"), "")
+    context = event.get("requestContext") or {}
+    url = webhook_url(host=host, path=context.get("path", event.get("path", "")),
+                      multi_value_query=event.get("multiValueQueryStringParameters"),
+                      public_base_url=public_base_url, stage=context.get("stage"))
+    params = parse_qs(event.get("body") or "", keep_blank_values=True)
+    return {**event, "headers": {**headers, name: sign(url, params, auth_token)}}
+
+
+def _carrier_token(info: dict[str, Any]) -> str:
+    with urllib.request.urlopen(f"{info['carrier_sandbox_url']}/sandbox/account", timeout=5) as answer:
+        token: str = json.load(answer)["auth_token"]
+    return token
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__.split("\n")[0])
     parser.add_argument("function", help="folder under functions/ or logical id")
@@ -81,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"local.invoke: {error}", file=sys.stderr)
         return 2
     text = sys.stdin.read() if args.event == "-" else Path(args.event).read_text(encoding="utf-8")
-    event = json.loads(text)
+    event = signed_like_the_carrier(json.loads(text), _carrier_token(info), info["environment"].get("PUBLIC_BASE_URL"))
     try:
         function = runtime_for(info).function(args.function)
     except KeyError as error:

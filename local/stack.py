@@ -11,7 +11,7 @@ Ctrl-C or SIGTERM stops everything, Java included. `--port 0` picks free ports (
 Environment given to the handlers (on top of template.yaml's, resolved with `Environment=local` and
 `PublicBaseUrl=<gateway>/local`): AWS_REGION / AWS_DEFAULT_REGION (us-east-1), fake AWS credentials
 (`local`/`local`), DYNAMODB_ENDPOINT and AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local),
-AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SECRETSMANAGER (moto), CARRIER_API_URL (the sandbox),
+AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SECRETS_MANAGER (moto), CARRIER_API_URL (the sandbox),
 POWERTOOLS_TRACE_DISABLED=true, AWS_EC2_METADATA_DISABLED=true.
 
 Local-only endpoints on the gateway: `GET /local/token` (see local.auth), `GET /local/health`,
@@ -279,7 +279,7 @@ def local_environment(dynamodb_endpoint: str, aws_endpoint: str, carrier_url: st
         "DYNAMODB_ENDPOINT": dynamodb_endpoint,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "AWS_ENDPOINT_URL_SQS": aws_endpoint,
-        "AWS_ENDPOINT_URL_SECRETSMANAGER": aws_endpoint,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws_endpoint,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     if carrier_url:

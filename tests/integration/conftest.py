@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -114,13 +115,21 @@ class RunningStack:
         return int(self.process.returncode)
 
 
+def project_pythonpath() -> list[str]:
+    """The import roots pytest itself uses (pyproject.toml), so the stack imports what the tests import."""
+    with open(ROOT / "pyproject.toml", "rb") as config:
+        entries: list[str] = tomllib.load(config)["tool"]["pytest"]["ini_options"]["pythonpath"]
+    return entries
+
+
 def start_local_stack(data_dir: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
     """Start `python -m local.stack --port 0` on `data_dir` and wait for its ready file."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    ready_file = data_dir / "ready.json"
+    ready_file = data_dir / "stack.json"  # where `local.invoke` looks for a running stack
     ready_file.unlink(missing_ok=True)
     output = data_dir / "stack.out"
     env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / entry) for entry in project_pythonpath())
     env.update(extra_env or {})
     with open(output, "wb") as sink:
         process = subprocess.Popen(

@@ -1,0 +1,186 @@
+"""The product on the local stack, driven over HTTP like a phone system, Twilio and the console would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import project_pythonpath
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+PATIENT = "+14155552671"
+LOA = {"signer_name": "Dana Reyes", "signer_title": "Practice Director", "signer_email": "dana@maplefamilyclinic.com",
+       "signed_on": "2026-11-02"}
+
+
+def sandbox(stack, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(stack.carrier_sandbox_url + path, data, {"Content-Type": "application/json"},
+                                     method=method)
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)
+
+
+def texts_to(stack, phone: str = PATIENT) -> list[dict[str, Any]]:
+    found = sandbox(stack, "GET", f"/sandbox/messages?to={urllib.parse.quote(phone)}")["messages"]
+    return [m for m in found if m.get("direction", "outbound-api").startswith("outbound")]
+
+
+def eventually(check, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+class Console:
+    """The admin API as the console calls it."""
+
+    def __init__(self, stack, email: str = "dev@clinic.test", groups=("admin",)):
+        self.stack, self.token = stack, stack.token(email, groups)
+
+    def __call__(self, method: str, path: str, body: Any = None):
+        answer = self.stack.request(method, f"/local{path}", token=self.token, json_body=body)
+        return answer.status, (answer.json() if answer.body else None)
+
+
+@pytest.fixture(scope="module")
+def clinic(local_stack):
+    admin = Console(local_stack)
+    status, practice = admin("POST", "/api/practices", {"name": "Maple Family Clinic", "timezone": "America/Chicago",
+                                                         "hours": {}})
+    assert status == 201, practice
+    p = practice["practice_id"]
+    status, offered = admin("GET", f"/api/practices/{p}/available-numbers?area_code=415")
+    assert status == 200 and offered
+    status, line = admin("POST", f"/api/practices/{p}/lines/purchase",
+                         {"display_name": "Front desk", "number": offered[0]["phone_number"]})
+    assert status == 201, line
+    return {"admin": admin, "practice_id": p, "line": line}
+
+
+def test_a_bought_number_is_enabled_and_a_landline_goes_pending_then_enabled_after_the_poller(local_stack, clinic):
+    admin, p = clinic["admin"], clinic["practice_id"]
+    assert clinic["line"]["status"] == "enabled"
+    status, landline = admin("POST", f"/api/practices/{p}/lines",
+                             {"display_name": "Main landline", "number": "(312) 555-0142", "authorization": LOA})
+    assert status == 201 and landline["status"] == "pending"
+    order = next(o for o in sandbox(local_stack, "GET", "/sandbox/orders")["orders"]
+                 if o["phone_number"] == "+13125550142")
+    sandbox(local_stack, "POST", f"/sandbox/orders/{order['sid']}/complete")
+    assert local_stack.run_schedule("StatusPollerFunction").status == 200
+    status, now = admin("GET", f"/api/practices/{p}/lines/{landline['line_id']}")
+    assert now["status"] == "enabled"
+
+
+def test_a_sandbox_failed_order_shows_failed_with_the_reason(local_stack, clinic):
+    admin, p = clinic["admin"], clinic["practice_id"]
+    status, landline = admin("POST", f"/api/practices/{p}/lines",
+                             {"display_name": "Annex", "number": "(312) 555-0143", "authorization": LOA})
+    order = next(o for o in sandbox(local_stack, "GET", "/sandbox/orders")["orders"]
+                 if o["phone_number"] == "+13125550143")
+    sandbox(local_stack, "POST", f"/sandbox/orders/{order['sid']}/fail", {"failure_reason": "Number is not portable"})
+    local_stack.run_schedule("StatusPollerFunction")
+    status, now = admin("GET", f"/api/practices/{p}/lines/{landline['line_id']}")
+    assert (now["status"], now["status_reason"]) == ("failed", "Number is not portable")
+
+
+def test_call_to_text_sends_one_text_delivered_and_a_repeat_is_a_duplicate(local_stack, clinic):
+    admin, p, line = clinic["admin"], clinic["practice_id"], clinic["line"]
+    status, workflow = admin("POST", f"/api/practices/{p}/workflows",
+                             {"name": "Jive hold", "kind": "call_to_text", "vendor": "jive", "line_id": line["line_id"],
+                              "template": "Thanks for calling {practice_name}! Text us here at {line_number}."})
+    assert status == 201
+    url = workflow["webhook_url"]
+    assert url.startswith(local_stack.gateway_url + "/local/webhook/jive/local_")
+    with urllib.request.urlopen(f"{url}?CALLER_ID_NUMBER=4155552671", timeout=10) as first:
+        assert first.status == 202
+        message_id = json.load(first)["message_id"]
+    sent = eventually(lambda: texts_to(local_stack))
+    assert len(sent) == 1
+    assert sent[0]["from"] == line["number"]
+    assert sent[0]["body"] == f"Thanks for calling Maple Family Clinic! Text us here at {line['number_display']}."
+    thread_path = f"/api/practices/{p}/lines/{line['line_id']}/conversations/{urllib.parse.quote(PATIENT)}"
+    delivered = eventually(lambda: admin("GET", thread_path)[1]["messages"][-1]["status"] == "delivered")
+    assert delivered, admin("GET", thread_path)
+    assert admin("GET", thread_path)[1]["messages"][-1]["message_id"] == message_id
+    with urllib.request.urlopen(f"{url}?CALLER_ID_NUMBER=4155552671", timeout=10) as again:
+        assert again.status == 200
+        assert json.load(again) == {"status": "duplicate", "message_id": message_id}
+    local_stack.wait_idle()
+    assert len(texts_to(local_stack)) == 1
+
+
+def test_an_inbound_text_reaches_permitted_staff_only_and_a_staff_reply_reaches_the_phone(local_stack, clinic):
+    admin, p, line = clinic["admin"], clinic["practice_id"], clinic["line"]
+    admin("POST", f"/api/practices/{p}/users", {"email": "pat@maplefamilyclinic.com", "name": "Pat",
+                                                 "role": "staff", "line_ids": [line["line_id"]]})
+    admin("POST", f"/api/practices/{p}/users", {"email": "lee@maplefamilyclinic.com", "name": "Lee",
+                                                 "role": "staff", "line_ids": []})
+    patient = "+14155550177"
+    answer = sandbox(local_stack, "POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"],
+                                                                    "body": "Can I come at 3?"})
+    assert answer["status"] == 200
+    pat, lee = Console(local_stack, "pat@maplefamilyclinic.com", ()), Console(local_stack, "lee@maplefamilyclinic.com", ())
+    seen = pat("GET", f"/api/practices/{p}/inbox")[1]["conversations"]
+    assert patient in [c["phone"] for c in seen]
+    assert lee("GET", f"/api/practices/{p}/inbox")[1]["conversations"] == []
+    status, _ = pat("POST", f"/api/practices/{p}/lines/{line['line_id']}/conversations/{urllib.parse.quote(patient)}"
+                            "/messages", {"body": "Yes, 3 works."})
+    assert status == 202
+    assert eventually(lambda: [m["body"] for m in texts_to(local_stack, patient)] == ["We're closed right now. "
+                      "We'll read your message when we open.", "Yes, 3 works."] or
+                      "Yes, 3 works." in [m["body"] for m in texts_to(local_stack, patient)])
+
+
+def test_a_closed_period_gets_one_after_hours_reply_and_the_next_one_another(local_stack, clinic):
+    admin, p, line = clinic["admin"], clinic["practice_id"], clinic["line"]
+    admin("PATCH", f"/api/practices/{p}", {"hours": {}, "after_hours": {"text": "Closed now - we'll text back."}})
+    patient = "+14155550188"
+    for body in ("hello?", "anyone there?"):
+        sandbox(local_stack, "POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"], "body": body})
+        local_stack.wait_idle()
+    assert eventually(lambda: len(texts_to(local_stack, patient)) == 1)
+    local_stack.wait_idle()
+    assert [m["body"] for m in texts_to(local_stack, patient)] == ["Closed now - we'll text back."]
+    # New hours mean a new closed period (it ends at a different opening): one more answer.
+    admin("PATCH", f"/api/practices/{p}", {"closures": [], "hours": {"sun": [{"opens": "03:00", "closes": "03:01"}]}})
+    sandbox(local_stack, "POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"], "body": "hi again"})
+    assert eventually(lambda: len(texts_to(local_stack, patient)) == 2)
+
+
+def test_a_voice_call_gets_twiml_from_the_lines_rules(local_stack, clinic):
+    admin, p, line = clinic["admin"], clinic["practice_id"], clinic["line"]
+    status, _ = admin("PUT", f"/api/practices/{p}/lines/{line['line_id']}/forwarding",
+                      {"forwarding": {"after_hours": {"say": {"text": "We are closed. Please text us."}}}})
+    assert status == 200
+    answer = sandbox(local_stack, "POST", "/sandbox/inbound/call", {"from": PATIENT, "to": line["number"]})
+    assert answer["status"] == 200
+    assert "<Say" in answer["body"] and "We are closed. Please text us." in answer["body"]
+    assert "<Hangup" in answer["body"]
+
+
+@pytest.mark.parametrize("function", ["admin_api", "status_poller", "webhook_intake", "outbound_messaging",
+                                      "status_callback", "inbound_sms", "after_hours", "call_forwarding"])
+def test_every_functions_sample_events_run_with_make_invoke(local_stack, function):
+    for event in sorted((ROOT / "events" / function).glob("*.json")):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in project_pythonpath())}
+        run = subprocess.run([sys.executable, "-m", "local.invoke", function, str(event),
+                              "--data-dir", str(local_stack.data_dir)], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60, env=env)
+        assert run.returncode == 0, f"{event.name}: {run.stdout[-2000:]}{run.stderr[-2000:]}"
+        result = json.loads(run.stdout)
+        if "statusCode" in result:
+            assert result["statusCode"] < 500, (event.name, result)
