@@ -27,7 +27,7 @@ def handle(record: SQSRecord) -> None:
     job = json.loads(record.body)
     if "count" in job:
         count = job["count"]
-        bump_counts(count["practice_id"], count["workflow_id"], count["counters"])
+        bump_counts(count["practice_id"], f"COUNTS#{count['workflow_id']}", count["counters"])
         return
     try:
         delivery = outbound.deliver(MessageRef(**job["send"]), status_callback_url=job["status_callback"])

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 
 class MessageStatus(StrEnum):
+    SCHEDULED = "scheduled"
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
@@ -37,7 +38,8 @@ FINAL_STATUSES = frozenset(
 )
 
 # Delivery moves one way: a late "sent" never overwrites "delivered".
-_RANK = {MessageStatus.QUEUED: 0, MessageStatus.SENDING: 1, MessageStatus.SENT: 2, MessageStatus.DELIVERED: 3,
+_RANK = {MessageStatus.SCHEDULED: -1, MessageStatus.QUEUED: 0,
+         MessageStatus.SENDING: 1, MessageStatus.SENT: 2, MessageStatus.DELIVERED: 3,
          MessageStatus.UNDELIVERED: 3, MessageStatus.FAILED: 3}
 
 CARRIER_STATUSES: dict[str, MessageStatus] = {

@@ -110,9 +110,11 @@ def answer_inbound(event: dict[str, object]) -> str:
     conversation = store.load_conversation(ref.line_id, ref.phone)
     if conversation is None:
         return "no conversation"
-    if conversation.workflow_id and not conversation.replied:
+    counted = store.counts_key(owner.practice_id, workflow_id=conversation.workflow_id,
+                               campaign_id=conversation.campaign_id)
+    if counted and not conversation.replied:
         store.set_conversation(ref.line_id, ref.phone, [ConversationItem.replied.set(True)])
-        workflow_store.bump_counts(owner.practice_id, conversation.workflow_id, {"replied": 1})
+        workflow_store.bump_counts(owner.practice_id, counted[1], {"replied": 1})
     if event.get("keyword"):
         return "keyword"
     if conversation.matches is None:

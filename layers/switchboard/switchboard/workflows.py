@@ -92,6 +92,7 @@ class WorkflowChanges(BaseModel):
 class WorkflowCounts(BaseModel):
     received: int = 0
     texted: int = 0
+    delivered: int = 0
     duplicates: int = 0
     failed: int = 0
     failed_by_reason: dict[str, int] = Field(default_factory=dict)

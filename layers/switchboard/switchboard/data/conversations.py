@@ -213,10 +213,18 @@ def claim_for_sending(message: MessageItem, at: datetime) -> bool:
     return True
 
 
-def _count_update(writes: Writes, message: MessageItem, counters: dict[str, int]) -> None:
-    if message.workflow_id and counters:
-        writes.update(CountsItem(practice_key(message.practice_id), f"COUNTS#{message.workflow_id}"),
-                      count_actions(counters))
+def counts_key(practice_id: str, *, workflow_id: str | None, campaign_id: str | None) -> tuple[str, str] | None:
+    """Where a message's outcomes are counted: its workflow's or its campaign's counters."""
+    if workflow_id:
+        return practice_key(practice_id), f"COUNTS#{workflow_id}"
+    if campaign_id:
+        return practice_key(practice_id), f"COUNTS#CAMPAIGN#{campaign_id}"
+    return None
+
+
+def _count_update(writes: Writes, key: tuple[str, str] | None, counters: dict[str, int]) -> None:
+    if key is not None and counters:
+        writes.update(CountsItem(*key), count_actions(counters))
 
 
 def record_accepted(message: MessageItem, *, sid: str, status: MessageStatus, body: str, at: datetime,
@@ -227,8 +235,10 @@ def record_accepted(message: MessageItem, *, sid: str, status: MessageStatus, bo
         writes.update(message, [MessageItem.carrier_sid.set(sid), MessageItem.status.set(status.value),
                                 MessageItem.body.set(body), MessageItem.updated_at.set(at)])
         writes.put(SidItem(f"SID#{sid}", "SID", message_pk=message.pk, message_sk=message.sk,
-                           contact_pk=contact_pk, workflow_id=message.workflow_id, practice_id=message.practice_id))
-        _count_update(writes, message, counters)
+                           contact_pk=contact_pk, workflow_id=message.workflow_id, campaign_id=message.campaign_id,
+                           practice_id=message.practice_id))
+        _count_update(writes, counts_key(message.practice_id, workflow_id=message.workflow_id,
+                                         campaign_id=message.campaign_id), counters)
 
 
 def record_refused(message: MessageItem, *, status: MessageStatus, reason: str, code: int | None, at: datetime,
@@ -246,7 +256,8 @@ def record_refused(message: MessageItem, *, status: MessageStatus, reason: str, 
                           [ConversationItem.opted_out.set(True), ConversationItem.updated_at.set(at)])
         if not_textable:
             _mark_not_textable(writes, message.practice_id, message.phone, message.line_id, at)
-        _count_update(writes, message, counters)
+        _count_update(writes, counts_key(message.practice_id, workflow_id=message.workflow_id,
+                                         campaign_id=message.campaign_id), counters)
 
 
 def _mark_not_textable(writes: Writes, practice_id: str, phone: str, line_id: str, at: datetime) -> None:
@@ -289,9 +300,11 @@ def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | N
                 phone = pointer.message_pk.split("#", 2)[2]
                 line_id = pointer.message_pk.split("#", 2)[1]
                 _mark_not_textable(writes, pointer.practice_id, phone, line_id, at)
-            if pointer.workflow_id and status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
-                writes.update(CountsItem(practice_key(pointer.practice_id), f"COUNTS#{pointer.workflow_id}"),
-                              count_actions({"failed": 1, f"failed:{reason}": 1}))
+            key = counts_key(pointer.practice_id, workflow_id=pointer.workflow_id, campaign_id=pointer.campaign_id)
+            if status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
+                _count_update(writes, key, {"failed": 1, f"failed:{reason}": 1})
+            elif status is MessageStatus.DELIVERED:
+                _count_update(writes, key, {"delivered": 1})
     except TransactWriteError as error:
         if (message.pk, message.sk) in writes.failed(error):
             return StatusChange(applied=False, message_known=True)

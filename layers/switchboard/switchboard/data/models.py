@@ -21,9 +21,15 @@
 | dedupe window | DEDUPE#<practice>#<e164> | DEDUPE     |                                 |
 | patient       | PRACTICE#<id>       | PATIENT#<id>    | PHONE#<e164> / PATIENT#<practice>#<id> |
 | enterprise    | ENTERPRISE          | SETTINGS        |                                 |
+| api key       | PRACTICE#<id>       | APIKEY#<id>     |                                 |
+| api key hash  | APIKEY#<sha256>     | APIKEY          |                                 |
+| campaign      | PRACTICE#<id>       | CAMPAIGN#<id>   | (pending: CAMPAIGNS while running) |
+| recipient     | CAMPAIGN#<id>       | R#<patient id>  |                                 |
+| line rate     | LINE#<id>           | RATE            |                                 |
 
 A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message not yet final
-`pending_pk = IN_FLIGHT` (sparse index `pending`).
+`pending_pk = IN_FLIGHT`, a message waiting for its time `SCHEDULED`, a running campaign `CAMPAIGNS`
+(sparse index `pending`).
 
 gsi2 and the sparse `pending` index are declared with the table so that later items can use them
 without a table migration (CloudFormation changes one GSI per update).
@@ -247,6 +253,7 @@ class ConversationItem(Item, discriminator="conversation"):
     not_textable = BooleanAttribute(default=False)
     verified = BooleanAttribute(default=False)
     workflow_id = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
     matches = JSONAttribute(null=True)
     patient_id = UnicodeAttribute(null=True)
     last_message = JSONAttribute(null=True)
@@ -274,6 +281,8 @@ class MessageItem(Item, discriminator="message"):
     status_callback = UnicodeAttribute(null=True)
     flag = UnicodeAttribute(null=True)
     keyword = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
+    send_at = UTCDateTimeAttribute(null=True)
 
 
 class SidItem(Item, discriminator="sid"):
@@ -283,6 +292,7 @@ class SidItem(Item, discriminator="sid"):
     message_sk = UnicodeAttribute()
     contact_pk = UnicodeAttribute()
     workflow_id = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
     practice_id = UnicodeAttribute()
 
 
@@ -315,3 +325,51 @@ class QuickResponseItem(Item, discriminator="quick_response"):
     title = UnicodeAttribute()
     language = UnicodeAttribute()
     body = UnicodeAttribute()
+
+
+class ApiKeyItem(Item, discriminator="api_key"):
+    practice_id = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    key_hash = UnicodeAttribute()
+    revoked = BooleanAttribute(default=False)
+    created_by = UnicodeAttribute()
+    last_used_at = UTCDateTimeAttribute(null=True)
+
+
+class ApiKeyLookupItem(Item, discriminator="api_key_lookup"):
+    """What a request with a key needs: one read by the key's hash."""
+
+    practice_id = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+    revoked = BooleanAttribute(default=False)
+
+
+class CampaignItem(Item, discriminator="campaign"):
+    practice_id = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    line_id = UnicodeAttribute()
+    template = UnicodeAttribute()
+    status = UnicodeAttribute()
+    rate_per_second = NumberAttribute()
+    recipients = NumberAttribute()
+    status_callback = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class RecipientItem(Item, discriminator="recipient"):
+    campaign_id = UnicodeAttribute()
+    patient_id = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    variables = JSONAttribute()
+    status = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+
+
+class LineRateItem(Item, discriminator="line_rate"):
+    """The next moment a campaign may send from a line: keeps every campaign under the carrier's rate."""
+
+    next_slot = NumberAttribute()

@@ -21,7 +21,7 @@ from .practices import practice_key
 from .writes import Writes, transaction
 
 STALE = "the workflow was changed by someone else; reload and try again"
-_COUNTERS = ("received", "texted", "duplicates", "failed", "opted_out", "not_textable", "replied")
+_COUNTERS = ("received", "texted", "delivered", "duplicates", "failed", "opted_out", "not_textable", "replied")
 _FAILED_PREFIX = "failed:"
 
 
@@ -159,9 +159,9 @@ def find_token(token: str) -> TokenItem | None:
         return None
 
 
-def bump_counts(practice_id: str, workflow_id: str, counters: dict[str, int]) -> None:
-    """ADD to a workflow's counters (names may be `failed:<reason>`), in one request."""
-    connection().update_item(Item.Meta.table_name, practice_key(practice_id), f"COUNTS#{workflow_id}",
+def bump_counts(practice_id: str, counts_sk: str, counters: dict[str, int]) -> None:
+    """ADD to a workflow's or campaign's counters (names may be `failed:<reason>`), in one request."""
+    connection().update_item(Item.Meta.table_name, practice_key(practice_id), counts_sk,
                              actions=count_actions(counters))
 
 
