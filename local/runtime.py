@@ -182,6 +182,10 @@ class Resolver:
         resource_type = (self.resources.get(name) or {}).get("Type")
         if resource_type == "AWS::Serverless::Api":
             return self.values.api_id
+        if resource_type == "AWS::Events::EventBus":
+            return str(self.resolve(self.resources[name]["Properties"]["Name"], where))
+        if resource_type is None and name.endswith("UsagePlan") and name.removesuffix("UsagePlan") in self.resources:
+            return ""  # SAM's usage plan for an Api: the local gateway has none, so nothing to register keys with
         if resource_type is None:
             raise LocalTemplateError(f"{where}: Ref {name}: no such parameter or resource")
         raise LocalTemplateError(f"{where}: Ref {name} ({resource_type}) has no local value; add one")
@@ -371,7 +375,7 @@ class LambdaRuntime:
         self.template = template
         self.values = values
         self.root = root
-        resolver = Resolver(template, values)
+        resolver = self.resolver = Resolver(template, values)
         self.functions: dict[str, LocalFunction] = {}
         for logical_id, spec in functions(template).items():
             environment = {
@@ -381,6 +385,12 @@ class LambdaRuntime:
             self.functions[logical_id] = LocalFunction(spec, environment, root, values)
         for directory in layer_directories(template, root):
             ensure_on_path(directory)
+
+    def event_buses(self) -> list[str]:
+        """Names of the template's EventBridge buses, to create on the local AWS stand-in."""
+        return [self.resolver.ref(logical_id, f"{logical_id}.Name")
+                for logical_id, resource in (self.template.get("Resources") or {}).items()
+                if resource.get("Type") == "AWS::Events::EventBus"]
 
     def shared_environment(self) -> dict[str, str]:
         """The union of every function's variables; conflicting values are an error."""

@@ -129,6 +129,8 @@ class LocalStack:
                 else {"account_sid": "AC" + "0" * 32, "auth_token": "local-no-carrier-sandbox"}
             )
             put_secret(moto.client("secretsmanager"), secret_name, credentials)
+        for bus in runtime.event_buses():
+            moto.client("events").create_event_bus(Name=bus)
 
         from switchboard.data.models import create_table  # reads TABLE_NAME etc. at import
 
@@ -280,6 +282,7 @@ def local_environment(dynamodb_endpoint: str, aws_endpoint: str, carrier_url: st
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "AWS_ENDPOINT_URL_SQS": aws_endpoint,
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws_endpoint,
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": aws_endpoint,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     if carrier_url:

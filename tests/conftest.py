@@ -17,6 +17,7 @@ TEST_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "RETRY_BASE_SECONDS": "0",
+    "EVENT_BUS_NAME": "switchboard-test",
 }
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ[_name] = _value

@@ -8,7 +8,17 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from routes import conversations, lines, patients, practices, quick_responses, resources, users, workflows
+from routes import (
+    conversations,
+    integrations,
+    lines,
+    patients,
+    practices,
+    quick_responses,
+    resources,
+    users,
+    workflows,
+)
 from switchboard.api_errors import register_error_handlers
 from switchboard.observability import logger, metrics, tracer
 
@@ -21,6 +31,7 @@ app.include_router(workflows.router)
 app.include_router(conversations.router)
 app.include_router(quick_responses.router)
 app.include_router(patients.router)
+app.include_router(integrations.router)
 register_error_handlers(app)
 
 

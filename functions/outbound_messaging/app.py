@@ -31,8 +31,9 @@ def handle(record: SQSRecord) -> None:
         return
     try:
         delivery = outbound.deliver(MessageRef(**job["send"]), status_callback_url=job["status_callback"])
-    except outbound.RetryLater:
-        queues.retry_later(record.receipt_handle, attempt=int(record.attributes.approximate_receive_count))
+    except outbound.RetryLater as later:
+        queues.retry_later(record.receipt_handle, attempt=int(record.attributes.approximate_receive_count),
+                           delay_seconds=later.delay_seconds)
         metrics.add_metric(name="DeliveryRetried", unit=MetricUnit.Count, value=1)
         raise
     metrics.add_metric(name=f"Delivery{delivery.title().replace('_', '')}", unit=MetricUnit.Count, value=1)

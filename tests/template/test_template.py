@@ -304,9 +304,33 @@ def test_functions_and_layer_run_python313_on_arm64(template: dict[str, Any]) ->
         assert resource.get("Metadata", {}).get("BuildArchitecture") == "arm64", layer_id
 
 
+def _inline_policy_problems(function_id: str, policy: dict[str, Any], known_names: set[str]) -> list[str]:
+    """An inline statement (for what no SAM policy template covers) must name its actions and scope every
+    resource to one of the template's own; a `*` may only end a path under such a resource."""
+    problems = []
+    for statement in policy["Statement"]:
+        actions = statement.get("Action")
+        actions = [actions] if isinstance(actions, str) else list(actions or [])
+        if not actions or any("*" in action for action in actions):
+            problems.append(f"{function_id}: inline statement with wildcard or no actions: {actions}")
+        resources = statement.get("Resource")
+        resources = resources if isinstance(resources, list) else [resources]
+        for resource in resources:
+            text = json.dumps(resource)
+            if text.endswith('::/apikeys"}'):
+                continue  # creating an API key has no narrower resource than the region's key collection
+            if resource == "*" or not _referenced_names(resource) & known_names:
+                problems.append(f"{function_id}: inline statement not scoped to a template resource: {resource!r}")
+            elif "*" in text and not text.rstrip('"}]').endswith("/*"):
+                problems.append(f"{function_id}: inline statement has a wildcard inside a resource: {resource!r}")
+    return problems
+
+
 def test_function_policies_are_sam_templates_scoped_to_template_resources(template: dict[str, Any]) -> None:
     policy_templates = _sam_policy_templates()
     known_names = set(template["Resources"]) | set(template.get("Parameters") or {})
+    known_names |= {f"{api_id}UsagePlan" for api_id, api in _resources(template, "AWS::Serverless::Api").items()
+                    if ((api.get("Properties") or {}).get("Auth") or {}).get("UsagePlan")}  # SAM makes these
     problems = []
     for function_id, resource in _resources(template, "AWS::Serverless::Function").items():
         properties = resource.get("Properties") or {}
@@ -316,6 +340,9 @@ def test_function_policies_are_sam_templates_scoped_to_template_resources(templa
         if not isinstance(policies, list):
             policies = [policies]
         for policy in policies:
+            if isinstance(policy, dict) and "Statement" in policy:
+                problems += _inline_policy_problems(function_id, policy, known_names)
+                continue
             if not (isinstance(policy, dict) and len(policy) == 1):
                 problems.append(f"{function_id}: {policy!r} is not a SAM policy template")
                 continue

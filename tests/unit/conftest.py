@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
 import uuid
@@ -10,12 +11,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from switchboard.carrier import sign
 from tests.claims import ADMIN
 
 
@@ -28,7 +30,37 @@ def aws() -> Iterator[None]:
         sqs = boto3.client("sqs")
         for url in (os.environ["OUTBOUND_QUEUE_URL"], os.environ["INBOUND_EVENTS_QUEUE_URL"]):
             sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
+        _event_bus_to_queue(sqs)
         yield
+
+
+def _event_bus_to_queue(sqs: Any) -> None:
+    """The deployment's bus, with a rule sending every Switchboard event to a queue tests can read."""
+    events = boto3.client("events")
+    events.create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+    capture = sqs.create_queue(QueueName="published-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all", EventBusName=os.environ["EVENT_BUS_NAME"],
+                    EventPattern=json.dumps({"source": ["switchboard"]}))
+    events.put_targets(Rule="all", EventBusName=os.environ["EVENT_BUS_NAME"], Targets=[{"Id": "q", "Arn": arn}])
+
+
+@pytest.fixture
+def published() -> Callable[[], list[dict[str, Any]]]:
+    """Events put on the bus so far: (detail-type, detail) pairs."""
+
+    def read() -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        url = sqs.get_queue_url(QueueName="published-events")["QueueUrl"]
+        found = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                event = json.loads(message["Body"])
+                found.append({"type": event["detail-type"], **event["detail"]})
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
+    return read
 
 
 @pytest.fixture(scope="session")
@@ -303,3 +335,39 @@ def intake(call_api, setup):
     return fire
 
 
+
+
+_sids = itertools.count(1)
+
+
+@pytest.fixture
+def text_in(call_api: Callable[..., ApiAnswer], carrier_account: Any, setup: Setup) -> Callable[..., ApiAnswer]:
+    """A patient texts one of our lines: a webhook signed like the carrier's."""
+
+    def send(body: str, *, phone: str = "+14155552671", to: str | None = None, sid: str | None = None,
+             signature: str | None = None, query: dict | None = None):
+        params = {"MessageSid": sid or f"SM{next(_sids):032d}", "AccountSid": carrier_account.account_sid,
+                  "From": phone, "To": to or setup.line["number"], "Body": body, "NumMedia": "0",
+                  "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+        url = "https://api.test/local/twilio/sms"
+        if query:
+            url += "?" + urlencode([(k, v) for k, vs in query.items() for v in vs])
+        signed = sign(url, params, carrier_account.auth_token) if signature is None else signature
+        event = webhook_event("POST", "/twilio/sms", body=urlencode(params), query=query,
+                              content_type="application/x-www-form-urlencoded",
+                              headers={"X-Twilio-Signature": signed}, resource="/twilio/sms")
+        return call_api("inbound_sms", event)
+
+    return send
+
+
+@pytest.fixture
+def after_hours(queues):
+    """Run the after-hours consumer over what inbound_sms queued, then send what it queued."""
+
+    def run():
+        result = queues.deliver("after_hours", "INBOUND_EVENTS_QUEUE_URL")
+        queues.deliver()
+        return result
+
+    return run

@@ -29,6 +29,8 @@ class SenderKind(StrEnum):
     WORKFLOW = "workflow"
     STAFF = "staff"
     AUTO_RESPONSE = "auto_response"
+    INTEGRATION = "integration"
+    CAMPAIGN = "campaign"
     PATIENT = "patient"
 
 

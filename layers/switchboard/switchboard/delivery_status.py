@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from switchboard import events_out
 from switchboard.carrier.errors import Outcome, outcome_for_code, reason_for_code
-from switchboard.conversations import CARRIER_STATUSES
+from switchboard.conversations import CARRIER_STATUSES, MessageStatus
 from switchboard.data import conversations as store
 from switchboard.observability import logger
 
@@ -23,4 +24,8 @@ def record(params: dict[str, str]) -> bool:
         not_textable=code is not None and outcome_for_code(code) is Outcome.NOT_TEXTABLE, at=datetime.now(UTC))
     if not change.message_known:
         logger.info("status callback for an unknown message ignored", extra={"sid": sid})
+    if change.applied and status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED) and change.message:
+        events_out.publish("Message Failed", {**change.message, "status": status.value, "error_code": code,
+                                              "reason": reason_for_code(code) if code else None,
+                                              "at": datetime.now(UTC)})
     return change.applied

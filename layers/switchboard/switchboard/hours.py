@@ -159,16 +159,22 @@ class OpeningHours:
         for offset in range(0, 400):
             day = first_day + timedelta(days=offset)
             openings = sorted(_wall_clock(day, s.opens, zone) for s in self._spans_opening_on(day))
-            later = [moment for moment in openings if moment > when]
+            later = [moment for moment in openings if moment > when and self.is_open_at(moment)]
             if later:
                 return later[0]
         return None
 
 
 def _wall_clock(day: date, clock: str, zone: ZoneInfo) -> datetime:
-    # A wall time that a spring-forward night skips (02:30) lands on the same instant as 03:30.
+    # A wall time that a spring-forward night skips (02:30) opens when the clocks jump past it (03:00).
     hour, minute = (int(part) for part in clock.split(":"))
-    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+    wall = datetime.combine(day, time(hour, minute))
+    moment = wall.replace(tzinfo=zone).astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) != wall:
+        moment = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+        while moment.astimezone(zone).replace(tzinfo=None) < wall:
+            moment += timedelta(minutes=1)
+    return moment
 
 
 @cache

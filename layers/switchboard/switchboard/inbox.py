@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from switchboard import queues
+from switchboard import events_out, queues
 from switchboard.conversations import PatientMatch, SenderKind
 from switchboard.data import conversations as store
 from switchboard.data import lines as line_store
@@ -101,12 +101,23 @@ def _mpsp(owner: LineOwner, conversation: ConversationItem, body: str, status_ca
         _send(owner, conversation.phone, step.prompt, status_callback, at)
 
 
+def _announce(owner: LineOwner, ref: MessageRef, event: dict[str, object]) -> None:
+    base = {"practice_id": owner.practice_id, "line_id": ref.line_id, "phone": ref.phone}
+    events_out.publish("Message Received", {**base, "message_id": ref.message_id, "keyword": event.get("keyword"),
+                                            "received_at": event["received_at"]})
+    if event.get("keyword") == Keyword.OPT_OUT.value:
+        events_out.publish("Patient Opted Out", {**base, "at": event["received_at"]})
+    elif event.get("keyword") == Keyword.OPT_IN.value:
+        events_out.publish("Patient Opted In", {**base, "at": event["received_at"]})
+
+
 def answer_inbound(event: dict[str, object]) -> str:
     """After a text is stored: count the workflow's reply, run MPSP, and answer once per closed period."""
     ref = MessageRef(**event["message"])  # type: ignore[arg-type]
     owner = LineOwner(str(event["practice_id"]), ref.line_id)
     at = datetime.fromisoformat(str(event["received_at"]))
     callback = str(event["status_callback"])
+    _announce(owner, ref, event)
     conversation = store.load_conversation(ref.line_id, ref.phone)
     if conversation is None:
         return "no conversation"

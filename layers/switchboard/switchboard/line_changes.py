@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from switchboard import carrier as carriers
+from switchboard import events_out
 from switchboard.data import lines as store
 from switchboard.data import practices as practice_store
 from switchboard.data import resources as resource_store
@@ -172,6 +173,9 @@ def poll_pending_orders() -> dict[str, int]:
             continue
         store.save_line(item, before, actor="status_poller", action=f"line.{item.status}", primary=None)
         moved[item.status] += 1
+        events_out.publish("Line Status Changed", {"practice_id": item.practice_id, "line_id": item.line_id,
+                                                   "status": item.status, "reason": item.status_reason,
+                                                   "changed_at": item.status_changed_at})
     return moved
 
 

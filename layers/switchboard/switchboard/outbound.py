@@ -8,11 +8,15 @@ texts a patient twice.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from switchboard import carrier as carriers
+from switchboard import events_out
+from switchboard.campaigns import CampaignStatus
 from switchboard.conversations import CARRIER_STATUSES, FINAL_STATUSES, MessageStatus
+from switchboard.data import campaigns as campaign_store
 from switchboard.data import conversations as store
 from switchboard.data import lines as line_store
 from switchboard.data import workflows as workflow_store
@@ -34,10 +38,16 @@ class Delivery(StrEnum):
     SUPPRESSED = "suppressed"
     MISSING = "missing"
     BUSY = "busy"
+    NOT_YET = "not_yet"
 
 
 class RetryLater(Exception):
-    """The carrier could not be reached; the job goes back on the queue."""
+    """Not now: the carrier could not be reached, or the line is at its rate. The job goes back on the queue,
+    after `delay_seconds` when known, else with backoff."""
+
+    def __init__(self, reason: str, delay_seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay_seconds = delay_seconds
 
 
 def _fail(message: MessageItem, reason: str, *, code: int | None = None, suppressed: str | None = None,
@@ -47,6 +57,10 @@ def _fail(message: MessageItem, reason: str, *, code: int | None = None, suppres
     store.record_refused(message, status=status, reason=reason, code=code, at=datetime.now(UTC), counters=counters,
                          opted_out=opted_out, not_textable=not_textable)
     logger.info("message not sent", extra={"message_id": message.message_id, "reason": reason})
+    if not suppressed:
+        events_out.publish("Message Failed", {"practice_id": message.practice_id, "line_id": message.line_id,
+                                              "message_id": message.message_id, "status": status.value,
+                                              "error_code": code, "reason": reason, "at": datetime.now(UTC)})
     return Delivery.SUPPRESSED if suppressed else Delivery.REFUSED
 
 
@@ -70,6 +84,22 @@ def _found_earlier_attempt(message: MessageItem, line: LineItem, body: str) -> c
     return matching[-1] if matching else None
 
 
+SHORT_WAIT = 2.0
+
+
+def _wait_for_slot(line_id: str, rate: float) -> None:
+    """Take the line's next sending slot; a wait of a second or two is slept here rather than spent as a
+    queue receive (which counts toward the dead-letter limit)."""
+    for _ in range(5):
+        wait = campaign_store.take_slot(line_id, rate, time.time())
+        if wait <= 0:
+            return
+        if wait > SHORT_WAIT:
+            raise RetryLater("the line is at its sending rate", delay_seconds=wait)
+        time.sleep(wait)
+    raise RetryLater("the line is at its sending rate", delay_seconds=1 / rate)
+
+
 def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
     message = store.load_message(ref)
     if message is None:
@@ -77,6 +107,13 @@ def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
         return Delivery.MISSING
     if MessageStatus(message.status) in FINAL_STATUSES or message.carrier_sid:
         return Delivery.ALREADY_DONE
+    if message.status == MessageStatus.SCHEDULED.value:
+        return Delivery.NOT_YET
+    if message.campaign_id:
+        campaign = campaign_store.load(message.practice_id, message.campaign_id)
+        if campaign.status == CampaignStatus.CANCELED.value:
+            return _fail(message, "campaign canceled", suppressed="canceled")
+        _wait_for_slot(message.line_id, float(campaign.rate_per_second))
     line, _ = line_store.load(message.practice_id, message.line_id)
     if line.status != LineStatus.ENABLED.value:
         return _fail(message, f"line is {line.status}")

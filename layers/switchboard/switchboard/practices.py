@@ -8,11 +8,35 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from switchboard.errors import InvalidInput
-from switchboard.hours import Closure, HolidayCalendar, OpeningHours, TimezoneName, WeeklyHours, standard_hours
+from switchboard.hours import (
+    WEEKDAYS,
+    ClockTime,
+    Closure,
+    HolidayCalendar,
+    OpeningHours,
+    Span,
+    TimezoneName,
+    WeeklyHours,
+    standard_hours,
+)
 from switchboard.texts import AfterHoursReply, ReplyText
 
 PracticeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 DEFAULT_HELP_TEXT = "Reply STOP to opt out. For emergencies call 911."
+
+
+class QuietHours(BaseModel):
+    """When texts the clinic starts (not replies) may not go out, in the line's time: 21:00 to 08:00 by default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    starts: ClockTime = "21:00"
+    ends: ClockTime = "08:00"
+
+    def allowed(self, timezone: str) -> OpeningHours:
+        """The hours texts may go out, as an opening-hours calendar (so DST and midnight are handled once)."""
+        window = [Span(opens=self.ends, closes=self.starts)]
+        return OpeningHours(WeeklyHours(**dict.fromkeys(WEEKDAYS, window)), timezone)
 
 
 class PracticeSettings(BaseModel):
@@ -25,6 +49,7 @@ class PracticeSettings(BaseModel):
     after_hours: AfterHoursReply | None = None
     help_text: ReplyText = DEFAULT_HELP_TEXT
     duplicate_window_minutes: int = Field(default=10, ge=1, le=1440)
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
 
 
 class NewPractice(PracticeSettings):
@@ -46,6 +71,7 @@ class PracticeChanges(BaseModel):
     after_hours: AfterHoursReply | None = None
     help_text: ReplyText | None = None
     duplicate_window_minutes: int | None = Field(default=None, ge=1, le=1440)
+    quiet_hours: QuietHours | None = None
     version: int | None = Field(default=None, ge=1)
 
     def applied_to(self, current: Practice) -> dict[str, Any]:
@@ -57,7 +83,8 @@ class PracticeChanges(BaseModel):
         return {**current.model_dump(mode="json", include=set(_STORED_FIELDS)), **given}
 
 
-_REQUIRED_FIELDS = frozenset({"name", "timezone", "hours", "closures", "help_text", "duplicate_window_minutes"})
+_REQUIRED_FIELDS = frozenset({"name", "timezone", "hours", "closures", "help_text", "duplicate_window_minutes",
+                              "quiet_hours"})
 _STORED_FIELDS = _REQUIRED_FIELDS | {"holiday_calendar", "after_hours"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from functools import cache
 from typing import Any
@@ -17,15 +18,16 @@ def _sqs() -> Any:
     return boto3.client("sqs", region_name=store_settings().region)
 
 
-def send_outbound(job: dict[str, Any]) -> None:
-    """A message to send, or a count to record, for `outbound_messaging`."""
-    _sqs().send_message(QueueUrl=queue_settings().outbound_queue_url, MessageBody=json.dumps(job))
+def send_outbound(job: dict[str, Any], *, delay_seconds: int = 0) -> None:
+    """A message to send, or a count to record, for `outbound_messaging` (held back up to 15 minutes)."""
+    _sqs().send_message(QueueUrl=queue_settings().outbound_queue_url, MessageBody=json.dumps(job),
+                        DelaySeconds=max(0, min(delay_seconds, 900)))
 
 
-def send_message_job(ref: Any, status_callback: str) -> None:
+def send_message_job(ref: Any, status_callback: str, *, delay_seconds: int = 0) -> None:
     """Ask `outbound_messaging` to send a stored message (`ref` is a data.conversations.MessageRef)."""
     send_outbound({"send": {"line_id": ref.line_id, "phone": ref.phone, "message_id": ref.message_id},
-                   "status_callback": status_callback})
+                   "status_callback": status_callback}, delay_seconds=delay_seconds)
 
 
 def send_inbound_event(event: dict[str, Any]) -> None:
@@ -33,9 +35,11 @@ def send_inbound_event(event: dict[str, Any]) -> None:
     _sqs().send_message(QueueUrl=queue_settings().inbound_events_queue_url, MessageBody=json.dumps(event))
 
 
-def retry_later(receipt_handle: str, *, attempt: int) -> None:
-    """Back off before the queue hands this job out again: base x 2^(attempt-1), at most 15 minutes."""
+def retry_later(receipt_handle: str, *, attempt: int, delay_seconds: float | None = None) -> None:
+    """Hold the job back before the queue hands it out again: the given delay, or base x 2^(attempt-1),
+    at most 15 minutes."""
     base = float(os.environ.get("RETRY_BASE_SECONDS", "15"))
-    delay = int(min(base * 2 ** max(attempt - 1, 0), 900))
+    wanted = delay_seconds if delay_seconds is not None else base * 2 ** max(attempt - 1, 0)
+    delay = int(min(math.ceil(wanted), 900))
     _sqs().change_message_visibility(QueueUrl=queue_settings().outbound_queue_url, ReceiptHandle=receipt_handle,
                                      VisibilityTimeout=delay)

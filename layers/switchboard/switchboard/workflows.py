@@ -98,6 +98,7 @@ class WorkflowCounts(BaseModel):
     failed_by_reason: dict[str, int] = Field(default_factory=dict)
     opted_out: int = 0
     not_textable: int = 0
+    canceled: int = 0
     replied: int = 0
 
     @property

@@ -277,6 +277,7 @@ def release_attempt(message: MessageItem, at: datetime) -> None:
 class StatusChange:
     applied: bool
     message_known: bool
+    message: dict[str, str] | None = None
 
 
 def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | None, reason: str | None,
@@ -297,8 +298,7 @@ def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | N
         with transaction() as writes:
             writes.update(message, actions, condition=condition)
             if not_textable:
-                phone = pointer.message_pk.split("#", 2)[2]
-                line_id = pointer.message_pk.split("#", 2)[1]
+                _, line_id, phone = pointer.message_pk.split("#", 2)
                 _mark_not_textable(writes, pointer.practice_id, phone, line_id, at)
             key = counts_key(pointer.practice_id, workflow_id=pointer.workflow_id, campaign_id=pointer.campaign_id)
             if status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
@@ -309,7 +309,10 @@ def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | N
         if (message.pk, message.sk) in writes.failed(error):
             return StatusChange(applied=False, message_known=True)
         raise
-    return StatusChange(applied=True, message_known=True)
+    _, line_id, phone = pointer.message_pk.split("#", 2)
+    return StatusChange(applied=True, message_known=True,
+                        message={"practice_id": pointer.practice_id, "line_id": line_id,
+                                 "message_id": pointer.message_sk.removeprefix("MSG#")})
 
 
 def in_flight_before(cutoff: datetime, limit: int = 100) -> list[MessageItem]:
@@ -373,19 +376,29 @@ class Refusal(StrEnum):
     ALREADY_ANSWERED = "already_answered"
 
 
+SCHEDULED = "SCHEDULED"
+
+
 def queue_text(owner: LineOwner, phone: str, *, body: str, sender: SenderKind, sender_id: str | None,
-               status_callback: str, at: datetime, after_hours_period: str | None = None) -> MessageRef | Refusal:
+               status_callback: str, at: datetime, after_hours_period: str | None = None,
+               send_at: datetime | None = None, campaign_id: str | None = None) -> MessageRef | Refusal:
     """A text we start (staff reply, automatic answer): stored queued, never to an opted-out conversation.
 
     With `after_hours_period`, the write also claims that closed period on the conversation, so two
     texts arriving together get one after-hours answer between them.
     """
     ref = MessageRef(owner.line_id, phone, str(ULID()))
+    status = MessageStatus.SCHEDULED if send_at else MessageStatus.QUEUED
     message = new_message(ref, practice_id=owner.practice_id, direction=Direction.OUTBOUND, sender=sender,
-                          sender_id=sender_id, status=MessageStatus.QUEUED, at=at, body=body)
-    message.status_callback = status_callback
+                          sender_id=sender_id, status=status, at=at, body=body)
+    message.status_callback, message.campaign_id = status_callback, campaign_id
+    if send_at is not None:
+        message.send_at = send_at
+        message.pending_pk, message.pending_sk = SCHEDULED, f"{send_at.isoformat()}#{ref.message_id}"
     actions = _conversation_touch(owner.practice_id, owner.line_id, phone, at,
-                                  _preview(Direction.OUTBOUND, body, MessageStatus.QUEUED, at))
+                                  _preview(Direction.OUTBOUND, body, status, at))
+    if campaign_id:
+        actions.append(ConversationItem.campaign_id.set(campaign_id))
     condition = ConversationItem.opted_out.does_not_exist() | (ConversationItem.opted_out == False)  # noqa: E712
     if sender is SenderKind.STAFF:
         actions.append(ConversationItem.last_staff_reply_at.set(at))
@@ -484,3 +497,23 @@ def to_message(item: MessageItem) -> Message:
         error_code=item.error_code, error_reason=item.error_reason, carrier_sid=item.carrier_sid, flag=item.flag,
         created_at=item.created_at,
     )
+
+
+def scheduled_due(at: datetime, limit: int = 200) -> list[MessageItem]:
+    """Scheduled messages whose time has come: from the sparse index, oldest first."""
+    query = MessageItem.pending.query(SCHEDULED, MessageItem.pending_sk <= f"{at.isoformat()}~", limit=limit)
+    return [item for item in query if isinstance(item, MessageItem)]
+
+
+def release_scheduled(message: MessageItem, at: datetime) -> bool:
+    """scheduled → queued (joins the in-flight index); False when another run released it first."""
+    try:
+        message.update(actions=[MessageItem.status.set(MessageStatus.QUEUED.value), MessageItem.updated_at.set(at),
+                                MessageItem.pending_pk.set(IN_FLIGHT),
+                                MessageItem.pending_sk.set(f"{at.isoformat()}#{message.message_id}")],
+                       condition=MessageItem.status == MessageStatus.SCHEDULED.value)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

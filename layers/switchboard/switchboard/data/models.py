@@ -335,6 +335,7 @@ class ApiKeyItem(Item, discriminator="api_key"):
     revoked = BooleanAttribute(default=False)
     created_by = UnicodeAttribute()
     last_used_at = UTCDateTimeAttribute(null=True)
+    gateway_key_id = UnicodeAttribute(null=True)
 
 
 class ApiKeyLookupItem(Item, discriminator="api_key_lookup"):

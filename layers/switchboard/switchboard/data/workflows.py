@@ -21,11 +21,12 @@ from .practices import practice_key
 from .writes import Writes, transaction
 
 STALE = "the workflow was changed by someone else; reload and try again"
-_COUNTERS = ("received", "texted", "delivered", "duplicates", "failed", "opted_out", "not_textable", "replied")
+_COUNTERS = ("received", "texted", "delivered", "duplicates", "failed", "opted_out", "not_textable", "canceled",
+             "replied")
 _FAILED_PREFIX = "failed:"
 
 
-def _counts(raw: dict[str, Any] | None) -> WorkflowCounts:
+def counts_from_raw(raw: dict[str, Any] | None) -> WorkflowCounts:
     """Counters from the raw item: reasons are attribute names only known at run time."""
     numbers = {name: int(value["N"]) for name, value in (raw or {}).items() if "N" in value}
     reasons = {k.removeprefix(_FAILED_PREFIX): v for k, v in numbers.items() if k.startswith(_FAILED_PREFIX)}
@@ -37,7 +38,7 @@ def to_workflow(item: WorkflowItem, counts: dict[str, Any] | None = None) -> Wor
         workflow_id=item.workflow_id, practice_id=item.practice_id, name=item.name,
         kind=WorkflowKind(item.workflow_kind), vendor=item.vendor, language=item.language, line_id=item.line_id,
         template=item.template, enabled=item.enabled, revoked=item.revoked, version=item.version or 0,
-        created_at=item.created_at, counts=_counts(counts),
+        created_at=item.created_at, counts=counts_from_raw(counts),
     )
 
 

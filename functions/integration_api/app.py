@@ -1,0 +1,86 @@
+"""Integration API: clinics' systems (EMR triggers, recall lists) send texts and run campaigns with a practice key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from switchboard import campaign_runner, sending, web
+from switchboard.api_errors import error_response, register_error_handlers
+from switchboard.campaigns import Campaign, NewCampaign
+from switchboard.data import campaigns as campaign_store
+from switchboard.data.idempotency import send_config, send_persistence
+from switchboard.data.integrations import practice_for_key
+from switchboard.observability import logger, metrics, tracer
+from switchboard.sending import SendRequest, SendResult
+from switchboard.settings import deployment_settings, queue_settings, store_settings
+
+DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
+app = APIGatewayRestResolver(enable_validation=True)
+register_error_handlers(app)
+ApiKey = Annotated[str | None, Header(alias="X-Api-Key", description="The practice's integration key")]
+CONFIG = send_config()
+
+
+def _callback() -> str:
+    return f"{web.public_base_url(app.current_event, DEPLOYMENT.public_base_url)}/twilio/status"
+
+
+@idempotent_function(data_keyword_argument="job", persistence_store=send_persistence(), config=CONFIG)
+def send_once(job: dict[str, Any]) -> dict[str, Any]:
+    request = SendRequest.model_validate(job["request"])
+    result = sending.send(job["practice_id"], request, sender_id=job["key"], status_callback=job["callback"])
+    return result.model_dump(mode="json")
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _reused_key(_: IdempotencyValidationError) -> Response[Any]:
+    return error_response(409, "this idempotency key was used for a different request",
+                          [{"field": "idempotency_key", "reason": "was used for a different request"}])
+
+
+@app.post("/v1/messages", summary="Send one text (queued, or scheduled past quiet hours); the same "
+          "idempotency key never sends twice", responses={202: {"description": "Accepted"}})
+def send_message(request: Annotated[SendRequest, Body()], x_api_key: ApiKey = None) -> tuple[SendResult, int]:
+    practice_id = practice_for_key(x_api_key)
+    job = {"practice_id": practice_id, "request": request.model_dump(mode="json"), "callback": _callback(),
+           "key": "integration"}
+    return SendResult.model_validate(send_once(job=job)), 202
+
+
+@app.post("/v1/campaigns", summary="Start a campaign to verified patients", responses={201: {"description": "Created"}})
+def start_campaign(draft: Annotated[NewCampaign, Body()], x_api_key: ApiKey = None) -> tuple[Campaign, int]:
+    practice_id = practice_for_key(x_api_key)
+    return campaign_runner.start_campaign(practice_id, draft, status_callback=_callback(), actor="integration"), 201
+
+
+@app.get("/v1/campaigns/<campaign_id>", summary="A campaign's progress and counts")
+def read_campaign(campaign_id: Annotated[str, Path(max_length=40)], x_api_key: ApiKey = None) -> Campaign:
+    return campaign_store.to_campaign(campaign_store.load(practice_for_key(x_api_key), campaign_id))
+
+
+@app.post("/v1/campaigns/<campaign_id>/cancel", summary="Cancel a campaign: nothing not yet sent goes out")
+def cancel_campaign(campaign_id: Annotated[str, Path(max_length=40)], x_api_key: ApiKey = None) -> Campaign:
+    practice_id = practice_for_key(x_api_key)
+    campaign_store.cancel(practice_id, campaign_id, actor="integration")
+    return campaign_store.to_campaign(campaign_store.load(practice_id, campaign_id))
+
+
+@app.get("/v1/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                    body=app.get_openapi_json_schema(title="Switchboard integration API", version="1"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    CONFIG.register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,35 @@
+"""Events on the bus for a clinic's other systems."""
+
+LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
+       "signed_on": "2026-11-02"}
+
+
+def test_line_enabled_and_failed(admin_api, setup, carrier_account, status_poller, published):
+    ok = admin_api("POST", f"/api/practices/{setup.practice_id}/lines",
+                   {"display_name": "A", "number": "3125550142", "authorization": LOA}).body
+    bad = admin_api("POST", f"/api/practices/{setup.practice_id}/lines",
+                    {"display_name": "B", "number": "3125550143", "authorization": LOA}).body
+    orders = {o["phone_number"]: o["sid"] for o in carrier_account.hosted_orders()}
+    carrier_account.complete_order(orders["+13125550142"])
+    carrier_account.fail_order(orders["+13125550143"], "Number is not portable")
+    status_poller()
+    changes = {(e["line_id"], e["status"], e["reason"]) for e in published() if e["type"] == "Line Status Changed"}
+    assert changes == {(ok["line_id"], "enabled", None), (bad["line_id"], "failed", "Number is not portable")}
+
+
+def test_message_received_opt_out_and_opt_in(text_in, queues, published, setup):
+    for body in ("hello", "STOP", "START"):
+        text_in(body)
+    queues.deliver("after_hours", "INBOUND_EVENTS_QUEUE_URL")
+    types = [e["type"] for e in published()]
+    assert types.count("Message Received") == 3
+    assert "Patient Opted Out" in types and "Patient Opted In" in types
+
+
+def test_message_failed(intake, queues, admin_api, setup, published):
+    intake()
+    admin_api("POST", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/disable")
+    queues.deliver()
+    failed = [e for e in published() if e["type"] == "Message Failed"]
+    assert [(e["status"], e["reason"]) for e in failed] == [("failed", "line is disabled")]
+    assert "body" not in failed[0]
