@@ -78,7 +78,8 @@ def test_a_send_in_quiet_hours_is_scheduled_and_goes_when_the_scheduler_reaches_
         local_stack.wait_idle()
         time.sleep(2)
     assert [m["body"] for m in to_phone(local_stack, "+17205550113")] == ["Good morning!"]
-    practice["admin"]("PATCH", f"/api/practices/{practice['id']}", {"quiet_hours": {"starts": "23:59", "ends": "00:00"}})
+    practice["admin"]("PATCH", f"/api/practices/{practice['id']}",
+                      {"quiet_hours": {"starts": "23:59", "ends": "00:00"}})
 
 
 def test_a_200_patient_campaign_finishes_with_counts_that_add_up_within_the_line_rate(local_stack, practice):
