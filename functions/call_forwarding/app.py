@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from twilio.twiml.voice_response import VoiceResponse
 
 from switchboard import web
 from switchboard.calls import answer_call
-from switchboard.carrier import credentials
-from switchboard.errors import DomainError
 from switchboard.forwarding import Dial
 from switchboard.observability import MetricUnit, logger, metrics, tracer
 from switchboard.settings import carrier_settings, deployment_settings, store_settings
 
-DEPLOYMENT, _, _ = deployment_settings(), store_settings(), carrier_settings()
+_ = deployment_settings(), store_settings(), carrier_settings()
 TWIML = "text/xml"
 
 
@@ -37,12 +34,10 @@ def twiml(route: Any) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    event = APIGatewayProxyEvent(raw)
-    try:
-        params = web.carrier_parameters(event, auth_token=credentials().auth_token,
-                                        public_base_url=DEPLOYMENT.public_base_url)
-    except DomainError as error:
-        return web.error_answer(error)
-    route = answer_call(params)
+    return web.from_carrier(raw, route_call)
+
+
+def route_call(request: web.CarrierRequest) -> dict[str, Any]:
+    route = answer_call(request.params)
     metrics.add_metric(name="CallDialed" if isinstance(route, Dial) else "CallSpoken", unit=MetricUnit.Count, value=1)
     return web.answer(200, twiml(route), content_type=TWIML)

@@ -5,38 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from twilio.twiml.messaging_response import MessagingResponse
 
 from switchboard import web
-from switchboard.carrier import credentials
-from switchboard.errors import DomainError, NotFound
+from switchboard.errors import NotFound
 from switchboard.inbox import receive_text
 from switchboard.observability import MetricUnit, logger, metrics, tracer
 from switchboard.settings import carrier_settings, deployment_settings, queue_settings, store_settings
 
-DEPLOYMENT, _, _, _ = deployment_settings(), store_settings(), carrier_settings(), queue_settings()
+_ = deployment_settings(), store_settings(), carrier_settings(), queue_settings()
 TWIML = "text/xml"
+
+
+def store_text(request: web.CarrierRequest) -> dict[str, Any]:
+    try:
+        received = receive_text(request.params, status_callback=f"{request.base_url}/twilio/status")
+    except NotFound:
+        logger.warning("text to a number no line has")
+        return web.answer(404, str(MessagingResponse()), content_type=TWIML)
+    metrics.add_metric(name="TextReceived" if received.stored else "TextRepeated", unit=MetricUnit.Count, value=1)
+    response = MessagingResponse()
+    if received.reply:
+        response.message(received.reply)
+    return web.answer(200, str(response), content_type=TWIML)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    event = APIGatewayProxyEvent(raw)
-    try:
-        params = web.carrier_parameters(event, auth_token=credentials().auth_token,
-                                        public_base_url=DEPLOYMENT.public_base_url)
-        base = web.public_base_url(event, DEPLOYMENT.public_base_url)
-        received = receive_text(params, status_callback=f"{base}/twilio/status")
-    except NotFound:
-        logger.warning("text to a number no line has")
-        return web.answer(404, str(MessagingResponse()), content_type=TWIML)
-    except DomainError as error:
-        return web.error_answer(error)
-    metrics.add_metric(name="TextReceived" if received.stored else "TextRepeated", unit=MetricUnit.Count, value=1)
-    response = MessagingResponse()
-    if received.reply:
-        response.message(received.reply)
-    return web.answer(200, str(response), content_type=TWIML)
+    return web.from_carrier(raw, store_text)

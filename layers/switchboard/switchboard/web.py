@@ -5,14 +5,18 @@ and answering. Built on Powertools' event data class; routing stays in each func
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from switchboard import api_errors
+from switchboard.carrier.client import credentials
 from switchboard.carrier.signatures import is_signed_by_carrier, webhook_url
 from switchboard.errors import DomainError, Forbidden, InvalidInput, TooLarge, UnsupportedMediaType
+from switchboard.settings import deployment_settings
 
 MAX_BODY_BYTES = 16 * 1024
 FORM = "application/x-www-form-urlencoded"
@@ -88,6 +92,26 @@ def carrier_parameters(event: APIGatewayProxyEvent, *, auth_token: str, public_b
     if not is_signed_by_carrier(url, params, _header(event, "x-twilio-signature") or None, auth_token):
         raise Forbidden("not signed by the carrier")
     return {name: values[-1] for name, values in params.items()}
+
+
+@dataclass(frozen=True)
+class CarrierRequest:
+    """A carrier webhook whose signature checked out."""
+
+    event: APIGatewayProxyEvent
+    params: dict[str, str]
+    base_url: str
+
+
+def from_carrier(raw: dict[str, Any], respond: Callable[[CarrierRequest], dict[str, Any]]) -> dict[str, Any]:
+    """Verify a carrier webhook and hand it on; unsigned or forged ones get a 403, bad input a 4xx."""
+    event = APIGatewayProxyEvent(raw)
+    configured = deployment_settings().public_base_url
+    try:
+        params = carrier_parameters(event, auth_token=credentials().auth_token, public_base_url=configured)
+        return respond(CarrierRequest(event, params, public_base_url(event, configured)))
+    except DomainError as error:
+        return error_answer(error)
 
 
 def public_base_url(event: APIGatewayProxyEvent, configured: str | None) -> str:
