@@ -12,7 +12,7 @@ PYTHON313 := $(shell for p in "$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.1
 PYTHON313_BIN := $(dir $(PYTHON313))
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup run test test-unit test-integration test-template lint invoke build bench clean-local
+.PHONY: help setup run test test-unit test-integration test-template test-browser lint invoke build bench clean-local build-ConsoleFunction
 
 help:
 	@echo "make run     start the local stack (API, DynamoDB Local, queues, schedules, carrier sandbox)"
@@ -39,15 +39,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-.local/.debian-packages:
+.local/.debian-packages-2:
 	@mkdir -p .local
 	@missing=""; command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; fi
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed .local/.debian-packages
+setup: $(VENV)/.installed node_modules/.installed .local/.debian-packages-2
 
 run: setup
 	$(PY) -m local.stack --data-dir .local --port 3000
@@ -61,6 +62,9 @@ test-unit: $(VENV)/.installed
 
 test-integration: setup
 	$(PY) -m pytest tests/integration -q
+
+test-browser: setup
+	$(PY) -m pytest tests/browser -q
 
 test-template: $(VENV)/.installed $(TOOLS)/.installed
 	PATH="$(PYTHON313_BIN):$$PATH" $(PY) -m pytest tests/template -q
@@ -77,6 +81,12 @@ build: $(TOOLS)/.installed
 
 bench: setup
 	$(PY) -m bench
+
+# sam build runs this for ConsoleFunction (BuildMethod makefile): the handler and the console's files beside it.
+build-ConsoleFunction:
+	cp functions/console/app.py "$(ARTIFACTS_DIR)/app.py"
+	rm -rf "$(ARTIFACTS_DIR)/console"
+	cp -R console "$(ARTIFACTS_DIR)/console"
 
 clean-local:
 	rm -rf .local

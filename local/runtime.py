@@ -182,6 +182,10 @@ class Resolver:
         resource_type = (self.resources.get(name) or {}).get("Type")
         if resource_type == "AWS::Serverless::Api":
             return self.values.api_id
+        if resource_type == "AWS::Cognito::UserPoolClient":
+            return "switchboard-local-console"  # never used: locally the console signs in with /local/token
+        if resource_type == "AWS::Cognito::UserPoolDomain":
+            return "switchboard-local"
         if resource_type == "AWS::Events::EventBus":
             return str(self.resolve(self.resources[name]["Properties"]["Name"], where))
         if resource_type is None and name.endswith("UsagePlan") and name.removesuffix("UsagePlan") in self.resources:

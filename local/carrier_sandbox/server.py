@@ -243,7 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.server.sandbox.handle(method, self.path, self.headers, body)
         try:
             self.send_response(reply.status)
-            for name, value in reply.headers.items():
+            for name, value in {**reply.headers, **self._cors_headers()}.items():
                 self.send_header(name, value)
             if reply.status != 204:
                 self.send_header("Content-Type", reply.content_type)
@@ -253,6 +253,26 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             log.info("carrier sandbox: the client left before the answer (%s)", reply.status)
+
+    def do_OPTIONS(self) -> None:
+        """CORS preflight: the console's phone simulator (a page of the local gateway) calls /sandbox/..."""
+        allowed = self._cors_headers()
+        self.send_response(204 if allowed else 403)
+        for name, value in allowed.items():
+            self.send_header(name, value)
+        if allowed:
+            self.send_header("Access-Control-Allow-Methods", "GET, POST, DELETE")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type")
+            self.send_header("Access-Control-Max-Age", "600")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _cors_headers(self) -> dict[str, str]:
+        """Pages on this machine (the local gateway) may read the control API; nothing else, no Twilio API."""
+        origin = self.headers.get("Origin", "")
+        if self.path.startswith("/sandbox/") and re.fullmatch(r"http://(127\.0\.0\.1|localhost)(:\d+)?", origin):
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {}
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # request lines carry phone numbers (lookups, list filters)

@@ -1,0 +1,123 @@
+// Editors shared by the line and practice pages: weekly hours, the after-hours text with its translations,
+// closures, and a list of phone numbers. Each returns { el, value() } and names its inputs with the API's
+// field paths (data-field) so that errors land beside the right control.
+
+import { button, field, h, nextId, replace } from './dom.js';
+import { WEEKDAYS, formatPhone } from './format.js';
+
+export function hoursEditor(hours, prefix = 'hours') {
+  const state = Object.fromEntries(WEEKDAYS.map(([day]) => [day, ((hours || {})[day] || []).map((s) => ({ ...s }))]));
+  const el = h('fieldset', { class: 'hours', 'data-field': prefix });
+  const legendId = nextId('hours');
+  function spanRow(day, label, span, index) {
+    const opens = h('input', { type: 'time', value: span.opens, 'aria-label': `${label} span ${index + 1} opens`,
+      'data-field': `${prefix}.${day}.${index}.opens`, required: true });
+    const closes = h('input', { type: 'time', value: span.closes, 'aria-label': `${label} span ${index + 1} closes`,
+      'data-field': `${prefix}.${day}.${index}.closes`, required: true });
+    const overnight = h('span', { class: 'overnight' });
+    const mark = () => {
+      span.opens = opens.value; span.closes = closes.value;
+      overnight.textContent = span.opens && span.closes && span.closes <= span.opens ? 'closes the next day' : '';
+    };
+    opens.addEventListener('input', mark);
+    closes.addEventListener('input', mark);
+    mark();
+    return h('li', { class: 'span', 'data-field': `${prefix}.${day}.${index}` }, opens, h('span', { 'aria-hidden': 'true' }, '–'),
+      closes, overnight,
+      button('Remove', () => { state[day].splice(index, 1); draw(); }, { class: 'link', 'aria-label': `Remove ${label} span ${index + 1}` }));
+  }
+  function draw() {
+    replace(el, h('legend', { id: legendId }, 'Opening hours'),
+      h('p', { class: 'hint' }, 'Several spans a day for breaks; a span that closes earlier than it opens runs past midnight.'),
+      WEEKDAYS.map(([day, label]) => h('div', { class: 'day', 'data-field': `${prefix}.${day}` },
+        h('span', { class: 'day-name' }, label),
+        state[day].length
+          ? h('ul', { class: 'spans' }, state[day].map((span, i) => spanRow(day, label, span, i)))
+          : h('span', { class: 'closed' }, 'Closed'),
+        state[day].length < 6
+          ? button('Add hours', () => { state[day].push({ opens: '09:00', closes: '17:00' }); draw(); },
+            { class: 'small', 'aria-label': `Add hours on ${label}` })
+          : null)));
+  }
+  draw();
+  return {
+    el,
+    value: () => Object.fromEntries(WEEKDAYS.map(([day]) => [day, state[day].map((s) => ({ opens: s.opens, closes: s.closes }))])),
+  };
+}
+
+export function afterHoursEditor(reply, prefix = 'after_hours', legend = 'After-hours reply') {
+  const translations = Object.entries((reply && reply.translations) || {}).map(([language, text]) => ({ language, text }));
+  const main = field({ label: 'Message', name: `${prefix}-text`, field: `${prefix}.text`, type: 'textarea',
+    value: reply ? reply.text : '', maxlength: 640, rows: 3,
+    hint: 'Sent once per closed period to a patient who texts while closed. Translations follow in the same text.' });
+  const list = h('div', { class: 'translations' });
+  const el = h('fieldset', { class: 'after-hours', 'data-field': prefix }, h('legend', {}, legend), main, list,
+    button('Add translation', () => { translations.push({ language: '', text: '' }); draw(true); }, { class: 'small' }));
+  function draw(focusLast = false) {
+    replace(list, translations.map((t, i) => {
+      const language = field({ label: `Translation ${i + 1} language`, name: `${prefix}-lang-${i}`,
+        field: `${prefix}.translations`, value: t.language, placeholder: 'es', maxlength: 12,
+        hint: 'A language code: es, zh, vi, fr-CA…', oninput: (e) => { t.language = e.target.value.trim(); } });
+      const text = field({ label: `Translation ${i + 1} text`, name: `${prefix}-tr-${i}`,
+        field: `${prefix}.translations.${t.language || '?'}`, type: 'textarea', value: t.text, rows: 2, maxlength: 640,
+        oninput: (e) => { t.text = e.target.value; } });
+      language.querySelector('input').addEventListener('change', () => {
+        text.querySelector('textarea').dataset.field = `${prefix}.translations.${t.language}`;
+      });
+      return h('div', { class: 'translation' }, language, text,
+        button('Remove', () => { translations.splice(i, 1); draw(); }, { class: 'link', 'aria-label': `Remove translation ${i + 1}` }));
+    }));
+    if (focusLast) { const inputs = list.querySelectorAll('input'); if (inputs.length) inputs[inputs.length - 1].focus(); }
+  }
+  draw();
+  return {
+    el,
+    value: () => {
+      const text = main.querySelector('textarea').value.trim();
+      if (!text && !translations.length) return null;
+      return { text, translations: Object.fromEntries(translations.map((t) => [t.language, t.text.trim()])) };
+    },
+  };
+}
+
+export function closuresEditor(closures, prefix = 'closures') {
+  const state = (closures || []).map((c) => ({ ...c }));
+  const el = h('fieldset', { class: 'closures', 'data-field': prefix });
+  function draw() {
+    replace(el, h('legend', {}, 'Closures'),
+      h('p', { class: 'hint' }, 'Closed all day from the first to the last date (inclusive), in the practice’s own dates.'),
+      state.length ? h('ul', { class: 'plain' }, state.map((c, i) => h('li', { class: 'closure', 'data-field': `${prefix}.${i}` },
+        field({ label: 'From', name: `closure-${i}-starts`, field: `${prefix}.${i}.starts`, type: 'date', value: c.starts,
+          oninput: (e) => { c.starts = e.target.value; } }),
+        field({ label: 'To', name: `closure-${i}-ends`, field: `${prefix}.${i}.ends`, type: 'date', value: c.ends,
+          oninput: (e) => { c.ends = e.target.value; } }),
+        field({ label: 'Reason', name: `closure-${i}-reason`, field: `${prefix}.${i}.reason`, value: c.reason || '',
+          maxlength: 120, oninput: (e) => { c.reason = e.target.value; } }),
+        button('Remove', () => { state.splice(i, 1); draw(); }, { class: 'link', 'aria-label': `Remove closure ${i + 1}` }))))
+        : h('p', { class: 'empty' }, 'No closures.'),
+      button('Add closure', () => {
+        const today = new Date().toISOString().slice(0, 10);
+        state.push({ starts: today, ends: today, reason: '' });
+        draw();
+      }, { class: 'small' }));
+  }
+  draw();
+  return { el, value: () => state.map((c) => ({ starts: c.starts, ends: c.ends || c.starts, reason: c.reason || '' })) };
+}
+
+// A list of phone numbers (a ring group): typed as people type them; the API validates and formats.
+export function numbersEditor(numbers, prefix, label) {
+  const state = (numbers && numbers.length ? numbers.map(formatPhone) : ['']);
+  const el = h('div', { class: 'numbers', 'data-field': prefix });
+  function draw(focusLast = false) {
+    replace(el, state.map((n, i) => h('div', { class: 'number-row' },
+      field({ label: `${label} ${i + 1}`, name: `${prefix}-${i}`, field: `${prefix}.${i}`, type: 'tel', value: n,
+        autocomplete: 'off', oninput: (e) => { state[i] = e.target.value; } }),
+      state.length > 1 ? button('Remove', () => { state.splice(i, 1); draw(); }, { class: 'link', 'aria-label': `Remove ${label.toLowerCase()} ${i + 1}` }) : null)),
+    state.length < 10 ? button('Add a number (ring together)', () => { state.push(''); draw(true); }, { class: 'small' }) : null);
+    if (focusLast) { const inputs = el.querySelectorAll('input'); inputs[inputs.length - 1].focus(); }
+  }
+  draw();
+  return { el, value: () => state.map((n) => n.trim()).filter(Boolean) };
+}

@@ -1,0 +1,183 @@
+// Line detail: settings (timezone, location, hours, after-hours reply), call forwarding, linked locations.
+
+import { get, put, patch, seg } from '../lib/api.js';
+import { announce, button, emptyState, field, h, nextId, replace, section, submitting } from '../lib/dom.js';
+import { afterHoursEditor, hoursEditor, numbersEditor } from '../lib/editors.js';
+import { timezones } from '../lib/format.js';
+import { lineBadges } from './lines.js';
+
+const VOICES = ['alice', 'man', 'woman', 'Polly.Joanna', 'Polly.Matthew', 'Polly.Lupe', 'Polly.Miguel'];
+
+export default async function render(view, ctx, [lineId]) {
+  const base = seg('practices', ctx.practiceId);
+  const [line, practice, lines, resources] = await Promise.all([
+    get(`${base}/lines/${seg(lineId)}`), get(base), get(`${base}/lines`), get(`${base}/resources`)]);
+  let current = line;
+  const head = h('div', { class: 'page-head' });
+  const drawHead = () => replace(head, h('div', {},
+    h('p', { class: 'crumbs' }, h('a', { href: 'lines' }, 'Phone numbers')),
+    h('h1', {}, current.display_name), h('p', { class: 'number' }, current.number_display), lineBadges(current),
+    current.routing_summary ? h('p', { class: 'hint' }, `Calls: ${current.routing_summary}`) : null));
+  drawHead();
+  view.append(head);
+  if (!ctx.isManager) {
+    view.append(section('Settings', h('dl', { class: 'facts' },
+      h('dt', {}, 'Timezone'), h('dd', {}, current.timezone || `${practice.timezone} (the practice’s)`),
+      h('dt', {}, 'Location'), h('dd', {}, current.location || '—'))));
+    return null;
+  }
+  view.append(settingsForm(), forwardingForm(), linkedLocations());
+  if (location.hash === '#forwarding') {
+    const target = view.querySelector('#forwarding');
+    target.scrollIntoView();
+    target.querySelector('input').focus();
+  }
+  return null;
+
+  function settingsForm() {
+    const zone = field({ label: 'Timezone', name: 'timezone', type: 'select',
+      options: [['', `The practice’s (${practice.timezone})`], ...timezones().map((z) => [z, z.replace(/_/g, ' ')])],
+      value: current.timezone || '' });
+    const name = field({ label: 'Display name', name: 'display_name', value: current.display_name, maxlength: 80, required: true });
+    const place = field({ label: 'Location', name: 'location', value: current.location || '', maxlength: 120,
+      hint: 'Where the line is used, e.g. the clinic’s address or building.' });
+    const ownHours = field({ label: 'This line keeps its own hours (instead of the practice’s)', name: 'own_hours',
+      type: 'checkbox', value: Boolean(current.hours) });
+    const hours = hoursEditor(current.hours || practice.hours);
+    hours.el.hidden = !current.hours;
+    ownHours.querySelector('input').addEventListener('change', (e) => { hours.el.hidden = !e.target.checked; });
+    const ownReply = field({ label: 'This line has its own after-hours reply', name: 'own_reply', type: 'checkbox',
+      value: Boolean(current.after_hours) });
+    const reply = afterHoursEditor(current.after_hours || practice.after_hours);
+    reply.el.hidden = !current.after_hours;
+    ownReply.querySelector('input').addEventListener('change', (e) => { reply.el.hidden = !e.target.checked; });
+    const help = field({ label: 'HELP reply', name: 'help_text', type: 'textarea', value: current.help_text || '', rows: 2,
+      maxlength: 640, hint: `Sent when a patient texts HELP. Empty: the practice’s (“${practice.help_text}”).` });
+    const form = h('form', { class: 'panel stack', 'aria-labelledby': 'line-settings', novalidate: true },
+      h('h2', { id: 'line-settings' }, 'Settings'), name, zone, place, ownHours, hours.el, ownReply, reply.el, help,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
+    const value = (n) => form.querySelector(`[name="${n}"]`).value.trim();
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const saved = await submitting(form, () => patch(`${base}/lines/${seg(lineId)}`, {
+        display_name: value('display_name'), timezone: value('timezone') || null, location: value('location') || null,
+        hours: form.querySelector('[name="own_hours"]').checked ? hours.value() : null,
+        after_hours: form.querySelector('[name="own_reply"]').checked ? reply.value() : null,
+        help_text: value('help_text') || null, version: current.version,
+      }));
+      if (saved) {
+        current = { ...current, ...saved, routing_summary: saved.routing_summary || current.routing_summary };
+        drawHead(); announce('Line settings saved.'); saved_(form);
+      }
+    });
+    return form;
+  }
+
+  function forwardingForm() {
+    const forwarding = current.forwarding || {};
+    const mode = forwarding.linked_line_id ? 'linked' : (forwarding.open_hours || forwarding.after_hours ? 'forward' : 'none');
+    const radios = [['none', 'No call routing (callers hear that the number is for texts)'], ['forward', 'Forward calls'],
+      ['linked', 'Follow another line’s routing (linked line)']];
+    const name = nextId('mode');
+    const choice = h('fieldset', { class: 'choice' }, h('legend', {}, 'Calls to this number'), radios.map(([v, label]) => {
+      const id = nextId('mode');
+      return h('span', { class: 'check' }, h('input', { type: 'radio', name, id, value: v, checked: v === mode,
+        onchange: () => show(v) }), h('label', { for: id }, label));
+    }));
+    const open = numbersEditor(forwarding.open_hours ? forwarding.open_hours.numbers : [], 'forwarding.open_hours.numbers', 'Number');
+    const timeout = field({ label: 'Ring for (seconds)', name: 'timeout', field: 'forwarding.open_hours.timeout_seconds',
+      type: 'number', min: 5, max: 60, value: forwarding.open_hours ? forwarding.open_hours.timeout_seconds : 20 });
+    const after = forwarding.after_hours || {};
+    const afterMode = after.ring ? 'ring' : after.say ? 'say' : 'notice';
+    const afterName = nextId('after');
+    const afterChoice = h('fieldset', { class: 'choice', 'data-field': 'forwarding.after_hours' }, h('legend', {}, 'After hours and on closures'),
+      [['notice', 'Play the closed notice'], ['ring', 'Ring other numbers'], ['say', 'Speak a message']].map(([v, label]) => {
+        const id = nextId('after');
+        return h('span', { class: 'check' }, h('input', { type: 'radio', name: afterName, id, value: v, checked: v === afterMode,
+          onchange: () => showAfter(v) }), h('label', { for: id }, label));
+      }));
+    const afterRing = numbersEditor(after.ring ? after.ring.numbers : [], 'forwarding.after_hours.ring.numbers', 'After-hours number');
+    const say = h('div', { class: 'stack' },
+      field({ label: 'Spoken message', name: 'say_text', field: 'forwarding.after_hours.say.text', type: 'textarea', rows: 2,
+        maxlength: 500, value: after.say ? after.say.text : '' }),
+      field({ label: 'Voice', name: 'say_voice', field: 'forwarding.after_hours.say.voice', type: 'select',
+        options: VOICES.map((v) => [v, v]), value: after.say ? after.say.voice : 'alice' }),
+      field({ label: 'Language', name: 'say_language', field: 'forwarding.after_hours.say.language',
+        value: after.say ? after.say.language : 'en-US', placeholder: 'en-US', maxlength: 5 }));
+    const others = lines.filter((l) => l.line_id !== lineId && l.status !== 'released');
+    const linked = field({ label: 'Line to follow', name: 'linked', field: 'forwarding.linked_line_id', type: 'select',
+      options: [['', 'Choose a line'], ...others.map((l) => [l.line_id, `${l.display_name} · ${l.number_display}`])],
+      value: forwarding.linked_line_id || '' });
+    const linkedInfo = h('p', { class: 'hint' });
+    const drawLinkedInfo = () => {
+      const target = others.find((l) => l.line_id === linked.querySelector('select').value);
+      linkedInfo.textContent = target ? `That line’s routing: ${target.routing_summary || 'none'}` : '';
+    };
+    linked.querySelector('select').addEventListener('change', drawLinkedInfo);
+    drawLinkedInfo();
+    const forwardPart = h('div', { class: 'stack' }, h('h3', {}, 'During open hours'), open.el, timeout, afterChoice, afterRing.el, say);
+    const linkedPart = h('div', { class: 'stack' }, linked, linkedInfo);
+    function show(v) { forwardPart.hidden = v !== 'forward'; linkedPart.hidden = v !== 'linked'; }
+    function showAfter(v) { afterRing.el.hidden = v !== 'ring'; say.hidden = v !== 'say'; }
+    show(mode);
+    showAfter(afterMode);
+    const form = h('form', { id: 'forwarding', class: 'panel stack', 'aria-labelledby': 'forwarding-title', novalidate: true },
+      h('h2', { id: 'forwarding-title' }, 'Call forwarding'), choice, forwardPart, linkedPart,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save call forwarding')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const chosen = form.querySelector(`input[name="${name}"]:checked`).value;
+      const chosenAfter = form.querySelector(`input[name="${afterName}"]:checked`).value;
+      const val = (n) => form.querySelector(`[name="${n}"]`).value.trim();
+      let body = null;
+      if (chosen === 'linked') body = { linked_line_id: val('linked') || null };
+      if (chosen === 'forward') {
+        body = {
+          open_hours: open.value().length ? { numbers: open.value(), timeout_seconds: Number(val('timeout') || 20) } : null,
+          after_hours: chosenAfter === 'ring' ? { ring: { numbers: afterRing.value(), timeout_seconds: Number(val('timeout') || 20) } }
+            : chosenAfter === 'say' ? { say: { text: val('say_text'), voice: val('say_voice'), language: val('say_language') } } : null,
+        };
+      }
+      const saved = await submitting(form, () => put(`${base}/lines/${seg(lineId)}/forwarding`, { forwarding: body }));
+      if (saved) { current = { ...current, ...saved }; drawHead(); announce('Call forwarding saved.'); saved_(form); }
+    });
+    return form;
+  }
+
+  function linkedLocations() {
+    const box = h('div', {});
+    let all = resources;
+    const form = h('form', { class: 'panel stack', 'aria-labelledby': 'linked-title', novalidate: true });
+    async function reload() { all = await get(`${base}/resources`); draw(); }
+    function draw() {
+      const mine = all.filter((r) => r.line_id === lineId);
+      const others = all.filter((r) => r.line_id !== lineId);
+      const pick = field({ label: 'Location to link', name: 'resource', field: 'line_id', type: 'select',
+        options: [['', 'Choose a location'], ...others.map((r) => [r.resource_id, r.line_id ? `${r.name} (now on another line)` : r.name])] });
+      replace(box,
+        mine.length ? h('ul', { class: 'plain' }, mine.map((r) => h('li', {}, r.name, ' ',
+          button('Unlink', async () => {
+            await submitting(form, () => put(`${base}/resources/${seg(r.resource_id)}/line`, { line_id: null }));
+            await reload();
+          }, { class: 'link', 'aria-label': `Unlink ${r.name}` })))) : emptyState('No location texts from this line.'),
+        others.length ? h('div', { class: 'inline' }, pick, h('button', { type: 'submit', class: 'small' }, 'Link location')) : null,
+        h('p', { class: 'hint' }, 'Locations are added on the Practice settings page. Only an enabled line can be linked.'));
+    }
+    form.append(h('h2', { id: 'linked-title' }, 'Linked locations'), box);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const resourceId = form.querySelector('[name="resource"]').value;
+      if (!resourceId) return;
+      const done = await submitting(form, () => put(`${base}/resources/${seg(resourceId)}/line`, { line_id: lineId }));
+      if (done) { announce('Location linked.'); await reload(); }
+    });
+    draw();
+    return form;
+  }
+}
+
+function saved_(form) {
+  const note = h('p', { class: 'notice', role: 'status' }, 'Saved.');
+  form.querySelector('.actions').append(note);
+  setTimeout(() => note.remove(), 4000);
+}

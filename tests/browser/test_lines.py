@@ -1,0 +1,152 @@
+"""Phone numbers in the console: buy, text-enable (pending, then enabled by the poller), errors beside their
+fields, release with the typed number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import AdminApi, Console, sandbox_call, unique
+
+pytestmark = pytest.mark.browser
+
+LOA = {"Signer’s name": "Dana Reyes", "Signer’s title": "Practice Director",
+       "Signer’s email": "dana@maplefamilyclinic.com", "Signed on": "2026-11-02"}
+
+
+def card(console: Console, name: str) -> Any:
+    return console.page.get_by_role("article", name=name)
+
+
+def open_add_line(console: Console, how: str) -> Any:
+    page = console.page
+    page.get_by_role("button", name="Add line").click()
+    page.get_by_role("radio", name=how).check()
+    return page.get_by_role("form", name="Buy a new number" if how.startswith("Buy") else "Text-enable a landline")
+
+
+def error_beside(form: Any, label: str) -> Any:
+    """The error paragraph that the labelled control points at (aria-describedby)."""
+    control = form.get_by_label(label, exact=True)
+    ids = control.get_attribute("aria-describedby").split()
+    return form.locator(", ".join(f"[id='{i}'].error" for i in ids))
+
+
+def test_buying_a_number_adds_an_enabled_card(console: Console, practice: dict[str, Any]) -> None:
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Phone numbers")
+    name = unique("Front desk")
+    form = open_add_line(console, "Buy a new number")
+    form.get_by_label("Area code").fill("415")
+    form.get_by_role("button", name="Search numbers").click()
+    choices = form.get_by_role("radio")
+    expect(choices.first).to_be_visible()
+    picked = choices.nth(2)
+    picked.check()
+    number = picked.get_attribute("value")
+    form.get_by_label("Display name").fill(name)
+    console.screenshot("lines-buy")
+    form.get_by_role("button", name="Buy number").click()
+
+    added = card(console, name)
+    expect(added).to_contain_text(f"({number[2:5]}) {number[5:8]}-{number[8:]}")
+    expect(added.locator(".badge-enabled")).to_have_text("Enabled")
+    expect(added.locator(".badge-calls-unassigned")).to_have_text("Unassigned")
+    expect(console.page.get_by_role("status")).to_contain_text("ready to text")
+
+
+def test_text_enabled_landline_is_pending_until_the_poller_sees_the_order_complete(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Phone numbers")
+    name = unique("Main office")
+    form = open_add_line(console, "Text-enable a landline the clinic owns")
+    form.get_by_label("Display name").fill(name)
+    form.get_by_label("Landline number").fill("(628) 555-0191")
+    for label, value in LOA.items():
+        form.get_by_label(label).fill(value)
+    form.get_by_role("button", name="Text-enable").click()
+
+    pending = card(console, name)
+    expect(pending.locator(".badge-pending")).to_have_text("Pending")
+    expect(console.page.get_by_role("status")).to_contain_text("pending")
+    console.screenshot("lines-pending")
+
+    order = next(o for o in sandbox_call(console.stack, "GET", "/sandbox/orders")["orders"]
+                 if o["phone_number"] == "+16285550191")
+    sandbox_call(console.stack, "POST", f"/sandbox/orders/{order['sid']}/complete")
+    assert console.stack.run_schedule("StatusPollerFunction").status == 200
+
+    expect(pending.locator(".badge-enabled")).to_have_text("Enabled", timeout=12_000)  # the page re-reads pending lines
+
+
+def test_a_bad_number_and_an_unqualified_signer_show_their_errors_beside_the_fields(
+    console: Console, practice: dict[str, Any]
+) -> None:
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Phone numbers")
+    form = open_add_line(console, "Text-enable a landline the clinic owns")
+    form.get_by_label("Display name").fill(unique("Typo"))
+    form.get_by_label("Landline number").fill("555-12")
+    for label, value in LOA.items():
+        form.get_by_label(label).fill(value)
+    form.get_by_role("button", name="Text-enable").click()
+
+    expect(error_beside(form, "Landline number")).to_contain_text("10 digits")
+    expect(form.get_by_label("Landline number")).to_have_attribute("aria-invalid", "true")
+    console.screenshot("lines-error")
+
+    form.get_by_label("Landline number").fill("(628) 555-0193")
+    form.get_by_label("Signer’s title").fill("Receptionist")
+    form.get_by_role("button", name="Text-enable").click()
+    expect(error_beside(form, "Signer’s title")).to_contain_text("director level")
+    expect(error_beside(form, "Landline number")).to_be_hidden()
+
+
+def test_releasing_a_line_needs_its_number_typed_again(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    line = admin_api.buy_line(practice["practice_id"], unique("Old fax"))
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Phone numbers")
+    page = console.page
+    old = card(console, line["display_name"])
+    old.locator("summary").click()
+    old.get_by_role("button", name="Disable texting").click()
+    expect(old.locator(".badge-disabled")).to_have_text("Disabled")
+
+    old.locator("summary").click()
+    old.get_by_role("button", name="Release number…").click()
+    dialog = page.get_by_role("dialog")
+    release = dialog.get_by_role("button", name="Release number")
+    expect(release).to_be_disabled()
+    typed = dialog.get_by_label(f"Type {line['number_display']} to confirm")
+    typed.fill("(415) 000-0000")
+    expect(release).to_be_disabled()
+    typed.fill(line["number"][2:])  # typed without formatting: the digits are what count
+    console.screenshot("lines-release-dialog", full_page=False)
+    expect(release).to_be_enabled()
+    release.click()
+
+    expect(dialog).to_be_hidden()
+    expect(old).to_have_count(0)
+    expect(page.locator("#announcer")).to_have_text(f"{line['number_display']} was released.")
+
+
+def test_making_another_line_primary_moves_the_badge(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    first = admin_api.buy_line(practice["practice_id"], unique("Primary A"))
+    second = admin_api.buy_line(practice["practice_id"], unique("Primary B"))
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Phone numbers")
+    for line in (first, second):
+        chosen = card(console, line["display_name"])
+        chosen.locator("summary").click()
+        chosen.get_by_role("button", name="Set as primary").click()
+        expect(chosen.locator(".badge-primary")).to_have_text("Primary")
+    expect(card(console, first["display_name"]).locator(".badge-primary")).to_have_count(0)
+    expect(console.page.locator(".badge-primary")).to_have_count(1)

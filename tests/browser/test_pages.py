@@ -1,0 +1,146 @@
+"""Every page renders (laptop and tablet widths, screenshots for people to look at), with labelled controls
+and keyboard access; line detail, practice settings and audit do their jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import LAPTOP, TABLET, AdminApi, Console, unique
+
+pytestmark = pytest.mark.browser
+
+UNLABELLED = """() => [...document.querySelectorAll('main :is(input, select, textarea, button), header select')]
+  .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                  && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def test_every_page_renders_with_labelled_controls_on_a_laptop_and_a_tablet(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi, simulator_reachable: bool
+) -> None:
+    line = admin_api.buy_line(practice["practice_id"], unique("Pediatrics"))
+    page = console.page
+    console.sign_in(practice_id=practice["practice_id"])
+    pages = [("lines", "Phone numbers"), (f"lines/{line['line_id']}", line["display_name"]), ("workflows", "Workflows"),
+             ("inbox", "Inbox"), ("settings", "Practice settings"), ("users", "Users"), ("audit", "Audit"),
+             ("practices/new", "Open a practice")]
+    if simulator_reachable:  # else its page logs the browser's CORS refusals (see needs_simulator)
+        pages.append(("simulator", "Phone simulator"))
+    for size_name, size in (("laptop", LAPTOP), ("tablet", TABLET)):
+        page.set_viewport_size(size)
+        for route, heading in pages:
+            console.goto(route)
+            expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+            assert page.evaluate(UNLABELLED) == [], f"{route}: controls without a label"
+            fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+            assert fits, f"{route} scrolls sideways at {size_name} width"
+            console.screenshot(f"{route.split('/')[0]}{'-detail' if '/' in route else ''}-{size_name}")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in (local stack)")
+    console.screenshot("signin")
+
+
+def test_the_console_is_usable_from_the_keyboard(console: Console, practice: dict[str, Any]) -> None:
+    page = console.page
+    page.goto(console.base + "signin")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()  # each page moves focus to its heading
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign in as dev@clinic.test (enterprise admin)")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.get_by_role("navigation", name="Main").wait_for()
+    page.select_option("#practice-select", practice["practice_id"])
+    console.goto("lines")
+    link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Workflows")
+    page.get_by_role("form", name="New workflow").get_by_label("Name").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Kind")).to_be_focused()
+
+
+def test_line_detail_saves_hours_past_midnight_a_translation_and_call_forwarding(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    line = admin_api.buy_line(practice["practice_id"], unique("Urgent care"))
+    page = console.page
+    console.sign_in(practice_id=practice["practice_id"])
+    console.goto(f"lines/{line['line_id']}")
+    settings = page.get_by_role("form", name="Settings")
+    settings.get_by_label("Timezone").select_option("America/New_York")
+    settings.get_by_label("Location").fill("12 Elm Street")
+    settings.get_by_label("This line keeps its own hours").check()
+    settings.get_by_role("button", name="Add hours on Saturday").click()
+    settings.get_by_label("Saturday span 1 opens").fill("20:00")
+    settings.get_by_label("Saturday span 1 closes").fill("02:00")
+    expect(settings.locator(".overnight").filter(has_text="closes the next day")).to_have_count(1)
+    settings.get_by_label("Monday span 1 closes").fill("12:00")
+    settings.get_by_role("button", name="Add hours on Monday").click()  # a second span, after lunch
+    settings.get_by_label("Monday span 2 opens").fill("13:00")
+    settings.get_by_label("Monday span 2 closes").fill("18:00")
+    settings.get_by_label("This line has its own after-hours reply").check()
+    settings.get_by_label("Message").fill("We are closed. For emergencies call 911.")
+    settings.get_by_role("button", name="Add translation").click()
+    settings.get_by_label("Translation 1 language").fill("es")
+    settings.get_by_label("Translation 1 text").fill("Estamos cerrados. En caso de emergencia llame al 911.")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(settings.get_by_role("status")).to_have_text("Saved.")
+
+    stored = admin_api("GET", f"practices/{practice['practice_id']}/lines/{line['line_id']}")
+    assert stored["timezone"] == "America/New_York" and stored["location"] == "12 Elm Street"
+    assert stored["hours"]["sat"] == [{"opens": "20:00", "closes": "02:00"}]
+    assert len(stored["hours"]["mon"]) == 2
+    assert stored["after_hours"]["translations"] == {"es": "Estamos cerrados. En caso de emergencia llame al 911."}
+
+    forwarding = page.get_by_role("form", name="Call forwarding")
+    forwarding.get_by_label("Forward calls").check()
+    forwarding.get_by_label("Number 1", exact=True).fill("415-555-2671")
+    forwarding.get_by_role("button", name="Add a number (ring together)").click()
+    forwarding.get_by_label("Number 2", exact=True).fill("(415) 555-26")
+    forwarding.get_by_role("button", name="Save call forwarding").click()
+    expect(forwarding.locator("[aria-invalid='true']")).to_have_count(1)
+    expect(forwarding.get_by_label("Number 2", exact=True)).to_have_attribute("aria-invalid", "true")
+    forwarding.get_by_label("Number 2", exact=True).fill("(415) 555-2672")
+    forwarding.get_by_label("Speak a message").check()
+    forwarding.get_by_label("Spoken message").fill("We are closed; please text this number.")
+    forwarding.get_by_role("button", name="Save call forwarding").click()
+    expect(forwarding.get_by_role("status")).to_have_text("Saved.")
+    expect(page.locator(".page-head .badge-calls-forwarding")).to_have_text("Forwarding")
+
+    location = admin_api("POST", f"practices/{practice['practice_id']}/resources", {"name": unique("Elm St")})
+    page.reload()
+    linked = page.get_by_role("form", name="Linked locations")
+    linked.get_by_label("Location to link").select_option(location["resource_id"])
+    linked.get_by_role("button", name="Link location").click()
+    expect(linked.get_by_role("button", name=f"Unlink {location['name']}")).to_be_visible()
+    console.screenshot("line-detail-saved")
+
+
+def test_practice_settings_and_the_audit_trail(console: Console, practice: dict[str, Any]) -> None:
+    page = console.page
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Practice settings")
+    form = page.get_by_role("form", name="Maple Family Clinic")
+    form.get_by_role("button", name="Add closure").click()
+    form.get_by_label("From").first.fill("2026-12-24")
+    form.get_by_label("To", exact=True).first.fill("2026-12-26")
+    form.get_by_label("Reason").fill("Holidays")
+    form.get_by_label("Public-holiday calendar").select_option("US")
+    form.get_by_label("HELP reply").fill("Maple Family Clinic. Reply STOP to opt out. Emergencies: 911.")
+    form.get_by_role("button", name="Save settings").click()
+    expect(form.get_by_role("status")).to_have_text("Saved.")
+
+    quick = page.get_by_role("form", name="New quick response")
+    quick.get_by_label("Title").fill("Directions")
+    quick.get_by_label("Language").fill("en")
+    quick.get_by_label("Text").fill("We are at 12 Elm Street, 2nd floor.")
+    quick.get_by_role("button", name="Add quick response").click()
+    expect(page.locator(".quick-list")).to_contain_text("Directions")
+
+    console.nav("Audit")
+    expect(page.locator("table.audit")).to_contain_text("practice.update")
+    expect(page.locator("table.audit")).to_contain_text("holiday_calendar")
