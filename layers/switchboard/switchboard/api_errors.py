@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import ApiGatewayResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from switchboard import errors
@@ -76,6 +77,15 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
     def _refused(error: errors.DomainError) -> Response[Any]:
         return Response(status_code=status_for(error), content_type=content_types.APPLICATION_JSON,
                         body=error_body(error))
+
+    @app.exception_handler(ServiceError)
+    def _routing(error: ServiceError) -> Response[Any]:
+        # The resolver's own answers (no route matches the path: 404), not crashes.
+        return error_response(error.status_code, str(error.msg) if isinstance(error.msg, str) else "not found")
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(error: UnicodeDecodeError) -> Response[Any]:
+        return error_response(400, "the request body is not valid UTF-8", [{"field": "body", "reason": "not UTF-8"}])
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:

@@ -152,6 +152,8 @@ def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
     status = CARRIER_STATUSES.get(sent.status, MessageStatus.SENDING)
     store.record_accepted(message, sid=sent.sid, status=status, body=body, at=datetime.now(UTC),
                           counters={"texted": 1})
+    if not message.body:
+        store.show_sent_text(message, body)
     return Delivery.SENT
 
 

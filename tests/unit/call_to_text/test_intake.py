@@ -26,6 +26,8 @@ def test_a_caller_gets_one_text_from_the_workflows_line(intake, queues, setup, c
     message = next(MessageItem.scan())
     assert message.message_id == answer.body["message_id"]
     assert message.carrier_sid == sent[0]["sid"]
+    preview = next(ConversationItem.scan()).last_message
+    assert preview["body"] == sent[0]["body"] and preview["direction"] == "outbound"
 
 
 @pytest.mark.parametrize("typed", ["4155552671", "(415) 555-2671", "+14155552671", "14155552671", "415.555.2671"])

@@ -517,3 +517,15 @@ def release_scheduled(message: MessageItem, at: datetime) -> bool:
             return False
         raise
     return True
+
+
+def show_sent_text(message: MessageItem, body: str) -> None:
+    """A workflow's text is written when sent; put it in the inbox preview unless something newer is there."""
+    try:
+        ConversationItem(*conversation_key(message.line_id, message.phone)).update(
+            actions=[ConversationItem.last_message.set(
+                _preview(Direction.OUTBOUND, body, MessageStatus.SENT, message.created_at))],
+            condition=ConversationItem.last_activity_at == message.created_at)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
