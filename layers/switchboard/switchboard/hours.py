@@ -158,18 +158,20 @@ class OpeningHours:
         first_day = when.astimezone(zone).date()
         for offset in range(0, 400):
             day = first_day + timedelta(days=offset)
-            openings = sorted(_wall_clock(day, s.opens, zone) for s in self._spans_opening_on(day))
+            # both folds: on a fall-back night a span opening in the repeated hour opens twice
+            openings = sorted({_wall_clock(day, s.opens, zone, fold) for s in self._spans_opening_on(day)
+                               for fold in (0, 1)})
             later = [moment for moment in openings if moment > when and self.is_open_at(moment)]
             if later:
                 return later[0]
         return None
 
 
-def _wall_clock(day: date, clock: str, zone: ZoneInfo) -> datetime:
+def _wall_clock(day: date, clock: str, zone: ZoneInfo, fold: int = 0) -> datetime:
     # A wall time that a spring-forward night skips (02:30) opens when the clocks jump past it (03:00).
     hour, minute = (int(part) for part in clock.split(":"))
     wall = datetime.combine(day, time(hour, minute))
-    moment = wall.replace(tzinfo=zone).astimezone(UTC)
+    moment = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
     if moment.astimezone(zone).replace(tzinfo=None) != wall:
         moment = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
         while moment.astimezone(zone).replace(tzinfo=None) < wall:

@@ -1,0 +1,116 @@
+"""The outbound consumer dies at the worst moments; the patient still gets exactly one text."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+
+from switchboard.data.models import MessageItem
+from tests.reliability.inprocess.conftest import forget_carrier
+
+CALLER = "+14155550123"
+
+
+def texts(sandbox, phone=CALLER):
+    return sandbox.messages(to=phone)
+
+
+def only_message() -> MessageItem:
+    messages = list(MessageItem.scan())
+    assert len(messages) == 1
+    return messages[0]
+
+
+def workflow_counts(admin_api, setup):
+    path = f"/api/practices/{setup.practice_id}/workflows/{setup.workflow['workflow_id']}"
+    return admin_api("GET", path).body["counts"]
+
+
+def test_a_consumer_that_dies_between_the_carriers_accept_and_our_write_does_not_text_twice(
+        intake, queues, carrier_account, monkeypatch, admin_api, setup):
+    from switchboard.data import conversations
+
+    record_accepted, crashes = conversations.record_accepted, []
+
+    def dies_once(*args, **kwargs):
+        if not crashes:
+            crashes.append(True)
+            raise RuntimeError("the consumer died before recording the carrier's answer")
+        return record_accepted(*args, **kwargs)
+
+    monkeypatch.setattr(conversations, "record_accepted", dies_once)
+    assert intake(CALLER).status == 202
+    assert len(queues.deliver()["batchItemFailures"]) == 1
+    assert len(texts(carrier_account)) == 1
+    crashed = only_message()
+    assert (crashed.status, crashed.carrier_sid) == ("sending", None)
+
+    assert queues.deliver()["batchItemFailures"] == []
+    assert len(texts(carrier_account)) == 1
+    recorded = only_message()
+    assert recorded.carrier_sid == texts(carrier_account)[0]["sid"]
+    assert workflow_counts(admin_api, setup)["texted"] == 1
+    assert queues.deliver()["batchItemFailures"] == []  # nothing left to do
+    assert len(texts(carrier_account)) == 1
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_carrier_that_accepts_then_answers_an_error_is_looked_up_not_resent(intake, queues, carrier_account, status):
+    carrier_account.add_faults({"accept_then_fail": True, "status": status})
+    intake(CALLER)
+    assert len(queues.deliver()["batchItemFailures"]) == 1
+    assert queues.deliver()["batchItemFailures"] == []
+    assert len(texts(carrier_account)) == 1
+    assert only_message().carrier_sid == texts(carrier_account)[0]["sid"]
+
+
+def test_a_send_that_times_out_after_the_carrier_took_it_is_found_not_resent(intake, queues, carrier_account,
+                                                                              monkeypatch):
+    from switchboard.carrier import http
+
+    monkeypatch.setattr(http, "DEFAULT_TIMEOUT", 0.5)
+    forget_carrier()
+    carrier_account.add_faults({"hang": 3})
+    intake(CALLER)
+    assert len(queues.deliver()["batchItemFailures"]) == 1
+    assert only_message().status == "sending"
+    assert queues.deliver()["batchItemFailures"] == []
+    assert len(texts(carrier_account)) == 1
+    assert only_message().carrier_sid == texts(carrier_account)[0]["sid"]
+
+
+def test_a_consumer_that_dies_after_claiming_but_before_calling_the_carrier_sends_once(intake, queues,
+                                                                                       carrier_account, monkeypatch):
+    from switchboard.carrier.client import Carrier
+
+    send_message, crashes = Carrier.send_message, []
+
+    def dies_once(self, *args, **kwargs):
+        if not crashes:
+            crashes.append(True)
+            raise RuntimeError("the consumer died before calling the carrier")
+        return send_message(self, *args, **kwargs)
+
+    monkeypatch.setattr(Carrier, "send_message", dies_once)
+    intake(CALLER)
+    assert len(queues.deliver()["batchItemFailures"]) == 1
+    assert texts(carrier_account) == []
+    assert only_message().status == "sending"
+    assert queues.deliver()["batchItemFailures"] == []
+    assert len(texts(carrier_account)) == 1
+
+
+def test_a_job_delivered_twice_in_one_batch_sends_once(intake, queues, carrier_account):
+    """SQS hands a job out at least once: a second copy in the same batch finds the first one's work done."""
+    intake(CALLER)
+    job = queues.messages()[0]
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=os.environ["OUTBOUND_QUEUE_URL"], MessageBody=job["Body"])
+    sqs.change_message_visibility(QueueUrl=os.environ["OUTBOUND_QUEUE_URL"], ReceiptHandle=job["ReceiptHandle"],
+                                  VisibilityTimeout=0)
+    assert queues.deliver()["batchItemFailures"] == []
+    assert len(texts(carrier_account)) == 1
+    assert queues.deliver() == {"batchItemFailures": []}
+    assert len(texts(carrier_account)) == 1
