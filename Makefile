@@ -12,7 +12,7 @@ PYTHON313 := $(shell for p in "$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.1
 PYTHON313_BIN := $(dir $(PYTHON313))
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup run test test-unit test-integration test-template test-browser lint invoke build bench clean-local build-ConsoleFunction
+.PHONY: help setup run test test-unit test-integration test-template test-browser lint invoke build bench clean-local build-ConsoleFunction soak redrive
 
 help:
 	@echo "make run     start the local stack (API, DynamoDB Local, queues, schedules, carrier sandbox)"
@@ -20,6 +20,8 @@ help:
 	@echo "make invoke FN=<function> EVENT=events/<function>/<file>.json   run one handler on a sample event"
 	@echo "make build   sam build (python3.13 on PATH)"
 	@echo "make bench   benchmarks, written to bench/RESULTS.md"
+	@echo "make soak    the long reliability runs (carrier faults, hundreds of webhooks)"
+	@echo "make redrive QUEUE=OutboundQueue   send a queue's dead letters back (local stack)"
 
 $(PY):
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13.0, or put python3.13 on PATH)"; exit 1; }
@@ -81,6 +83,13 @@ build: $(TOOLS)/.installed
 
 bench: setup
 	$(PY) -m bench
+
+soak: setup
+	$(PY) -m pytest tests/reliability -m soak -q -s -p no:cacheprovider
+
+redrive: setup
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=OutboundQueue   (moves its dead letters back, local stack)"; exit 2; }
+	$(PY) -m local.redrive --queue $(QUEUE) --data-dir .local
 
 # sam build runs this for ConsoleFunction (BuildMethod makefile): the handler and the console's files beside it.
 build-ConsoleFunction:

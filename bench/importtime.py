@@ -76,7 +76,10 @@ class ImportTree:
         for name, members in groups.items():
             entries = [n for n in members if n.parent is None or group_of(n.parent.name) != name]
             entry = max(entries or members, key=lambda n: n.cumulative_us)
-            chain = " → ".join(f"`{step}`" for step in entry.chain())
+            steps = entry.chain()
+            if len(steps) > 7:  # the first importers and the last hops say who is to blame
+                steps = [*steps[:4], "…", *steps[-2:]]
+            chain = " → ".join(step if step == "…" else f"`{step}`" for step in steps)
             found.append(Group(name, sum(n.self_us for n in members) / 1000, len(members), chain))
         return sorted(found, key=lambda g: -g.self_ms)
 
