@@ -19,6 +19,7 @@ from switchboard.conversations import CARRIER_STATUSES, FINAL_STATUSES, MessageS
 from switchboard.data import campaigns as campaign_store
 from switchboard.data import conversations as store
 from switchboard.data import lines as line_store
+from switchboard.data import patients as patient_store
 from switchboard.data import workflows as workflow_store
 from switchboard.data.conversations import MessageRef
 from switchboard.data.models import LineItem, MessageItem, PracticeItem
@@ -122,6 +123,9 @@ def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
         return _fail(message, "recipient opted out", suppressed="opted_out")
     if conversation is not None and conversation.not_textable:
         return _fail(message, "not a mobile number", suppressed="not_textable")
+    if conversation is not None and conversation.matches is None and message.workflow_id:
+        # A caller's first text: show staff which verified patients the number may be (MPSP when several).
+        patient_store.match_conversation(message.practice_id, message.line_id, message.phone)
     body = _body(message, line)
     if message.status == MessageStatus.SENDING.value:
         earlier = _found_earlier_attempt(message, line, body)
