@@ -11,10 +11,11 @@ from switchboard.conversations import SenderKind
 from switchboard.data import campaigns as store
 from switchboard.data import conversations as conversation_store
 from switchboard.data import lines as line_store
+from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data import workflows as counts_store
 from switchboard.data.conversations import LineOwner, MessageRef
-from switchboard.data.models import CampaignItem, PatientItem
+from switchboard.data.models import CampaignItem
 from switchboard.errors import DomainError, InvalidInput
 from switchboard.observability import logger
 from switchboard.sending import allowed_at, check_reachable, render, sending_line
@@ -76,8 +77,7 @@ def run_campaigns(at: datetime | None = None) -> dict[str, int]:
 def start_campaign(practice_id: str, draft: NewCampaign, *, status_callback: str, actor: str) -> Campaign:
     """Check the sender and that every recipient is a verified patient here, then hand it to the runner."""
     line = sending_line(practice_id, resource_id=draft.resource_id, line_id=draft.line_id)
-    wanted = [(f"PRACTICE#{practice_id}", f"PATIENT#{r.patient_id}") for r in draft.recipients]
-    phones = {p.patient_id: p.phone for p in PatientItem.batch_get(wanted) if isinstance(p, PatientItem)}
+    phones = patient_store.phones_of(practice_id, [r.patient_id for r in draft.recipients])
     unknown = [r.patient_id for r in draft.recipients if r.patient_id not in phones]
     if unknown:
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")

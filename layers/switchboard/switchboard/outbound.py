@@ -20,9 +20,10 @@ from switchboard.data import campaigns as campaign_store
 from switchboard.data import conversations as store
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
+from switchboard.data import practices as practice_store
 from switchboard.data import workflows as workflow_store
 from switchboard.data.conversations import MessageRef
-from switchboard.data.models import LineItem, MessageItem, PracticeItem
+from switchboard.data.models import LineItem, MessageItem
 from switchboard.lines import LineStatus
 from switchboard.observability import logger
 from switchboard.phones import format_national
@@ -70,9 +71,10 @@ def _body(message: MessageItem, line: LineItem) -> str:
         return message.body
     if not message.workflow_id:
         raise ValueError("a message without a body must come from a workflow")
-    workflow = workflow_store.get_workflow(message.practice_id, message.workflow_id)
-    practice = PracticeItem.get(f"PRACTICE#{message.practice_id}", "PRACTICE")
-    return render_template(workflow.template, practice_name=practice.name, line_number=format_national(line.number))
+    # The template alone: reading the whole workflow would also read its counters.
+    template = workflow_store.load(message.practice_id, message.workflow_id).template
+    practice_name = practice_store.load(message.practice_id).name
+    return render_template(template, practice_name=practice_name, line_number=format_national(line.number))
 
 
 def _found_earlier_attempt(message: MessageItem, line: LineItem, body: str) -> carriers.CarrierMessage | None:

@@ -13,9 +13,9 @@ from switchboard import queues
 from switchboard.conversations import SenderKind
 from switchboard.data import conversations as store
 from switchboard.data import lines as line_store
+from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data.conversations import LineOwner, MessageRef
-from switchboard.data.models import PatientItem
 from switchboard.errors import InvalidInput, NotFound, RuleRefused
 from switchboard.line_changes import line_for_resource
 from switchboard.lines import Line
@@ -98,10 +98,10 @@ def sending_line(practice_id: str, *, resource_id: str | None, line_id: str | No
 def recipient_phone(practice_id: str, *, to: str | None, patient_id: str | None) -> str:
     if to is not None:
         return to
-    try:
-        return str(PatientItem.get(f"PRACTICE#{practice_id}", f"PATIENT#{patient_id}").phone)
-    except PatientItem.DoesNotExist:
-        raise NotFound("no verified patient with this id in the practice", field="patient_id") from None
+    phone = patient_store.phones_of(practice_id, [patient_id or ""]).get(patient_id or "")
+    if phone is None:
+        raise NotFound("no verified patient with this id in the practice", field="patient_id")
+    return phone
 
 
 def check_reachable(line: Line, phone: str) -> None:

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-_sids = itertools.count(1)
 CHICAGO = ZoneInfo("America/Chicago")
 
 

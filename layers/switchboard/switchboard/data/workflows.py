@@ -86,7 +86,7 @@ def add_workflow(practice_id: str, draft: NewWorkflow, token: str, *, actor: str
     return to_workflow(item)
 
 
-def _load(practice_id: str, workflow_id: str) -> WorkflowItem:
+def load(practice_id: str, workflow_id: str) -> WorkflowItem:
     try:
         return WorkflowItem.get(practice_key(practice_id), f"WORKFLOW#{workflow_id}", consistent_read=True)
     except DoesNotExist:
@@ -101,7 +101,7 @@ def _load_counts(practice_id: str, workflow_id: str) -> dict[str, Any] | None:
 
 
 def get_workflow(practice_id: str, workflow_id: str) -> Workflow:
-    return to_workflow(_load(practice_id, workflow_id), _load_counts(practice_id, workflow_id))
+    return to_workflow(load(practice_id, workflow_id), _load_counts(practice_id, workflow_id))
 
 
 def list_workflows(practice_id: str) -> list[Workflow]:
@@ -116,7 +116,7 @@ def list_workflows(practice_id: str) -> list[Workflow]:
 def change_workflow(practice_id: str, workflow_id: str, changes: WorkflowChanges, *, actor: str,
                     new_token: str | None = None, revoke: bool = False) -> Workflow:
     """Change a workflow; its token item follows in the same write (and is replaced on rotation)."""
-    item = _load(practice_id, workflow_id)
+    item = load(practice_id, workflow_id)
     if item.revoked:
         raise RuleRefused("the workflow is revoked; create a new one")
     if changes.version is not None and changes.version != item.version:
