@@ -10,7 +10,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from switchboard import web
 from switchboard.errors import NotFound
-from switchboard.inbox import receive_text
+from switchboard.inbound import receive_text
 from switchboard.observability import MetricUnit, logger, metrics, tracer
 from switchboard.settings import carrier_settings, deployment_settings, queue_settings, store_settings
 

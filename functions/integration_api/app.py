@@ -29,7 +29,9 @@ CONFIG = send_config()
 
 
 def _callback() -> str:
-    return f"{web.public_base_url(app.current_event, DEPLOYMENT.public_base_url)}/twilio/status"
+    event = app.current_event
+    base = web.public_base_url(event.headers, event.request_context.stage, DEPLOYMENT.public_base_url)
+    return f"{base}/twilio/status"
 
 
 @idempotent_function(data_keyword_argument="job", persistence_store=send_persistence(), config=CONFIG)

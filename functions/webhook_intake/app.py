@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard import web
@@ -22,11 +21,12 @@ DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    event = APIGatewayProxyEvent(raw)
+    event = web.ProxyEvent(raw)
     try:
         number = web.single(web.parameters(event), CALLER_FIELD)
-        intake = take_call((event.path_parameters or {}).get("token", ""), number, environment=DEPLOYMENT.environment,
-                           callback_base_url=web.public_base_url(event, DEPLOYMENT.public_base_url))
+        base_url = web.public_base_url(event.headers, event.stage, DEPLOYMENT.public_base_url)
+        intake = take_call(event.path_parameters.get("token", ""), number, environment=DEPLOYMENT.environment,
+                           callback_base_url=base_url)
     except NotFound:
         return web.answer(404, {"message": "Not Found"})
     except DomainError as error:

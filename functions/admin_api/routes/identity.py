@@ -17,4 +17,5 @@ def current_caller(router: Router) -> Caller:
 
 def public_base_url(router: Router) -> str:
     """The API's base URL as the outside world calls it, for the webhook URLs we hand out."""
-    return web.public_base_url(router.current_event, deployment_settings().public_base_url)
+    event = router.current_event
+    return web.public_base_url(event.headers, event.request_context.stage, deployment_settings().public_base_url)

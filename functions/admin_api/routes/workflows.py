@@ -11,13 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from switchboard.access import require_admin, require_manager, require_member
 from switchboard.data import workflows as store
 from switchboard.settings import deployment_settings
+from switchboard.tokens import mint_token, token_environment
 from switchboard.workflows import (
     NewWorkflow,
     Workflow,
     WorkflowChanges,
     WorkflowWithUrl,
-    mint_token,
-    token_environment,
     webhook_url,
 )
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from switchboard import queues
-from switchboard.data import conversations, workflows
+from switchboard.data import conversations
 from switchboard.data.conversations import Intake, IntakeOutcome, MessageRef
+from switchboard.data.tokens import find_token
 from switchboard.errors import NotFound
 from switchboard.phones import parse_us_number
-from switchboard.workflows import token_environment
+from switchboard.tokens import token_environment
 
 CALLER_FIELD = "CALLER_ID_NUMBER"
 
@@ -18,7 +19,7 @@ def take_call(token: str, caller_number: str | None, *, environment: str, callba
               at: datetime | None = None) -> Intake:
     """Record the call and queue its text; raises NotFound for any token that is not a live workflow here."""
     # The lookup runs for every token, so a well-formed stranger and a revoked token take the same path.
-    found = workflows.find_token(token) if len(token) <= 80 else None
+    found = find_token(token) if len(token) <= 80 else None
     if found is None or not found.enabled or token_environment(token) != environment:
         raise NotFound("not found")
     phone = parse_us_number(caller_number or "", field=CALLER_FIELD)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from switchboard import queues
 from switchboard.campaigns import Campaign, NewCampaign
-from switchboard.conversations import SenderKind
 from switchboard.data import campaigns as store
 from switchboard.data import conversations as conversation_store
 from switchboard.data import lines as line_store
@@ -17,6 +16,7 @@ from switchboard.data import workflows as counts_store
 from switchboard.data.conversations import LineOwner, MessageRef
 from switchboard.data.models import CampaignItem
 from switchboard.errors import DomainError, InvalidInput
+from switchboard.messages import SenderKind
 from switchboard.observability import logger
 from switchboard.sending import allowed_at, check_reachable, render, sending_line
 

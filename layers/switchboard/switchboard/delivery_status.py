@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from switchboard import events_out
 from switchboard.carrier.errors import Outcome, outcome_for_code, reason_for_code
-from switchboard.conversations import CARRIER_STATUSES, MessageStatus
 from switchboard.data import conversations as store
+from switchboard.messages import CARRIER_STATUSES, MessageStatus
 from switchboard.observability import logger
 
 

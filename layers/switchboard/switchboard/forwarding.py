@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from switchboard.fields import UsPhoneNumber
 from switchboard.hours import OpeningHours
-from switchboard.phones import UsPhoneNumber, format_national
+from switchboard.phones import format_national
 
 MAX_RING_GROUP = 10  # a <Dial> rings at most ten numbers at once
 MAX_LINK_CHAIN = 10

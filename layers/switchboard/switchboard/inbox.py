@@ -1,13 +1,11 @@
-"""Texts patients send: stored once, keywords honoured, and handed on for after-hours and MPSP answers."""
+"""After a patient's text is stored: after-hours answers, MPSP prompts, and staff replies."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from switchboard import events_out, queues
-from switchboard.conversations import PatientMatch, SenderKind
+from switchboard.conversations import PatientMatch
 from switchboard.data import conversations as store
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
@@ -17,46 +15,15 @@ from switchboard.data.conversations import LineOwner, MessageRef, Refusal
 from switchboard.data.models import ConversationItem
 from switchboard.errors import NotFound, RuleRefused
 from switchboard.hours import OpeningHours, WeeklyHours
-from switchboard.keywords import Keyword, keyword_in, sounds_like_opt_out
+from switchboard.keywords import Keyword
 from switchboard.lines import Line
+from switchboard.messages import SenderKind
 from switchboard.mpsp import next_step
-from switchboard.observability import logger
 from switchboard.practices import Practice
 from switchboard.texts import AfterHoursReply
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 STAFF_QUIET = timedelta(minutes=5)
 DEFAULT_AFTER_HOURS = AfterHoursReply(text="We're closed right now. We'll read your message when we open.")
-
-
-@dataclass(frozen=True)
-class Received:
-    stored: bool
-    reply: str | None = None
-
-
-def receive_text(params: dict[str, str], *, status_callback: str, at: datetime | None = None) -> Received:
-    """Store a signed inbound text; answer HELP with the help text. NotFound when no line has the number."""
-    now = at or datetime.now(UTC)
-    owner = store.line_for_number(params.get("To", ""))
-    if owner is None:
-        raise NotFound("no line has this number")
-    phone, body, sid = params.get("From", ""), params.get("Body", ""), params.get("MessageSid", "")
-    if not _E164.match(phone) or not sid:
-        logger.warning("inbound text without a sender or sid ignored")
-        return Received(stored=False)
-    keyword = keyword_in(body)
-    ref = store.record_inbound(owner, phone, body=body, sid=sid, keyword=keyword.value if keyword else None,
-                               flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now)
-    if ref is None:
-        return Received(stored=False)
-    queues.send_inbound_event({"message": asdict(ref), "practice_id": owner.practice_id,
-                               "keyword": keyword.value if keyword else None, "body": body,
-                               "received_at": now.isoformat(), "status_callback": status_callback})
-    if keyword is Keyword.HELP:
-        line = line_store.get_line(owner.practice_id, owner.line_id)
-        return Received(stored=True, reply=line.help_text or practice_store.get_practice(owner.practice_id).help_text)
-    return Received(stored=True)
 
 
 def opening_hours(line: Line, practice: Practice) -> OpeningHours:

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from switchboard.errors import InvalidInput, RuleRefused
+from switchboard.fields import EmailAddress, UsPhoneNumber
 from switchboard.forwarding import CallStatus, Forwarding, call_status
 from switchboard.hours import TimezoneName, WeeklyHours
-from switchboard.phones import UsPhoneNumber, format_national, parse_us_number
+from switchboard.phones import format_national, parse_us_number
 from switchboard.texts import AfterHoursReply, ReplyText
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
@@ -76,7 +77,7 @@ class LetterOfAuthorization(BaseModel):
 
     signer_name: ShortText
     signer_title: ShortText
-    signer_email: EmailStr
+    signer_email: EmailAddress
     signed_on: date
 
     def check(self, today: date) -> None:

@@ -15,7 +15,6 @@ from enum import StrEnum
 from switchboard import carrier as carriers
 from switchboard import events_out
 from switchboard.campaigns import CampaignStatus
-from switchboard.conversations import CARRIER_STATUSES, FINAL_STATUSES, MessageStatus
 from switchboard.data import campaigns as campaign_store
 from switchboard.data import conversations as store
 from switchboard.data import lines as line_store
@@ -25,6 +24,7 @@ from switchboard.data import workflows as workflow_store
 from switchboard.data.conversations import MessageRef
 from switchboard.data.models import LineItem, MessageItem
 from switchboard.lines import LineStatus
+from switchboard.messages import CARRIER_STATUSES, FINAL_STATUSES, MessageStatus
 from switchboard.observability import logger
 from switchboard.phones import format_national
 from switchboard.workflows import render_template

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from switchboard.conversations import PatientMatch
-from switchboard.phones import UsPhoneNumber
+from switchboard.fields import UsPhoneNumber
 
 PatientId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 PatientName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]

@@ -1,12 +1,12 @@
-"""Phone numbers as people type them, validated as real US/Canada numbers and kept in E.164."""
+"""Phone numbers as people type them, validated as real US/Canada numbers and kept in E.164.
+
+`phonenumbers` (~25 ms) is imported on first use: masking, which every log line may need, and
+the webhooks that only see E.164 numbers from the carrier never pay for it.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
-
-import phonenumbers
-from pydantic import AfterValidator, Field
 
 from switchboard.errors import InvalidInput
 
@@ -32,6 +32,8 @@ def parse_us_number(text: str, *, field: str = "number") -> str:
         raise InvalidPhoneNumber("must be a US or Canadian number", field=field)
     if len(digits) not in (10, 11) or (len(digits) == 11 and not digits.startswith("1")):
         raise InvalidPhoneNumber("must have 10 digits (or 11 starting with 1)", field=field)
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(digits[-10:], "US")
     except phonenumbers.NumberParseException:
@@ -43,6 +45,8 @@ def parse_us_number(text: str, *, field: str = "number") -> str:
 
 def format_national(e164: str) -> str:
     """`+14155552671` → `(415) 555-2671`, as a line card shows it."""
+    import phonenumbers
+
     return phonenumbers.format_number(phonenumbers.parse(e164, "US"), phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
@@ -51,14 +55,3 @@ def mask(e164: str) -> str:
     if len(e164) < 9:
         return "•••"
     return f"{e164[:5]}•••{e164[-4:]}"
-
-
-def _validated(value: str) -> str:
-    try:
-        return parse_us_number(value)
-    except InvalidPhoneNumber as error:
-        raise ValueError(error.message) from None
-
-
-UsPhoneNumber = Annotated[str, Field(max_length=40), AfterValidator(_validated)]
-"""A request field holding a US/Canada number in any common format; validated to E.164."""

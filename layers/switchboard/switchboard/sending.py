@@ -10,16 +10,16 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from switchboard import queues
-from switchboard.conversations import SenderKind
 from switchboard.data import conversations as store
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data.conversations import LineOwner, MessageRef
 from switchboard.errors import InvalidInput, NotFound, RuleRefused
+from switchboard.fields import UsPhoneNumber
 from switchboard.line_changes import line_for_resource
 from switchboard.lines import Line
-from switchboard.phones import UsPhoneNumber
+from switchboard.messages import SenderKind
 from switchboard.practices import Practice
 
 MAX_BODY = 1600

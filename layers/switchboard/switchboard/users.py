@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from switchboard.access import Role
+from switchboard.fields import EmailAddress
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 PracticeRole = Literal[Role.MANAGER, Role.STAFF]
@@ -15,7 +16,7 @@ PracticeRole = Literal[Role.MANAGER, Role.STAFF]
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
+    email: EmailAddress
     name: PersonName
     role: PracticeRole
     line_ids: list[str] = Field(default_factory=list, max_length=200)

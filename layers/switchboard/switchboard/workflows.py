@@ -6,10 +6,6 @@ prefixed with its environment so a demo URL can never reach production.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
 import string
 from datetime import datetime
 from enum import StrEnum
@@ -23,7 +19,6 @@ MAX_TEXT_LENGTH = 255
 LONGEST_PRACTICE_NAME = "W" * 120
 LONGEST_LINE_NUMBER = "(999) 999-9999"
 PLACEHOLDERS = frozenset({"practice_name", "line_number"})
-_TOKEN = re.compile(r"^(local|demo|prod)_[A-Za-z0-9_-]{43}$")
 
 VendorLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 LanguageLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -126,23 +121,6 @@ class WorkflowWithUrl(Workflow):
     """Shown once, when the workflow is created or its token rotated."""
 
     webhook_url: str
-
-
-def mint_token(environment: str) -> str:
-    return f"{environment}_{secrets.token_urlsafe(32)}"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_environment(token: str) -> str | None:
-    """The environment a well-formed token was minted in; None for anything that is not a token."""
-    return token.split("_", 1)[0] if _TOKEN.match(token) else None
-
-
-def same_secret(stored_hash: str, presented: str) -> bool:
-    return hmac.compare_digest(stored_hash, token_hash(presented))
 
 
 def webhook_url(base_url: str, vendor: str, token: str) -> str:

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from switchboard.data.models import MessageItem
-from switchboard.inbox import receive_text
+from switchboard.inbound import receive_text
 from tests.unit.inbox.conftest import chicago
 
 PHONE = "+14155552671"

@@ -11,8 +11,8 @@ from switchboard.campaigns import Campaign, CampaignCounts, CampaignStatus
 from switchboard.errors import NotFound, RuleRefused
 
 from . import audit
+from .keys import practice_key
 from .models import CampaignItem, CountsItem, Item, LineRateItem, RecipientItem, connection
-from .practices import practice_key
 from .workflows import counts_from_raw
 from .writes import transaction
 

@@ -7,25 +7,17 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from ulid import ULID
 
-from switchboard.conversations import (
-    Direction,
-    InboxEntry,
-    LastMessage,
-    Message,
-    MessageStatus,
-    PatientMatch,
-    SenderKind,
-    statuses_before,
-)
 from switchboard.errors import InvalidInput
+from switchboard.messages import Direction, MessageStatus, SenderKind, statuses_before
 from switchboard.phones import format_national
 
+from .keys import practice_key
 from .models import (
     ContactItem,
     ConversationItem,
@@ -37,9 +29,10 @@ from .models import (
     SidItem,
     TokenItem,
 )
-from .practices import practice_key
-from .workflows import count_actions
-from .writes import Writes, transaction
+from .writes import Writes, count_actions, transaction
+
+if TYPE_CHECKING:
+    from switchboard.conversations import InboxEntry, Message
 
 IN_FLIGHT = "IN_FLIGHT"
 
@@ -478,6 +471,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 
 
 def to_entry(item: ConversationItem) -> InboxEntry:
+    # The inbox's pydantic models load with the first page, not in the webhooks that share this module.
+    from switchboard.conversations import InboxEntry, LastMessage, PatientMatch
+
     matches = [PatientMatch(**m) for m in (item.matches or [])]
     chosen = next((m for m in matches if m.patient_id == item.patient_id), None)
     return InboxEntry(
@@ -491,6 +487,8 @@ def to_entry(item: ConversationItem) -> InboxEntry:
 
 
 def to_message(item: MessageItem) -> Message:
+    from switchboard.conversations import Message
+
     return Message(
         message_id=item.message_id, line_id=item.line_id, phone=item.phone, direction=Direction(item.direction),
         body=item.body, sender=SenderKind(item.sender), sender_id=item.sender_id, status=MessageStatus(item.status),

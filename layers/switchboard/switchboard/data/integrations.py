@@ -12,9 +12,9 @@ from switchboard.errors import NotFound, Unauthenticated
 from switchboard.integrations import ApiKey, NewApiKey, key_hash
 
 from . import audit
+from .keys import practice_key
 from .models import ApiKeyItem, ApiKeyLookupItem
 from .practices import load as load_practice
-from .practices import practice_key
 from .writes import transaction
 
 

@@ -12,17 +12,13 @@ from switchboard.errors import Conflict, NotFound
 from switchboard.lines import Line, LineConfiguration, LineSource, LineStatus
 
 from . import audit
+from .keys import line_key, practice_key
 from .models import Item, LineItem, NumberClaim, PracticeItem, ResourceItem, WorkflowItem, now
-from .practices import practice_key
 from .writes import Writes, transaction
 
 PENDING_ORDERS = "LINE_ORDERS"
 STALE = "the line was changed by someone else; reload and try again"
 _SETTINGS = set(LineConfiguration.model_fields) | {"authorization", "forwarding"}
-
-
-def line_key(line_id: str) -> str:
-    return f"LINE#{line_id}"
 
 
 def to_line(item: LineItem, primary_line_id: str | None = None) -> Line:

@@ -13,8 +13,8 @@ from switchboard.patients import EnterpriseSettings, NewPatient, Patient, matche
 
 from . import audit
 from .conversations import contact_key, conversation_key
+from .keys import practice_key
 from .models import ContactItem, ConversationItem, EnterpriseItem, PatientItem, PracticeItem
-from .practices import practice_key
 from .writes import transaction
 
 

@@ -11,14 +11,11 @@ from switchboard.errors import Conflict, NotFound
 from switchboard.practices import NewPractice, Practice, PracticeChanges, PracticeSettings
 
 from . import audit
+from .keys import practice_key
 from .models import PracticeItem, now
 from .writes import transaction
 
 STALE = "the practice was changed by someone else; reload and try again"
-
-
-def practice_key(practice_id: str) -> str:
-    return f"PRACTICE#{practice_id}"
 
 
 def to_practice(item: PracticeItem) -> Practice:

@@ -9,9 +9,9 @@ from switchboard.errors import NotFound
 from switchboard.quick_responses import NewQuickResponse, QuickResponse, QuickResponseChanges
 
 from . import audit
+from .keys import practice_key
 from .models import QuickResponseItem
 from .practices import load as load_practice
-from .practices import practice_key
 from .writes import transaction
 
 

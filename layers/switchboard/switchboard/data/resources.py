@@ -10,9 +10,8 @@ from switchboard.lines import LineStatus
 from switchboard.resources import NewResource, Resource
 
 from . import audit
-from .lines import line_key
+from .keys import line_key, practice_key
 from .models import LineItem, PracticeItem, ResourceItem
-from .practices import practice_key
 from .writes import transaction
 
 

@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.expressions.operand import Path
-from pynamodb.expressions.update import Action
 from ulid import ULID
 
 from switchboard.errors import Conflict, NotFound, RuleRefused
 from switchboard.lines import LineStatus
-from switchboard.workflows import NewWorkflow, Workflow, WorkflowChanges, WorkflowCounts, WorkflowKind, token_hash
+from switchboard.tokens import token_hash
+from switchboard.workflows import NewWorkflow, Workflow, WorkflowChanges, WorkflowCounts, WorkflowKind
 
 from . import audit
-from .lines import line_key
+from .keys import line_key, practice_key
 from .models import CountsItem, Item, LineItem, PracticeItem, TokenItem, WorkflowItem, connection
 from .practices import load as load_practice
-from .practices import practice_key
-from .writes import Writes, transaction
+from .writes import Writes, count_actions, transaction
 
 STALE = "the workflow was changed by someone else; reload and try again"
 _COUNTERS = ("received", "texted", "delivered", "duplicates", "failed", "opted_out", "not_textable", "canceled",
@@ -153,21 +151,10 @@ def change_workflow(practice_id: str, workflow_id: str, changes: WorkflowChanges
     return to_workflow(item, _load_counts(practice_id, workflow_id))
 
 
-def find_token(token: str) -> TokenItem | None:
-    try:
-        return TokenItem.get(f"TOKEN#{token_hash(token)}", "TOKEN")
-    except DoesNotExist:
-        return None
-
-
 def bump_counts(practice_id: str, counts_sk: str, counters: dict[str, int]) -> None:
     """ADD to a workflow's or campaign's counters (names may be `failed:<reason>`), in one request."""
     connection().update_item(Item.Meta.table_name, practice_key(practice_id), counts_sk,
                              actions=count_actions(counters))
-
-
-def count_actions(counters: dict[str, int]) -> list[Action]:
-    return [Path([name]).add(amount) for name, amount in counters.items()]
 
 
 def failed_counter(reason: str) -> str:

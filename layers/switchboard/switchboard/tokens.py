@@ -1,0 +1,27 @@
+"""Webhook tokens: minted per environment, stored only as a hash, recognised without a lookup table."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+_TOKEN = re.compile(r"^(local|demo|prod)_[A-Za-z0-9_-]{43}$")
+
+
+def mint_token(environment: str) -> str:
+    return f"{environment}_{secrets.token_urlsafe(32)}"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_environment(token: str) -> str | None:
+    """The environment a well-formed token was minted in; None for anything that is not a token."""
+    return token.split("_", 1)[0] if _TOKEN.match(token) else None
+
+
+def same_secret(stored_hash: str, presented: str) -> bool:
+    return hmac.compare_digest(stored_hash, token_hash(presented))
