@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -34,11 +36,23 @@ def _callback() -> str:
     return f"{base}/twilio/status"
 
 
-@idempotent_function(data_keyword_argument="job", persistence_store=send_persistence(), config=CONFIG)
-def send_once(job: dict[str, Any]) -> dict[str, Any]:
+def _send(job: dict[str, Any]) -> dict[str, Any]:
     request = SendRequest.model_validate(job["request"])
     result = sending.send(job["practice_id"], request, sender_id=job["key"], status_callback=job["callback"])
     return result.model_dump(mode="json")
+
+
+@cache
+def _send_once() -> Callable[..., dict[str, Any]]:
+    # Wrapped on the first send: the persistence layer needs the table's client, which cold start does not build.
+    wrapped: Callable[..., dict[str, Any]] = idempotent_function(
+        data_keyword_argument="job", persistence_store=send_persistence(), config=CONFIG)(_send)
+    return wrapped
+
+
+def send_once(job: dict[str, Any]) -> dict[str, Any]:
+    """Send at most once per practice and idempotency key."""
+    return _send_once()(job=job)
 
 
 @app.exception_handler(IdempotencyValidationError)

@@ -8,7 +8,6 @@ from switchboard.data import conversations as conversation_store
 from switchboard.data import lines as line_store
 from switchboard.data import practices as practice_store
 from switchboard.forwarding import MAX_LINK_CHAIN, NOT_FOR_CALLS, Dial, Say, route_call
-from switchboard.inbox import opening_hours
 from switchboard.lines import Line, LineStatus
 from switchboard.observability import logger
 
@@ -39,5 +38,5 @@ def answer_call(params: dict[str, str], at: datetime | None = None) -> Dial | Sa
         return Say(NOT_FOR_CALLS)
     rules = _followed(line)
     practice = practice_store.get_practice(rules.practice_id)
-    return route_call(rules.forwarding, opening_hours(rules, practice), at or datetime.now(UTC),
+    return route_call(rules.forwarding, practice.opening_hours(rules), at or datetime.now(UTC),
                       caller_id=line.number)

@@ -14,7 +14,7 @@ from switchboard.data import workflows as workflow_store
 from switchboard.data.conversations import LineOwner, MessageRef, Refusal
 from switchboard.data.models import ConversationItem
 from switchboard.errors import NotFound, RuleRefused
-from switchboard.hours import OpeningHours, WeeklyHours
+from switchboard.hours import OpeningHours
 from switchboard.keywords import Keyword
 from switchboard.lines import Line
 from switchboard.messages import SenderKind
@@ -24,13 +24,6 @@ from switchboard.texts import AfterHoursReply
 
 STAFF_QUIET = timedelta(minutes=5)
 DEFAULT_AFTER_HOURS = AfterHoursReply(text="We're closed right now. We'll read your message when we open.")
-
-
-def opening_hours(line: Line, practice: Practice) -> OpeningHours:
-    """The line's hours and timezone where set, else the practice's; the practice's closures always apply."""
-    weekly: WeeklyHours = line.hours or practice.hours
-    return OpeningHours(weekly, line.timezone or practice.timezone, tuple(practice.closures),
-                        practice.holiday_calendar)
 
 
 def after_hours_reply(line: Line, practice: Practice) -> str:
@@ -101,7 +94,7 @@ def answer_inbound(event: dict[str, object]) -> str:
     _mpsp(owner, conversation, str(event.get("body") or ""), callback, at)
     line = line_store.get_line(owner.practice_id, ref.line_id)
     practice = practice_store.get_practice(owner.practice_id)
-    period = closed_period(opening_hours(line, practice), at)
+    period = closed_period(practice.opening_hours(line), at)
     if period is None:
         return "open"
     if conversation.last_staff_reply_at and at - conversation.last_staff_reply_at < STAFF_QUIET:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -20,6 +20,9 @@ from switchboard.hours import (
     standard_hours,
 )
 from switchboard.texts import AfterHoursReply, ReplyText
+
+if TYPE_CHECKING:
+    from switchboard.lines import Line
 
 PracticeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 DEFAULT_HELP_TEXT = "Reply STOP to opt out. For emergencies call 911."
@@ -98,5 +101,8 @@ class Practice(PracticeSettings):
     created_at: datetime
     updated_at: datetime
 
-    def opening_hours(self) -> OpeningHours:
-        return OpeningHours(self.hours, self.timezone, tuple(self.closures), self.holiday_calendar)
+    def opening_hours(self, line: Line | None = None) -> OpeningHours:
+        """The line's hours and timezone where it sets them, else the practice's; closures always apply."""
+        weekly = (line.hours if line else None) or self.hours
+        timezone = (line.timezone if line else None) or self.timezone
+        return OpeningHours(weekly, timezone, tuple(self.closures), self.holiday_calendar)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
 from switchboard.settings import store_settings
 
+from .models import connection
+
 SEND_RECORDS = "IDEMPOTENCY#send"
 
 
+@cache
 def send_persistence() -> DynamoDBPersistenceLayer:
+    """Built on first use, on the table's one client: no second DynamoDB client, none during cold start."""
     return DynamoDBPersistenceLayer(table_name=store_settings().table_name, key_attr="pk", sort_key_attr="sk",
-                                    static_pk_value=SEND_RECORDS, expiry_attr="expires_at")
+                                    static_pk_value=SEND_RECORDS, expiry_attr="expires_at",
+                                    boto3_client=connection().client)
 
 
 def send_config() -> IdempotencyConfig:
