@@ -9,16 +9,15 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard import campaign_runner, sending, web
-from switchboard.api_errors import error_response, register_error_handlers
+from switchboard.api_errors import register_error_handlers
 from switchboard.campaigns import Campaign, NewCampaign
 from switchboard.data import campaigns as campaign_store
 from switchboard.data.idempotency import send_config, send_persistence
 from switchboard.data.integrations import practice_for_key
+from switchboard.errors import Conflict
 from switchboard.observability import logger, metrics, tracer
 from switchboard.sending import SendRequest, SendResult
 from switchboard.settings import deployment_settings, queue_settings, store_settings
@@ -27,7 +26,6 @@ DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
 app = APIGatewayRestResolver(enable_validation=True)
 register_error_handlers(app)
 ApiKey = Annotated[str | None, Header(alias="X-Api-Key", description="The practice's integration key")]
-CONFIG = send_config()
 
 
 def _callback() -> str:
@@ -44,21 +42,23 @@ def _send(job: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def _send_once() -> Callable[..., dict[str, Any]]:
-    # Wrapped on the first send: the persistence layer needs the table's client, which cold start does not build.
+    # Powertools Idempotency (~30 ms of imports) and its persistence layer (the table's client) load
+    # with the first send, not during cold start.
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
     wrapped: Callable[..., dict[str, Any]] = idempotent_function(
-        data_keyword_argument="job", persistence_store=send_persistence(), config=CONFIG)(_send)
+        data_keyword_argument="job", persistence_store=send_persistence(), config=send_config())(_send)
     return wrapped
 
 
 def send_once(job: dict[str, Any]) -> dict[str, Any]:
-    """Send at most once per practice and idempotency key."""
-    return _send_once()(job=job)
+    """Send at most once per practice and idempotency key; the same key with another request is a conflict."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 
-
-@app.exception_handler(IdempotencyValidationError)
-def _reused_key(_: IdempotencyValidationError) -> Response[Any]:
-    return error_response(409, "this idempotency key was used for a different request",
-                          [{"field": "idempotency_key", "reason": "was used for a different request"}])
+    try:
+        return _send_once()(job=job)
+    except IdempotencyValidationError:
+        raise Conflict("this idempotency key was used for a different request", field="idempotency_key") from None
 
 
 @app.post("/v1/messages", summary="Send one text (queued, or scheduled past quiet hours); the same "
@@ -98,5 +98,5 @@ def openapi_document() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    CONFIG.register_lambda_context(context)
+    send_config().register_lambda_context(context)
     return app.resolve(event, context)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from switchboard import inbox
 from switchboard.access import Caller, Role, require_line, require_member
@@ -15,6 +15,7 @@ from switchboard.conversations import InboxEntry, Message
 from switchboard.data import conversations as store
 from switchboard.data.conversations import LineOwner
 from switchboard.errors import NotFound
+from switchboard.fields import DomainModel
 from switchboard.phones import parse_us_number
 from switchboard.segments import count_segments
 
@@ -27,30 +28,30 @@ Phone = Annotated[str, Path(min_length=1, max_length=40, description="The patien
 Cursor = Annotated[str | None, Query(max_length=2000)]
 
 
-class InboxPage(BaseModel):
+class InboxPage(DomainModel):
     conversations: list[InboxEntry]
     next_cursor: str | None
 
 
-class Thread(BaseModel):
+class Thread(DomainModel):
     conversation: InboxEntry
     messages: list[Message]
     next_cursor: str | None
 
 
-class Draft(BaseModel):
+class Draft(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1600)]
 
 
-class SegmentRequest(BaseModel):
+class SegmentRequest(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Annotated[str, StringConstraints(max_length=1600)]
 
 
-class SegmentAnswer(BaseModel):
+class SegmentAnswer(DomainModel):
     characters: int
     segments: int
     encoding: str

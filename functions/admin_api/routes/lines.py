@@ -6,12 +6,13 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from switchboard import line_changes
 from switchboard.access import permitted, require_line, require_manager, require_member
 from switchboard.carrier import AvailableNumber
 from switchboard.data import lines as store
+from switchboard.fields import DomainModel
 from switchboard.forwarding import Forwarding
 from switchboard.lines import Line, LineChanges, LineStatus, NewHostedLine, NewPurchasedLine
 
@@ -22,7 +23,7 @@ PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
 LineId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
-class ReleaseRequest(BaseModel):
+class ReleaseRequest(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     confirm_number: str = Field(min_length=1, max_length=40, description="The line's number, typed again")
@@ -118,7 +119,7 @@ def release_line(practice_id: PracticeId, line_id: LineId, request: Annotated[Re
     return line_changes.release_line(practice_id, line_id, request.confirm_number, actor=caller.email)
 
 
-class ForwardingRequest(BaseModel):
+class ForwardingRequest(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     forwarding: Forwarding | None = Field(description="The line's call routing, or null for none")

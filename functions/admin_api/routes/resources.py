@@ -6,11 +6,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from switchboard import line_changes
 from switchboard.access import require_manager, require_member
 from switchboard.data import resources as store
+from switchboard.fields import DomainModel
 from switchboard.lines import Line
 from switchboard.resources import NewResource, Resource
 
@@ -21,7 +22,7 @@ PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
 ResourceId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
-class LineLink(BaseModel):
+class LineLink(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     line_id: str | None = Field(max_length=40, description="The enabled line to text from, or null to unlink")

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import BaseModel
 
 from switchboard.access import Role, require_manager
 from switchboard.data import users as store
+from switchboard.fields import DomainModel
 from switchboard.users import NewUser, User, UserChanges
 
 from .identity import current_caller
@@ -19,7 +19,7 @@ PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
 Email = Annotated[str, Path(min_length=3, max_length=254)]
 
 
-class Me(BaseModel):
+class Me(DomainModel):
     email: str
     role: Role
     practice_id: str | None

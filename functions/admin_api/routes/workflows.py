@@ -6,10 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from switchboard.access import require_admin, require_manager, require_member
 from switchboard.data import workflows as store
+from switchboard.fields import DomainModel
 from switchboard.settings import deployment_settings
 from switchboard.tokens import mint_token, token_environment
 from switchboard.workflows import (
@@ -27,13 +28,13 @@ PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
 WorkflowId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
-class UrlCheck(BaseModel):
+class UrlCheck(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=400)
 
 
-class UrlVerdict(BaseModel):
+class UrlVerdict(DomainModel):
     environment: str | None
     this_environment: str
     works_here: bool

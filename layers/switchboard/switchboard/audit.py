@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from switchboard.fields import DomainModel
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(DomainModel):
     at: datetime
     actor: str
     action: str

@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from switchboard.fields import DomainModel
 from switchboard.sending import MAX_BODY, Variables
 
 DEFAULT_RATE = 1.0  # messages per second per long-code number
@@ -20,14 +21,14 @@ class CampaignStatus(StrEnum):
     CANCELED = "canceled"
 
 
-class Recipient(BaseModel):
+class Recipient(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     patient_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     variables: Variables = Field(default_factory=dict, max_length=40)
 
 
-class NewCampaign(BaseModel):
+class NewCampaign(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -47,7 +48,7 @@ class NewCampaign(BaseModel):
         return self
 
 
-class CampaignCounts(BaseModel):
+class CampaignCounts(DomainModel):
     recipients: int
     pending: int
     queued: int
@@ -59,7 +60,7 @@ class CampaignCounts(BaseModel):
     replied: int
 
 
-class Campaign(BaseModel):
+class Campaign(DomainModel):
     campaign_id: str
     practice_id: str
     name: str

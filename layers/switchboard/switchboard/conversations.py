@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from switchboard.fields import DomainModel
 from switchboard.messages import Direction, MessageStatus, SenderKind
 
 
-class Contact(BaseModel):
+class Contact(DomainModel):
     practice_id: str
     phone: str
     verified: bool = False
@@ -17,7 +18,7 @@ class Contact(BaseModel):
     not_textable: bool = False
 
 
-class PatientMatch(BaseModel):
+class PatientMatch(DomainModel):
     """A verified patient elsewhere in the enterprise with the same phone."""
 
     practice_id: str
@@ -25,7 +26,7 @@ class PatientMatch(BaseModel):
     name: str
 
 
-class Conversation(BaseModel):
+class Conversation(DomainModel):
     line_id: str
     practice_id: str
     phone: str
@@ -39,14 +40,14 @@ class Conversation(BaseModel):
     patient_id: str | None = None
 
 
-class LastMessage(BaseModel):
+class LastMessage(DomainModel):
     direction: Direction
     body: str
     status: MessageStatus
     created_at: datetime
 
 
-class InboxEntry(BaseModel):
+class InboxEntry(DomainModel):
     """A conversation as the inbox lists it."""
 
     line_id: str
@@ -64,7 +65,7 @@ class InboxEntry(BaseModel):
     last_message: LastMessage | None = None
 
 
-class Message(BaseModel):
+class Message(DomainModel):
     message_id: str
     line_id: str
     phone: str = Field(exclude=True)

@@ -1,12 +1,20 @@
-"""Field types shared by request models: validated, normalised, and described in the OpenAPI document."""
+"""The base model and field types shared by request and response models: validated, normalised, and
+described in the OpenAPI document."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from switchboard.phones import InvalidPhoneNumber, parse_us_number
+
+
+class DomainModel(BaseModel):
+    """Every model's base. Validators are built when a model is first used, not when its module is
+    imported: a function only pays for the models its requests touch (see the README's cold starts)."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 def _phone(value: str) -> str:

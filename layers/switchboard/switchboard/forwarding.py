@@ -11,9 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from switchboard.fields import UsPhoneNumber
+from switchboard.fields import DomainModel, UsPhoneNumber
 from switchboard.hours import OpeningHours
 from switchboard.phones import format_national
 
@@ -31,7 +31,7 @@ class CallStatus(StrEnum):
     UNASSIGNED = "unassigned"
 
 
-class RingGroup(BaseModel):
+class RingGroup(DomainModel):
     """One number, or several that ring together; the first to answer takes the call."""
 
     model_config = ConfigDict(extra="forbid")
@@ -46,7 +46,7 @@ class RingGroup(BaseModel):
         return self
 
 
-class SpokenMessage(BaseModel):
+class SpokenMessage(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     text: SpokenText
@@ -54,7 +54,7 @@ class SpokenMessage(BaseModel):
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")] = "en-US"
 
 
-class AfterHoursRoute(BaseModel):
+class AfterHoursRoute(DomainModel):
     """After hours and on closures: ring other numbers, or speak a message and hang up."""
 
     model_config = ConfigDict(extra="forbid")
@@ -69,7 +69,7 @@ class AfterHoursRoute(BaseModel):
         return self
 
 
-class Forwarding(BaseModel):
+class Forwarding(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     open_hours: RingGroup | None = None

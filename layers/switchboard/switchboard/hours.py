@@ -9,7 +9,9 @@ from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+
+from switchboard.fields import DomainModel
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,7 +41,7 @@ def minutes(clock: str) -> int:
     return int(hours) * 60 + int(mins)
 
 
-class Span(BaseModel):
+class Span(DomainModel):
     """Open from `opens` to `closes`; a `closes` earlier than `opens` runs past midnight."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -63,7 +65,7 @@ class Span(BaseModel):
         return minutes(self.closes) + (1440 if self.crosses_midnight else 0)
 
 
-class WeeklyHours(BaseModel):
+class WeeklyHours(DomainModel):
     """Spans per weekday; a day left out is closed all day."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -98,7 +100,7 @@ def standard_hours() -> WeeklyHours:
     return WeeklyHours(mon=nine_to_five, tue=nine_to_five, wed=nine_to_five, thu=nine_to_five, fri=nine_to_five)
 
 
-class Closure(BaseModel):
+class Closure(DomainModel):
     """Closed all day from `starts` to `ends` (inclusive, in the practice's own dates)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -7,19 +7,21 @@ import secrets
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
+
+from switchboard.fields import DomainModel
 
 KEY_PREFIX = "sbk_"
 KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
 
-class NewApiKey(BaseModel):
+class NewApiKey(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     name: KeyName
 
 
-class ApiKey(BaseModel):
+class ApiKey(DomainModel):
     key_id: str
     practice_id: str
     name: str

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
+from pydantic import ConfigDict, Field, StringConstraints, computed_field
 
 from switchboard.errors import InvalidInput, RuleRefused
-from switchboard.fields import EmailAddress, UsPhoneNumber
+from switchboard.fields import DomainModel, EmailAddress, UsPhoneNumber
 from switchboard.forwarding import CallStatus, Forwarding, call_status
 from switchboard.hours import TimezoneName, WeeklyHours
 from switchboard.phones import format_national, parse_us_number
@@ -32,7 +32,7 @@ class LineSource(StrEnum):
     HOSTED = "hosted"
 
 
-class LineConfiguration(BaseModel):
+class LineConfiguration(DomainModel):
     """What an admin sets on a line; unset hours, timezone and texts fall back to the practice's."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,7 +70,7 @@ def may_sign_authorization(title: str) -> bool:
     return bool(words & _SIGNING_WORDS) or {"vice", "president"} <= words
 
 
-class LetterOfAuthorization(BaseModel):
+class LetterOfAuthorization(DomainModel):
     """Who at the clinic authorised text-enabling a number it already owns."""
 
     model_config = ConfigDict(extra="forbid")
@@ -89,7 +89,7 @@ class LetterOfAuthorization(BaseModel):
             raise InvalidInput("cannot be in the future", field="authorization.signed_on")
 
 
-class NewHostedLine(BaseModel):
+class NewHostedLine(DomainModel):
     """Text-enable a landline the clinic already owns."""
 
     model_config = ConfigDict(extra="forbid")
@@ -99,7 +99,7 @@ class NewHostedLine(BaseModel):
     authorization: LetterOfAuthorization
 
 
-class NewPurchasedLine(BaseModel):
+class NewPurchasedLine(DomainModel):
     """Buy a number picked from a search."""
 
     model_config = ConfigDict(extra="forbid")

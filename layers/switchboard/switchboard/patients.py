@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from switchboard.conversations import PatientMatch
-from switchboard.fields import UsPhoneNumber
+from switchboard.fields import DomainModel, UsPhoneNumber
 
 PatientId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 PatientName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
-class NewPatient(BaseModel):
+class NewPatient(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     patient_id: PatientId
@@ -21,14 +21,14 @@ class NewPatient(BaseModel):
     phone: UsPhoneNumber
 
 
-class Patient(BaseModel):
+class Patient(DomainModel):
     practice_id: str
     patient_id: str
     name: str
     phone: str
 
 
-class EnterpriseSettings(BaseModel):
+class EnterpriseSettings(DomainModel):
     """One deployment's policy. Matching across practices is a compliance decision: off by default."""
 
     model_config = ConfigDict(extra="forbid")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from switchboard.errors import InvalidInput
+from switchboard.fields import DomainModel
 from switchboard.hours import (
     WEEKDAYS,
     ClockTime,
@@ -28,7 +29,7 @@ PracticeName = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
 DEFAULT_HELP_TEXT = "Reply STOP to opt out. For emergencies call 911."
 
 
-class QuietHours(BaseModel):
+class QuietHours(DomainModel):
     """When texts the clinic starts (not replies) may not go out, in the line's time: 21:00 to 08:00 by default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -42,7 +43,7 @@ class QuietHours(BaseModel):
         return OpeningHours(WeeklyHours(**dict.fromkeys(WEEKDAYS, window)), timezone)
 
 
-class PracticeSettings(BaseModel):
+class PracticeSettings(DomainModel):
     """What a practice keeps beside its name, timezone and hours."""
 
     model_config = ConfigDict(extra="forbid")
@@ -61,7 +62,7 @@ class NewPractice(PracticeSettings):
     hours: WeeklyHours = Field(default_factory=standard_hours)
 
 
-class PracticeChanges(BaseModel):
+class PracticeChanges(DomainModel):
     """Only the fields given change; `version` (from the last read) guards against lost updates."""
 
     model_config = ConfigDict(extra="forbid")

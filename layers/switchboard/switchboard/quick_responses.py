@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from switchboard.fields import DomainModel
 from switchboard.texts import LanguageTag
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1600)]
 
 
-class NewQuickResponse(BaseModel):
+class NewQuickResponse(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title
@@ -20,7 +21,7 @@ class NewQuickResponse(BaseModel):
     body: Body
 
 
-class QuickResponseChanges(BaseModel):
+class QuickResponseChanges(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title | None = None

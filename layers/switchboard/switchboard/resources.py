@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
+
+from switchboard.fields import DomainModel
 
 ResourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
-class NewResource(BaseModel):
+class NewResource(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ResourceName
 
 
-class Resource(BaseModel):
+class Resource(DomainModel):
     resource_id: str
     practice_id: str
     name: str

@@ -7,7 +7,7 @@ import string
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from switchboard import queues
 from switchboard.data import conversations as store
@@ -16,7 +16,7 @@ from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data.conversations import LineOwner, MessageRef
 from switchboard.errors import InvalidInput, NotFound, RuleRefused
-from switchboard.fields import UsPhoneNumber
+from switchboard.fields import DomainModel, UsPhoneNumber
 from switchboard.line_changes import line_for_resource
 from switchboard.lines import Line
 from switchboard.messages import SenderKind
@@ -27,7 +27,7 @@ Variables = dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39
                  Annotated[str, StringConstraints(max_length=200)]]
 
 
-class SendRequest(BaseModel):
+class SendRequest(DomainModel):
     """To a phone or a verified patient; from a location (resource) or a line; text or template + variables."""
 
     model_config = ConfigDict(extra="forbid")
@@ -53,7 +53,7 @@ class SendRequest(BaseModel):
         return self
 
 
-class SendResult(BaseModel):
+class SendResult(DomainModel):
     message_id: str
     status: str
     line_id: str

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
+
+from switchboard.fields import DomainModel
 
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 ReplyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=640)]
 
 
-class AfterHoursReply(BaseModel):
+class AfterHoursReply(DomainModel):
     """The reply sent while closed; translations follow the main text in the same message."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from switchboard.access import Role
-from switchboard.fields import EmailAddress
+from switchboard.fields import DomainModel, EmailAddress
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 PracticeRole = Literal[Role.MANAGER, Role.STAFF]
 
 
-class NewUser(BaseModel):
+class NewUser(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailAddress
@@ -22,7 +22,7 @@ class NewUser(BaseModel):
     line_ids: list[str] = Field(default_factory=list, max_length=200)
 
 
-class UserChanges(BaseModel):
+class UserChanges(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     name: PersonName | None = None
@@ -31,7 +31,7 @@ class UserChanges(BaseModel):
     version: int | None = Field(default=None, ge=1)
 
 
-class User(BaseModel):
+class User(DomainModel):
     email: str
     name: str
     role: Role

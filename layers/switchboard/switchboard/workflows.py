@@ -11,8 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
+from switchboard.fields import DomainModel
 from switchboard.lines import DisplayName
 
 MAX_TEXT_LENGTH = 255
@@ -61,7 +62,7 @@ def _checked(template: str) -> str:
 MessageTemplate = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_checked)]
 
 
-class NewWorkflow(BaseModel):
+class NewWorkflow(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     name: DisplayName
@@ -73,7 +74,7 @@ class NewWorkflow(BaseModel):
     enabled: bool = True
 
 
-class WorkflowChanges(BaseModel):
+class WorkflowChanges(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     name: DisplayName | None = None
@@ -84,7 +85,7 @@ class WorkflowChanges(BaseModel):
     version: int | None = Field(default=None, ge=1)
 
 
-class WorkflowCounts(BaseModel):
+class WorkflowCounts(DomainModel):
     received: int = 0
     texted: int = 0
     delivered: int = 0
@@ -101,7 +102,7 @@ class WorkflowCounts(BaseModel):
         return self.opted_out + self.not_textable
 
 
-class Workflow(BaseModel):
+class Workflow(DomainModel):
     workflow_id: str
     practice_id: str
     name: str
