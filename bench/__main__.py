@@ -167,7 +167,9 @@ def counts_section(section: Section, results: dict[str, Any]) -> None:
         if counts.get(key, {}).get("absent"):
             section.details.append(f"- inbox page 1 ({who}): the endpoint answered 404; skipped.")
         else:
-            add(f"inbox page 1 (as a {who})", key, 1)
+            first = counts.get(key, {}).get("first_requests")
+            add(f"inbox page 1 (as a {who}, warm container)", key, 1,
+                f"{first} on the first page a container serves this user" if first is not None else "")
     add("send a queued text (outbound_messaging, one record)", "outbound_send", None, "no budget; for the cost model")
     add("after-hours check of a reply (after_hours, one record)", "after_hours", None, "no budget; for the cost model")
     poller = results.get("poller")

@@ -486,8 +486,12 @@ class InProcess:
         return found
 
     def _inbox_count(self, path: str, claims: dict[str, str]) -> dict[str, Any]:
+        """The page as a warm container serves it; the first page for that user is counted too (the caller's
+        user record is read once, then remembered for `CALLER_TTL_SECONDS`)."""
         self.handler("admin_api")
+        first = self.count("admin_api", self.event("GET", path, claims=claims))
         counted = self.count("admin_api", self.event("GET", path, claims=claims))
+        counted["first_requests"] = first["requests"]
         if counted["status"] == 404:
             counted["absent"] = True
         return counted

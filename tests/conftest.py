@@ -1,6 +1,10 @@
 """Settings every test process starts with; tiers add their own fixtures."""
 
 import os
+import sys
+from collections.abc import Iterator
+
+import pytest
 
 # Every run fails a test whose logs carry a patient's number or message body.
 pytest_plugins = ["tests.patient_data_guard"]
@@ -25,3 +29,12 @@ TEST_ENVIRONMENT = {
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ[_name] = _value
 os.environ.pop("DYNAMODB_ENDPOINT", None)
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_callers() -> Iterator[None]:
+    """Each test starts with its own users: a warm container's remembered callers never leak between tests."""
+    yield
+    users = sys.modules.get("switchboard.data.users")
+    if users is not None:
+        users._callers.clear()

@@ -117,3 +117,18 @@ def test_segment_counts_for_a_draft(admin_api):
     assert admin_api("POST", "/api/segments", {"text": "a" * 161}).body == {
         "characters": 161, "segments": 2, "encoding": "GSM-7"}
     assert admin_api("POST", "/api/segments", {"text": "Hola 👋"}).body["encoding"] == "UCS-2"
+
+
+def test_a_warm_inbox_page_is_one_request_and_access_changes_apply_at_once(text_in, admin_api, setup, staff,
+                                                                            dynamodb_reads):
+    text_in("Hi there")
+    assert len(inbox(admin_api, setup, staff["permitted"]).body["conversations"]) == 1  # reads the user record
+    with dynamodb_reads() as traffic:
+        seen = inbox(admin_api, setup, staff["permitted"]).body["conversations"]
+    assert traffic.operations == ["Query"] and len(seen) == 1
+    changed = admin_api("PATCH", f"/api/practices/{setup.practice_id}/users/pat@maplefamilyclinic.com",
+                        {"line_ids": []})
+    assert changed.status == 200
+    assert inbox(admin_api, setup, staff["permitted"]).body["conversations"] == []
+    admin_api("DELETE", f"/api/practices/{setup.practice_id}/users/pat@maplefamilyclinic.com")
+    assert inbox(admin_api, setup, staff["permitted"]).status == 403

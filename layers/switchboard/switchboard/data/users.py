@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from switchboard.access import Caller, Identity, Role
@@ -16,6 +17,10 @@ from .models import UserItem
 from .writes import transaction
 
 ADMIN_GROUP = "admin"
+CALLER_TTL_SECONDS = 30
+# A warm container remembers who a signed-in user is for 30 s, so an inbox page is one request, not two.
+# Changes made here apply at once; made through another container, within CALLER_TTL_SECONDS.
+_callers: TTLCache[str, Caller] = TTLCache(maxsize=512, ttl=CALLER_TTL_SECONDS)
 
 
 def user_key(email: str) -> str:
@@ -35,12 +40,21 @@ def caller_for(identity: Identity) -> Caller:
     """The identity provider's `admin` group makes an enterprise admin; everyone else needs a user record."""
     if ADMIN_GROUP in identity.groups:
         return Caller(email=identity.email, role=Role.ADMIN)
+    key = user_key(identity.email)
+    known = _callers.get(key)
+    if known is not None:
+        return known
     try:
-        item = UserItem.get(user_key(identity.email), "USER")
+        item = UserItem.get(key, "USER")
     except DoesNotExist:
         raise Forbidden("this sign-in has no Switchboard user; ask your practice manager to add you") from None
-    return Caller(email=item.email, role=Role(item.role), practice_id=item.practice_id,
-                  line_ids=frozenset(item.line_ids or ()))
+    caller = _callers[key] = Caller(email=item.email, role=Role(item.role), practice_id=item.practice_id,
+                                    line_ids=frozenset(item.line_ids or ()))
+    return caller
+
+
+def forget_caller(email: str) -> None:
+    _callers.pop(user_key(email), None)
 
 
 def _check_lines(practice_id: str, line_ids: list[str]) -> None:
@@ -65,6 +79,7 @@ def add_user(practice_id: str, draft: NewUser, *, actor: str) -> User:
         if (item.pk, item.sk) in writes.failed(error):
             raise Conflict("a user with this email already exists", field="email") from None
         raise
+    forget_caller(email)
     return to_user(item)
 
 
@@ -107,6 +122,7 @@ def change_user(practice_id: str, email: str, changes: UserChanges, *, actor: st
         if (item.pk, item.sk) in writes.failed(error):
             raise Conflict("the user was changed by someone else; reload and try again", field="version") from None
         raise
+    forget_caller(item.email)
     return to_user(item)
 
 
@@ -116,3 +132,4 @@ def remove_user(practice_id: str, email: str, *, actor: str) -> None:
         writes.delete(item)
         audit.record(writes, actor=actor, practice_id=practice_id, action="user.delete", entity="user",
                      entity_id=item.email, before=_snapshot(to_user(item)), after=None)
+    forget_caller(item.email)
