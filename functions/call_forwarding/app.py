@@ -10,8 +10,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from switchboard import web
 from switchboard.calls import answer_call
-from switchboard.forwarding import Dial
 from switchboard.observability import MetricUnit, logger, metrics, tracer
+from switchboard.routing import Dial
 from switchboard.settings import carrier_settings, deployment_settings, store_settings
 
 _ = deployment_settings(), store_settings(), carrier_settings()

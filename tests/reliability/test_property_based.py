@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from switchboard.hours import WEEKDAYS, Closure, OpeningHours, Span, WeeklyHours
+from switchboard.hours import WEEKDAYS, Closure, Span, WeeklyHours
 from switchboard.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, Keyword, keyword_in, sounds_like_opt_out
+from switchboard.opening import OpeningHours
 from switchboard.phones import InvalidPhoneNumber, parse_us_number
 from switchboard.workflows import MAX_TEXT_LENGTH, check_template, render_template
 
@@ -289,3 +290,16 @@ test_hours_next_open, test_hours_next_open_soak = both(
 )(_next_open_after_is_open_is_a_span_opening_and_everything_before_it_is_closed)
 test_hours_open_on_local_clock, test_hours_open_on_local_clock_soak = both(hours_and_moment())(
     _open_means_inside_a_span_on_the_local_clock)
+
+
+def _the_stored_hours_answer_as_the_validated_ones(case):
+    """The voice webhook reads hours straight from the stored maps; it must agree with the models admins edit."""
+    hours, when = case
+    stored = OpeningHours.from_stored(hours.weekly.model_dump(mode="json"), hours.timezone,
+                                      [c.model_dump(mode="json") for c in hours.closures])
+    assert stored.is_open_at(when) == hours.is_open_at(when)
+    assert stored.next_open_after(when) == hours.next_open_after(when)
+
+
+test_hours_stored_read_agrees, test_hours_stored_read_agrees_soak = both(hours_and_moment())(
+    _the_stored_hours_answer_as_the_validated_ones)

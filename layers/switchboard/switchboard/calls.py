@@ -5,27 +5,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from switchboard.data import conversations as conversation_store
-from switchboard.data import lines as line_store
-from switchboard.data import practices as practice_store
-from switchboard.forwarding import MAX_LINK_CHAIN, NOT_FOR_CALLS, Dial, Say, route_call
-from switchboard.lines import Line, LineStatus
+from switchboard.data import routing as store
+from switchboard.data.routing import LineForCalls
+from switchboard.errors import NotFound
+from switchboard.line_status import LineStatus
 from switchboard.observability import logger
+from switchboard.routing import MAX_LINK_CHAIN, NOT_FOR_CALLS, CallRules, Dial, Say, route_call
 
 UNKNOWN_NUMBER = "Sorry, this number is not in service. Goodbye."
 
 
-def _followed(line: Line) -> Line:
+def _followed(line: LineForCalls) -> LineForCalls:
     """The line whose rules apply: the line itself, or the end of its chain of links."""
     current = line
     for _ in range(MAX_LINK_CHAIN):
-        if not (current.forwarding and current.forwarding.linked_line_id):
+        linked = (current.forwarding or {}).get("linked_line_id")
+        if not linked:
             return current
-        target = line_store.find_line(current.forwarding.linked_line_id)
+        target = store.linked_line(linked)
         if target is None:
             logger.warning("linked line missing; treating the call as unrouted", extra={"line_id": current.line_id})
-            return current.model_copy(update={"forwarding": None})
-        current = line_store.to_line(target)
-    return current.model_copy(update={"forwarding": None})
+            return current.without_forwarding()
+        current = target
+    return current.without_forwarding()
 
 
 def answer_call(params: dict[str, str], at: datetime | None = None) -> Dial | Say:
@@ -33,10 +35,11 @@ def answer_call(params: dict[str, str], at: datetime | None = None) -> Dial | Sa
     if owner is None:
         logger.warning("call to a number no line has")
         return Say(UNKNOWN_NUMBER)
-    line = line_store.get_line(owner.practice_id, owner.line_id)
-    if line.status is not LineStatus.ENABLED:
+    line = store.line_for_calls(owner.practice_id, owner.line_id)
+    if line is None:
+        raise NotFound("no such line")
+    if line.status != LineStatus.ENABLED:
         return Say(NOT_FOR_CALLS)
     rules = _followed(line)
-    practice = practice_store.get_practice(rules.practice_id)
-    return route_call(rules.forwarding, practice.opening_hours(rules), at or datetime.now(UTC),
+    return route_call(CallRules.from_stored(rules.forwarding), rules.hours, at or datetime.now(UTC),
                       caller_id=line.number)

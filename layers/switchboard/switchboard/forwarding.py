@@ -1,26 +1,20 @@
-"""Call forwarding on a texting line: open-hours and after-hours destinations, or a link to another line.
-
-Pure rules: what a call should do at a moment, what a line card says about calls, and whether a
-chain of links loops. The call handler and the console both use these, so they never disagree.
+"""Call forwarding on a texting line as admins set it: open-hours and after-hours destinations, or a
+link to another line, validated; what a line card says about calls, and whether a chain of links
+loops. Where a call goes at a moment is `switchboard.routing`, which reads what these models saved.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from switchboard.fields import DomainModel, UsPhoneNumber
-from switchboard.hours import OpeningHours
 from switchboard.phones import format_national
+from switchboard.routing import MAX_LINK_CHAIN
 
 MAX_RING_GROUP = 10  # a <Dial> rings at most ten numbers at once
-MAX_LINK_CHAIN = 10
-NOT_FOR_CALLS = "This number is for text messages only. Please send us a text. Goodbye."
-CLOSED_NOTICE = "We are closed right now. Please call back during business hours, or send us a text. Goodbye."
 Voice = Literal["alice", "man", "woman", "Polly.Joanna", "Polly.Matthew", "Polly.Lupe", "Polly.Miguel"]
 SpokenText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -135,33 +129,3 @@ def find_loop(start: str, links: dict[str, str | None]) -> list[str] | None:
             return chain
         current = links.get(current)
     return None
-
-
-@dataclass(frozen=True)
-class Dial:
-    numbers: list[str]
-    timeout_seconds: int
-    caller_id: str
-
-
-@dataclass(frozen=True)
-class Say:
-    text: str
-    voice: str = "alice"
-    language: str = "en-US"
-
-
-def route_call(forwarding: Forwarding | None, hours: OpeningHours, at: datetime, *, caller_id: str) -> Dial | Say:
-    """What a call to a line with these (already resolved, not linked) rules does at `at`."""
-    if call_status(forwarding) is CallStatus.UNASSIGNED or forwarding is None:
-        return Say(NOT_FOR_CALLS)
-    if hours.is_open_at(at):
-        if forwarding.open_hours:
-            return Dial(list(forwarding.open_hours.numbers), forwarding.open_hours.timeout_seconds, caller_id)
-        return Say(NOT_FOR_CALLS)
-    after = forwarding.after_hours
-    if after and after.ring:
-        return Dial(list(after.ring.numbers), after.ring.timeout_seconds, caller_id)
-    if after and after.say:
-        return Say(after.say.text, after.say.voice, after.say.language)
-    return Say(CLOSED_NOTICE)

@@ -14,11 +14,11 @@ from switchboard.data import workflows as workflow_store
 from switchboard.data.conversations import LineOwner, MessageRef, Refusal
 from switchboard.data.models import ConversationItem
 from switchboard.errors import NotFound, RuleRefused
-from switchboard.hours import OpeningHours
 from switchboard.keywords import Keyword
 from switchboard.lines import Line
 from switchboard.messages import SenderKind
 from switchboard.mpsp import next_step
+from switchboard.opening import OpeningHours
 from switchboard.practices import Practice
 from switchboard.texts import AfterHoursReply
 

@@ -16,7 +16,7 @@ from switchboard.data import practices as practice_store
 from switchboard.data import resources as resource_store
 from switchboard.data.models import LineItem
 from switchboard.errors import Conflict, InvalidInput, RuleRefused, Unavailable
-from switchboard.forwarding import MAX_LINK_CHAIN, Forwarding, check_destinations, find_loop, routing_summary
+from switchboard.forwarding import Forwarding, check_destinations, find_loop, routing_summary
 from switchboard.lines import (
     Line,
     LineChanges,
@@ -31,6 +31,7 @@ from switchboard.lines import (
 )
 from switchboard.observability import logger
 from switchboard.resources import Resource
+from switchboard.routing import MAX_LINK_CHAIN
 
 
 @dataclass(frozen=True)

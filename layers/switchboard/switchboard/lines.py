@@ -12,19 +12,12 @@ from switchboard.errors import InvalidInput, RuleRefused
 from switchboard.fields import DomainModel, EmailAddress, UsPhoneNumber
 from switchboard.forwarding import CallStatus, Forwarding, call_status
 from switchboard.hours import TimezoneName, WeeklyHours
+from switchboard.line_status import LineStatus
 from switchboard.phones import format_national, parse_us_number
 from switchboard.texts import AfterHoursReply, ReplyText
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-
-
-class LineStatus(StrEnum):
-    PENDING = "pending"
-    ENABLED = "enabled"
-    DISABLED = "disabled"
-    FAILED = "failed"
-    RELEASED = "released"
 
 
 class LineSource(StrEnum):

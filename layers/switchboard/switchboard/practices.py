@@ -14,12 +14,12 @@ from switchboard.hours import (
     ClockTime,
     Closure,
     HolidayCalendar,
-    OpeningHours,
     Span,
     TimezoneName,
     WeeklyHours,
     standard_hours,
 )
+from switchboard.opening import OpeningHours
 from switchboard.texts import AfterHoursReply, ReplyText
 
 if TYPE_CHECKING:

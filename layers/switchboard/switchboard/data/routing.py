@@ -1,0 +1,55 @@
+"""What a voice call needs, read straight from the stored line and practice (their settings were
+validated when saved): no domain models, so the voice webhook starts without pydantic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from switchboard.opening import OpeningHours
+
+from .keys import line_key, practice_key
+from .models import Item, LineItem, PracticeItem
+
+
+@dataclass(frozen=True)
+class LineForCalls:
+    practice_id: str
+    line_id: str
+    number: str
+    status: str
+    forwarding: Mapping[str, Any] | None
+    hours: OpeningHours
+    """The line's hours and timezone where it sets them, else its practice's; the practice's closures apply."""
+
+    def without_forwarding(self) -> LineForCalls:
+        return replace(self, forwarding=None)
+
+
+def _for_calls(line: LineItem, practice: PracticeItem) -> LineForCalls:
+    settings, practice_settings = line.settings or {}, practice.settings or {}
+    hours = OpeningHours.from_stored(settings.get("hours") or practice.hours,
+                                     settings.get("timezone") or practice.timezone,
+                                     practice_settings.get("closures") or (),
+                                     practice_settings.get("holiday_calendar"))
+    return LineForCalls(line.practice_id, line.line_id, line.number, line.status, settings.get("forwarding"), hours)
+
+
+def line_for_calls(practice_id: str, line_id: str) -> LineForCalls | None:
+    """The line and its practice in one batch read."""
+    found = {item.sk: item for item in Item.batch_get([(practice_key(practice_id), "PRACTICE"),
+                                                      (practice_key(practice_id), line_key(line_id))])}
+    line, practice = found.get(line_key(line_id)), found.get("PRACTICE")
+    if not isinstance(line, LineItem) or not isinstance(practice, PracticeItem):
+        return None
+    return _for_calls(line, practice)
+
+
+def linked_line(line_id: str) -> LineForCalls | None:
+    """The target of a link: a line anywhere in the enterprise, by id, with its own practice's hours."""
+    found = [item for item in LineItem.gsi1.query("LINES", LineItem.gsi1sk == line_id) if isinstance(item, LineItem)]
+    if not found:
+        return None
+    practice = next(iter(PracticeItem.batch_get([(practice_key(found[0].practice_id), "PRACTICE")])), None)
+    return _for_calls(found[0], practice) if isinstance(practice, PracticeItem) else None
