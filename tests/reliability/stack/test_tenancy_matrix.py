@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import ROOT
-from tests.reliability.conftest import TEMPLATE, ReliabilityStack, new_phone
+from tests.reliability.conftest import TEMPLATE, ReliabilityStack, eventually, new_phone
 
 pytestmark = pytest.mark.integration
 
@@ -165,9 +165,15 @@ def build_world(stack: ReliabilityStack) -> World:
     verified = new_phone()
     assert stack.api("POST", f"/api/practices/{p}/patients",
                      {"patient_id": "mrn-1", "name": "Pat Example", "phone": verified}).status == 201
+    # Closed all week, so the patient's text always gets its after-hours reply, whatever time the test runs;
+    # the snapshot is taken once that reply is delivered, so nothing is still in flight.
+    assert stack.api("PATCH", f"/api/practices/{p}", {"hours": {}}).status == 200
     patient, inbound = new_phone(), f"Is my appointment on Tuesday {uuid.uuid4().hex[:6]}?"
     sent = stack.sandbox("POST", "/sandbox/inbound/sms", {"from": patient, "to": line2["number"], "body": inbound})
     assert sent["status"] == 200, sent
+    thread = f"/api/practices/{p}/lines/{line2['line_id']}/conversations/{urllib.parse.quote(patient)}"
+    assert eventually(lambda: any(m["sender"] == "auto_response" and m["status"] == "delivered"
+                                  for m in stack.api("GET", thread).body.get("messages", []))), "no after-hours reply"
     suffix = uuid.uuid4().hex[:6]
     people = {"staff_without_line": (f"sam{suffix}@maple-clinic.com", p, "staff", []),
               "throwaway": (f"tmp{suffix}@maple-clinic.com", p, "staff", []),
