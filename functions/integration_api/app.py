@@ -55,6 +55,8 @@ def send_once(job: dict[str, Any]) -> dict[str, Any]:
     """Send at most once per practice and idempotency key; the same key with another request is a conflict."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 
+    # The remaining time bounds how long an interrupted send holds its key "in progress".
+    send_config().register_lambda_context(app.lambda_context)
     try:
         return _send_once()(job=job)
     except IdempotencyValidationError:
@@ -98,5 +100,4 @@ def openapi_document() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    send_config().register_lambda_context(context)
     return app.resolve(event, context)

@@ -104,6 +104,6 @@ class Practice(PracticeSettings):
 
     def opening_hours(self, line: Line | None = None) -> OpeningHours:
         """The line's hours and timezone where it sets them, else the practice's; closures always apply."""
-        weekly = (line.hours if line else None) or self.hours
+        weekly = line.hours if line is not None and line.hours is not None else self.hours
         timezone = (line.timezone if line else None) or self.timezone
         return OpeningHours(weekly, timezone, tuple(self.closures), self.holiday_calendar)

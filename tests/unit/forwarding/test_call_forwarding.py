@@ -85,6 +85,18 @@ def test_a_closure_day_uses_the_after_hours_route(call, rules, admin_api, setup)
     assert dialed(call(at=OPEN)[1])[1] == [DESK[0]]
 
 
+def test_the_lines_own_hours_and_timezone_decide_where_a_call_goes(call, rules, admin_api, setup):
+    rules({"open_hours": {"numbers": [DESK[0]]}, "after_hours": {"ring": {"numbers": [CELL]}}})
+    line = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}"
+    # 16:00Z on Monday is 11:00 in Chicago (the practice is open) and 08:00 in Los Angeles
+    assert admin_api("PATCH", line, {"hours": {"mon": [{"opens": "09:00", "closes": "17:00"}]},
+                                     "timezone": "America/Los_Angeles"}).status == 200
+    assert dialed(call(at=OPEN)[1])[1] == [CELL]
+    assert dialed(call(at="2026-11-23T17:30Z")[1])[1] == [DESK[0]]
+    assert admin_api("PATCH", line, {"hours": {}}).status == 200  # closed all week, whatever the practice's hours
+    assert dialed(call(at=OPEN)[1])[1] == [CELL]
+
+
 def test_a_ring_group_rings_every_number_together(call, rules):
     rules({"open_hours": {"numbers": DESK, "timeout_seconds": 15}})
     assert dialed(call()[1])[1:] == (DESK, "15")

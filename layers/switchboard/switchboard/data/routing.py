@@ -29,7 +29,8 @@ class LineForCalls:
 
 def _for_calls(line: LineItem, practice: PracticeItem) -> LineForCalls:
     settings, practice_settings = line.settings or {}, practice.settings or {}
-    hours = OpeningHours.from_stored(settings.get("hours") or practice.hours,
+    own_hours = settings.get("hours")  # `{}` is a line closed all week, not a line without hours of its own
+    hours = OpeningHours.from_stored(practice.hours if own_hours is None else own_hours,
                                      settings.get("timezone") or practice.timezone,
                                      practice_settings.get("closures") or (),
                                      practice_settings.get("holiday_calendar"))
