@@ -73,7 +73,9 @@ def conversation(inprocess: dict[str, Any]) -> list[Step]:
         return (durations.get(name) or {}).get("median_ms")
 
     steps = [
-        Step("intake webhook", "webhook_intake", 1, intake.get("handler_ms"), 1, *units("intake"), sqs_messages=1),
+        Step("intake webhook", "webhook_intake", 1, intake.get("handler_ms"), 1, *units("intake")),
+        Step("outbox: the stored text onto the outbound queue", "outbox", 1, duration("outbox"), 0, 0, 0,
+             sqs_messages=1),
         Step("send the text", "outbound_messaging", 1, duration("outbound_messaging"), 0, *units("outbound_send"),
              sms_segments=1),
         Step("status callback: sent", "status_callback", 1, duration("status_callback"), 1, *units("status_sent")),
@@ -82,7 +84,9 @@ def conversation(inprocess: dict[str, Any]) -> list[Step]:
     ]
     if "inbound_sms" in counts:
         steps.append(Step("patient's reply (inbound SMS)", "inbound_sms", 1, inbound.get("handler_ms"), 1,
-                          *units("inbound_sms"), sqs_messages=1, sms_segments=1))
+                          *units("inbound_sms"), sms_segments=1))
+        steps.append(Step("outbox: the reply onto the inbound-events queue", "outbox", 1, duration("outbox"), 0, 0, 0,
+                          sqs_messages=1))
     if "after_hours" in counts:
         steps.append(Step("after-hours check", "after_hours", 1, duration("after_hours"), 0, *units("after_hours")))
     return steps

@@ -289,6 +289,8 @@ class InProcess:
         self.routes = RouteTable(api_routes(self.template))
         self.raw_dynamodb = session.client("dynamodb", endpoint_url=services.dynamodb.endpoint_url)
         self.raw_sqs = session.client("sqs", endpoint_url=services.moto_url)
+        self.stream_durations: dict[str, list[float]] | None = None
+        self.outboxes = self._stream_sources(session, services.dynamodb.endpoint_url)
         self.recorder = Recorder()
         self._attached = False
         self.contexts: dict[str, Any] = {}
@@ -296,6 +298,33 @@ class InProcess:
         self.setup: dict[str, Any] = {}
 
     # -- plumbing --
+
+    def _stream_sources(self, session: Any, dynamodb_url: str) -> list[Any]:
+        """The table's stream consumers (the outbox), read from now on as their event source would."""
+        from local.streams import StreamEventSource
+        from local.template import functions, table_streams
+
+        streams = session.client("dynamodbstreams", endpoint_url=dynamodb_url)
+        found = []
+        for consumer in table_streams(self.template):
+            folder = Path(functions(self.template)[consumer.function_id].code_uri).name
+            found.append(StreamEventSource(consumer, os.environ["TABLE_NAME"], self.raw_dynamodb, streams,
+                                           lambda event, folder=folder: self._stream_invoke(folder, event),
+                                           "us-east-1"))
+        return found
+
+    def _stream_invoke(self, folder: str, event: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        answer = self.invoke(folder, event)
+        if self.stream_durations is not None:
+            self.stream_durations.setdefault(folder, []).append((time.perf_counter() - started) * 1000)
+        return answer
+
+    def hand_off(self) -> None:
+        """What the webhooks stored reaches its queue through the stream (functions/outbox)."""
+        for source in self.outboxes:
+            while source.poll_once():
+                pass
 
     def handler(self, folder: str) -> Callable[[Any, Any], Any]:
         from local.runtime import LocalLambdaContext
@@ -386,6 +415,7 @@ class InProcess:
         return self.queues[logical_id]
 
     def drain(self, logical_id: str) -> None:
+        self.hand_off()
         url = self.queue(logical_id).url
         for _ in range(1000):
             batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
@@ -400,6 +430,7 @@ class InProcess:
         from local.queues import sqs_event
 
         endpoint = self.queue(logical_id)
+        self.hand_off()
         for _ in range(50):
             batch = self.sqs.receive_message(QueueUrl=endpoint.url, MaxNumberOfMessages=10, AttributeNames=["All"],
                                              MessageAttributeNames=["All"], WaitTimeSeconds=0).get("Messages", [])
@@ -582,6 +613,7 @@ class InProcess:
 
         self.drain("OutboundQueue")
         self.drain("InboundEventsQueue")
+        self.stream_durations = {}
         for _ in range(DURATION_SAMPLES):
             phone = next(self.numbers)
             self.invoke("webhook_intake", self.intake_event(phone))
@@ -593,8 +625,12 @@ class InProcess:
                 self.invoke("inbound_sms", self.sms_event(phone))
                 timed("after_hours", "after_hours", self.receive("InboundEventsQueue", phone))
                 self.drain("OutboundQueue")
-        return {name: {"median_ms": median(values), "samples": len(values), "outcomes": outcomes[name]}
-                for name, values in steps.items() if values}
+        found = {name: {"median_ms": median(values), "samples": len(values), "outcomes": outcomes[name]}
+                 for name, values in steps.items() if values}
+        for folder, values in self.stream_durations.items():  # one record per invocation, as at low volume
+            found[folder] = {"median_ms": median(values), "samples": len(values), "outcomes": {}}
+        self.stream_durations = None
+        return found
 
     # -- the poller: requests independent of how many lines are enabled --
 

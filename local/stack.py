@@ -33,17 +33,19 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 from local.auth import LocalAuthorizer, api_gateway_claims
 from local.dynamodb import DynamoDBLocal, answers
 from local.gateway import Gateway, GatewayServer, HttpRequest, HttpResponse, json_response
-from local.queues import EventSources, MotoServer, create_queues, put_secret
-from local.runtime import LOCAL_REGION, LambdaRuntime, LocalValues, local_parameters, table_names
+from local.queues import EventSources, MotoServer, aws_client, create_queues, put_secret
+from local.runtime import LOCAL_REGION, LambdaRuntime, LocalValues, QueueEndpoint, local_parameters, table_names
 from local.scheduler import Scheduler
-from local.template import api_routes, load_template, schedules
+from local.streams import StreamEventSource, describe_failure
+from local.template import Template, api_routes, load_template, schedules, table_streams
 
 log = logging.getLogger("local.stack")
 
@@ -139,7 +141,9 @@ class LocalStack:
         failures = runtime.load_all()
 
         sources = EventSources.from_template(template, moto.endpoint_url, queue_endpoints, runtime.invoke)
-        self._stops["SQS event sources"] = sources.stop
+        sources.mappings.extend(stream_sources(template, values.tables, dynamodb.endpoint_url, moto.endpoint_url,
+                                               queue_endpoints, runtime.invoke))
+        self._stops["SQS and stream event sources"] = sources.stop
         sources.start()
 
         scale = float(os.environ.get("LOCAL_SCHEDULE_SCALE") or 1)
@@ -324,6 +328,22 @@ class _Terminated(Exception):
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise _Terminated
 
+def stream_sources(template: Template, tables: dict[str, str], dynamodb_endpoint: str, sqs_endpoint: str,
+                   queues: Mapping[str, QueueEndpoint], invoke: Callable[[str, dict[str, Any]], Any]
+                   ) -> list[StreamEventSource]:
+    """The template's DynamoDB stream event sources, reading DynamoDB Local; failures described on SQS."""
+    dynamodb, streams = aws_client("dynamodb", dynamodb_endpoint), aws_client("dynamodbstreams", dynamodb_endpoint)
+    sqs = aws_client("sqs", sqs_endpoint)
+    found = []
+    for consumer in table_streams(template):
+        if not consumer.enabled:
+            continue
+        failure = queues[consumer.on_failure_queue].url if consumer.on_failure_queue in queues else None
+        found.append(StreamEventSource(consumer, tables[consumer.table_id], dynamodb, streams,
+                                       partial(invoke, consumer.function_id), LOCAL_REGION,
+                                       describe_failure(sqs, failure) if failure else None))
+    return found
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__.split("\n")[0])
@@ -367,3 +387,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -8,6 +8,7 @@ resolve parameters or evaluate conditions; intrinsic values are returned unresol
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,21 @@ class Queue:
     dead_letter_queue: str | None
     max_receive_count: int | None
     consumers: tuple[QueueConsumer, ...] = ()
+
+
+@dataclass(frozen=True)
+class StreamConsumer:
+    """A function reading a table's stream through a `DynamoDB` event source."""
+
+    function_id: str
+    table_id: str
+    batch_size: int
+    starting_position: str
+    report_batch_item_failures: bool
+    maximum_retry_attempts: int
+    on_failure_queue: str | None
+    filter_patterns: tuple[dict[str, Any], ...]
+    enabled: bool
 
 
 class Schedule(NamedTuple):
@@ -254,6 +270,34 @@ def queues(template: Template) -> dict[str, Queue]:
             max_receive_count=redrive.get("maxReceiveCount"),
             consumers=tuple(consumers.get(logical_id, ())),
         )
+    return found
+
+
+def table_streams(template: Template) -> list[StreamConsumer]:
+    """Every `DynamoDB` event source (`Stream: !GetAtt <Table>.StreamArn`), with its filters parsed."""
+    found = []
+    for function_id, function in functions(template).items():
+        for event in function.events.values():
+            if event.get("Type") != "DynamoDB":
+                continue
+            properties = event.get("Properties") or {}
+            stream = properties.get("Stream")
+            table_id = stream["Fn::GetAtt"][0] if isinstance(stream, dict) and "Fn::GetAtt" in stream else None
+            if table_id is None:
+                continue
+            filters = (properties.get("FilterCriteria") or {}).get("Filters") or []
+            on_failure = ((properties.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            found.append(StreamConsumer(
+                function_id=function_id,
+                table_id=table_id,
+                batch_size=int(properties.get("BatchSize", 100)),
+                starting_position=str(properties.get("StartingPosition", "LATEST")),
+                report_batch_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
+                maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+                on_failure_queue=_referenced_id(on_failure),
+                filter_patterns=tuple(json.loads(f["Pattern"]) for f in filters),
+                enabled=_is_enabled(properties.get("Enabled", True)),
+            ))
     return found
 
 

@@ -12,9 +12,9 @@ from switchboard import web
 from switchboard.errors import NotFound
 from switchboard.inbound import receive_text
 from switchboard.observability import MetricUnit, logger, metrics, tracer
-from switchboard.settings import carrier_settings, deployment_settings, queue_settings, store_settings
+from switchboard.settings import carrier_settings, deployment_settings, store_settings
 
-_ = deployment_settings(), store_settings(), carrier_settings(), queue_settings()
+_ = deployment_settings(), store_settings(), carrier_settings()
 TWIML = "text/xml"
 
 

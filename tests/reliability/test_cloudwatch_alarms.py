@@ -41,7 +41,12 @@ def test_every_dead_letter_queue_alarms_on_its_first_message(resources):
     dead_letter_queues = {r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
                           for r in resources.values()
                           if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r.get("Properties", {})}
-    assert dead_letter_queues >= {"OutboundDeadLetterQueue", "InboundEventsDeadLetterQueue"}
+    on_failure = {event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+                  for r in resources.values() if r["Type"] == "AWS::Serverless::Function"
+                  for event in (r["Properties"].get("Events") or {}).values()
+                  if "DestinationConfig" in (event.get("Properties") or {})}
+    dead_letter_queues |= on_failure
+    assert dead_letter_queues >= {"OutboundDeadLetterQueue", "InboundEventsDeadLetterQueue", "OutboxDeadLetterQueue"}
     for queue in dead_letter_queues:
         alarm = alarm_on(resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
                          {"Fn::GetAtt": [queue, "QueueName"]})

@@ -372,7 +372,7 @@ def test_every_work_queue_redrives_to_a_dead_letter_queue(template: dict[str, An
         name
         for node in _walk(template["Resources"])
         if isinstance(node, dict)
-        for key in ("deadLetterTargetArn", "DeadLetterQueue", "DeadLetterConfig")
+        for key in ("deadLetterTargetArn", "DeadLetterQueue", "DeadLetterConfig", "OnFailure")
         if key in node
         for name in _referenced_names(node[key])
         if name in all_queues

@@ -234,8 +234,31 @@ class Queues:
     """The moto queues, drained into their consumer the way Lambda's event source would."""
 
     context: FakeLambdaContext
+    _outbox: Any = None
+
+    def hand_off(self) -> int:
+        """Run the table's stream through `outbox`, as its event source would: what webhooks stored reaches
+        its queue."""
+        if self._outbox is None:
+            from dataclasses import replace
+
+            from local.streams import StreamEventSource
+            from local.template import load_template, table_streams
+
+            (consumer,) = table_streams(load_template("template.yaml"))
+            self._outbox = StreamEventSource(
+                replace(consumer, starting_position="TRIM_HORIZON"), os.environ["TABLE_NAME"],
+                # moto answers the stream API on its classic endpoint, not botocore's per-account one
+                boto3.client("dynamodb"),
+                boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com"),
+                lambda event: load_function("outbox").lambda_handler(event, self.context), "us-east-1")
+        handed = 0
+        while batch := self._outbox.poll_once():
+            handed += batch
+        return handed
 
     def messages(self, url_variable: str = "OUTBOUND_QUEUE_URL", wait: int = 0) -> list[dict[str, Any]]:
+        self.hand_off()
         sqs = boto3.client("sqs")
         found: list[dict[str, Any]] = []
         while True:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from switchboard import queues
 from switchboard.data import conversations
-from switchboard.data.conversations import Intake, IntakeOutcome, MessageRef
+from switchboard.data.conversations import Intake, IntakeOutcome
 from switchboard.data.tokens import find_token
 from switchboard.errors import NotFound
 from switchboard.phones import parse_us_number
@@ -25,9 +25,8 @@ def take_call(token: str, caller_number: str | None, *, environment: str, callba
     phone = parse_us_number(caller_number or "", field=CALLER_FIELD)
     status_callback = f"{callback_base_url}/twilio/status"
     intake = conversations.record_call(found, phone, at or datetime.now(UTC), status_callback=status_callback)
-    if intake.outcome is IntakeOutcome.QUEUED and intake.message_id:
-        queues.send_message_job(MessageRef(found.line_id, phone, intake.message_id), status_callback)
-    else:
+    # A queued text reaches outbound_messaging through the table's stream (functions/outbox).
+    if intake.outcome is not IntakeOutcome.QUEUED:
         counter = "duplicates" if intake.outcome is IntakeOutcome.DUPLICATE else intake.outcome.value
         queues.send_outbound({"count": {"practice_id": found.practice_id, "workflow_id": found.workflow_id,
                                         "counters": {"received": 1, counter: 1}}})

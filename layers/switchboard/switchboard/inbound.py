@@ -1,14 +1,14 @@
-"""Texts patients send: stored once, keywords honoured, HELP answered at once; the rest is handed on
-to the inbound-events queue (`inbox.answer_inbound`) so the carrier gets its answer quickly.
+"""Texts patients send: stored once, keywords honoured, HELP answered at once. The stored text reaches
+the inbound-events queue (`inbox.answer_inbound`) through the table's stream, so the carrier gets its
+answer after one write.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from switchboard import queues
 from switchboard.data import conversations as store
 from switchboard.errors import NotFound
 from switchboard.keywords import Keyword, keyword_in, sounds_like_opt_out
@@ -35,12 +35,10 @@ def receive_text(params: dict[str, str], *, status_callback: str, at: datetime |
         return Received(stored=False)
     keyword = keyword_in(body)
     ref = store.record_inbound(owner, phone, body=body, sid=sid, keyword=keyword.value if keyword else None,
-                               flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now)
+                               flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now,
+                               status_callback=status_callback)
     if ref is None:
         return Received(stored=False)
-    queues.send_inbound_event({"message": asdict(ref), "practice_id": owner.practice_id,
-                               "keyword": keyword.value if keyword else None, "body": body,
-                               "received_at": now.isoformat(), "status_callback": status_callback})
     if keyword is Keyword.HELP:
         # Only HELP needs the line and practice records (and their models): loaded here, not at cold start.
         from switchboard.data import lines as line_store

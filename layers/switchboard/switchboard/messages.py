@@ -25,6 +25,13 @@ class Direction(StrEnum):
     INBOUND = "inbound"
 
 
+class Handoff(StrEnum):
+    """Which queue a stored message goes to from the table's stream (see functions/outbox)."""
+
+    OUTBOUND = "outbound"  # send it
+    INBOUND = "inbound"  # answer it (after hours, MPSP)
+
+
 class SenderKind(StrEnum):
     WORKFLOW = "workflow"
     STAFF = "staff"

@@ -14,7 +14,7 @@ from pynamodb.expressions.update import Action
 from ulid import ULID
 
 from switchboard.errors import InvalidInput
-from switchboard.messages import Direction, MessageStatus, SenderKind, statuses_before
+from switchboard.messages import Direction, Handoff, MessageStatus, SenderKind, statuses_before
 from switchboard.phones import format_national
 
 from .keys import practice_key
@@ -141,7 +141,7 @@ def record_call(token: TokenItem, phone: str, at: datetime, *, status_callback: 
     message = new_message(ref, practice_id=token.practice_id, direction=Direction.OUTBOUND,
                           sender=SenderKind.WORKFLOW, sender_id=token.workflow_id, workflow_id=token.workflow_id,
                           status=MessageStatus.QUEUED, at=at)
-    message.status_callback = status_callback
+    message.status_callback, message.handoff = status_callback, Handoff.OUTBOUND.value
     try:
         with transaction() as writes:
             writes.put(dedupe, condition=DedupeItem.pk.does_not_exist()
@@ -337,12 +337,14 @@ def line_for_number(number: str) -> LineOwner | None:
 
 
 def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
-                   at: datetime) -> MessageRef | None:
-    """Store a patient's text with its conversation and contact in one write; None when it was stored already."""
+                   at: datetime, status_callback: str) -> MessageRef | None:
+    """Store a patient's text with its conversation and contact in one write; None when it was stored already.
+    The table's stream hands it on to be answered (`status_callback` is for the answer)."""
     ref = MessageRef(owner.line_id, phone, str(ULID()))
     message = new_message(ref, practice_id=owner.practice_id, direction=Direction.INBOUND, sender=SenderKind.PATIENT,
                           status=MessageStatus.RECEIVED, at=at, body=body, carrier_sid=sid)
     message.keyword, message.flag = keyword, flag
+    message.status_callback, message.handoff = status_callback, Handoff.INBOUND.value
     marker = InboundSidItem(f"INBOUND#{sid}", "INBOUND", expires_at=at + timedelta(days=7))
     conversation = _conversation_touch(owner.practice_id, owner.line_id, phone, at,
                                        _preview(Direction.INBOUND, body, MessageStatus.RECEIVED, at), unread=1)

@@ -31,6 +31,9 @@ A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message 
 `pending_pk = IN_FLIGHT`, a message waiting for its time `SCHEDULED`, a running campaign `CAMPAIGNS`
 (sparse index `pending`).
 
+A message written by a webhook carries `handoff` (`outbound`: send it; `inbound`: answer it): the
+table's stream hands it to its queue (`functions/outbox`), so the webhook answers after one write.
+
 gsi2 and the sparse `pending` index are declared with the table so that later items can use them
 without a table migration (CloudFormation changes one GSI per update).
 """
@@ -107,6 +110,7 @@ class Item(Model):
         region = _store.region
         host = _store.dynamodb_endpoint
         billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_IMAGE"
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -197,9 +201,15 @@ def table_schema() -> dict[str, Any]:
 
 
 def create_table(wait: bool = True) -> None:
-    """Create the table from the models when it is missing (local stack and tests)."""
+    """Create the table from the models when it is missing, its stream on when it is off (local stack, tests)."""
     if not Item.exists():
         Item.create_table(wait=wait, billing_mode="PAY_PER_REQUEST")
+        return
+    described = connection().describe_table(Item.Meta.table_name)
+    if not (described.get("StreamSpecification") or {}).get("StreamEnabled"):
+        client: Any = connection().client  # PynamoDB's update_table cannot turn a stream on
+        client.update_table(TableName=Item.Meta.table_name, StreamSpecification={
+            "StreamEnabled": True, "StreamViewType": Item.Meta.stream_view_type})
 
 
 class WorkflowItem(Item, discriminator="workflow"):
@@ -283,6 +293,7 @@ class MessageItem(Item, discriminator="message"):
     keyword = UnicodeAttribute(null=True)
     campaign_id = UnicodeAttribute(null=True)
     send_at = UTCDateTimeAttribute(null=True)
+    handoff = UnicodeAttribute(null=True)
 
 
 class SidItem(Item, discriminator="sid"):

@@ -1,0 +1,63 @@
+"""The table's stream as the webhooks' outbox: one write answers the webhook; the job reaches its queue once."""
+
+import json
+import os
+from unittest import mock
+
+import boto3
+
+from switchboard import outbox
+from tests.unit.conftest import load_function
+
+
+def waiting(url_variable: str) -> list[dict]:
+    """The queue as it is, without running the stream first."""
+    sqs = boto3.client("sqs")
+    found = []
+    while batch := sqs.receive_message(QueueUrl=os.environ[url_variable], MaxNumberOfMessages=10,
+                                       VisibilityTimeout=0).get("Messages", []):
+        found.extend(batch)
+        if len(found) > 50:
+            break
+    return [json.loads(m["Body"]) for m in {m["MessageId"]: m for m in found}.values()]
+
+
+def test_a_new_callers_text_reaches_the_outbound_queue_through_the_stream_only(intake, queues):
+    answer = intake("4155552671")
+    assert answer.status == 202
+    assert waiting("OUTBOUND_QUEUE_URL") == []  # the webhook wrote, and queued nothing itself
+    assert queues.hand_off() >= 1
+    jobs = waiting("OUTBOUND_QUEUE_URL")
+    assert [job["send"]["message_id"] for job in jobs] == [answer.body["message_id"]]
+    assert jobs[0]["status_callback"].endswith("/twilio/status")
+    queues.hand_off()
+    assert len(waiting("OUTBOUND_QUEUE_URL")) == 1  # read once
+
+
+def test_a_patients_text_reaches_the_inbound_events_queue_with_what_after_hours_needs(text_in, queues, setup):
+    text_in("Can I come at 3?")
+    assert waiting("INBOUND_EVENTS_QUEUE_URL") == []
+    queues.hand_off()
+    (event,) = waiting("INBOUND_EVENTS_QUEUE_URL")
+    assert event["practice_id"] == setup.practice_id and event["body"] == "Can I come at 3?"
+    assert event["message"]["line_id"] == setup.line["line_id"] and event["keyword"] is None
+    assert event["received_at"].endswith("+00:00") and event["status_callback"].endswith("/twilio/status")
+
+
+def test_items_without_a_handoff_are_skipped():
+    assert outbox.hand_off({"kind": "conversation", "line_id": "L1"}) is None
+    assert outbox.hand_off({"kind": "message", "status": "queued", "sender": "staff"}) is None
+    assert waiting("OUTBOUND_QUEUE_URL") == [] and waiting("INBOUND_EVENTS_QUEUE_URL") == []
+
+
+def test_a_record_that_could_not_be_queued_is_reported_by_its_sequence_number(lambda_context):
+    record = {"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb",
+              "dynamodb": {"SequenceNumber": "4200", "NewImage": {
+                  "kind": {"S": "message"}, "handoff": {"S": "outbound"}, "line_id": {"S": "L1"},
+                  "phone": {"S": "+14155552671"}, "message_id": {"S": "M1"},
+                  "status_callback": {"S": "https://api.test/local/twilio/status"}}}}
+    with mock.patch("switchboard.queues.send_message_job", side_effect=RuntimeError("SQS is down")):
+        result = load_function("outbox").lambda_handler({"Records": [record]}, lambda_context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "4200"}]}
+    assert load_function("outbox").lambda_handler({"Records": [record]}, lambda_context) == {"batchItemFailures": []}
+    assert [job["send"]["message_id"] for job in waiting("OUTBOUND_QUEUE_URL")] == ["M1"]
