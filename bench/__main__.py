@@ -207,9 +207,10 @@ def overhead_section(section: Section, results: dict[str, Any]) -> None:
         section.add(f"{label}: handler vs its raw DynamoDB requests", handler, unit="ms", baseline=floor,
                     baseline_label="raw boto3", ratio=handler / floor, limit=1.3,
                     note=f"median of {found['calls']}; floor = {' + '.join(found['floor_requests'])}")
-        section.add(f"{label}: handler vs raw DynamoDB + raw SQS SendMessage", handler, unit="ms",
-                    baseline=found["floor_with_sqs_ms"], ratio=handler / found["floor_with_sqs_ms"],
-                    note="no budget: shows what the queue send costs")
+        if found["floor_sqs_requests"]:
+            section.add(f"{label}: handler vs raw DynamoDB + raw SQS SendMessage", handler, unit="ms",
+                        baseline=found["floor_with_sqs_ms"], ratio=handler / found["floor_with_sqs_ms"],
+                        note="no budget: shows what the queue send costs")
         section.details.append(
             f"- {label}: inside the handler (medians) {found['in_dynamodb_ms']:.1f} ms in DynamoDB calls, "
             f"{found['in_sqs_ms']:.1f} ms in SQS calls ({', '.join(found['floor_sqs_requests']) or 'none'}), "
