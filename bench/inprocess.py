@@ -25,7 +25,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -307,6 +307,7 @@ class InProcess:
         streams = session.client("dynamodbstreams", endpoint_url=dynamodb_url)
         found = []
         for consumer in table_streams(self.template):
+            consumer = replace(consumer, starting_position="LATEST")  # from now on: this run's traffic only
             folder = Path(functions(self.template)[consumer.function_id].code_uri).name
             found.append(StreamEventSource(consumer, os.environ["TABLE_NAME"], self.raw_dynamodb, streams,
                                            lambda event, folder=folder: self._stream_invoke(folder, event),

@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -328,6 +329,7 @@ class _Terminated(Exception):
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise _Terminated
 
+
 def stream_sources(template: Template, tables: dict[str, str], dynamodb_endpoint: str, sqs_endpoint: str,
                    queues: Mapping[str, QueueEndpoint], invoke: Callable[[str, dict[str, Any]], Any]
                    ) -> list[StreamEventSource]:
@@ -339,6 +341,9 @@ def stream_sources(template: Template, tables: dict[str, str], dynamodb_endpoint
         if not consumer.enabled:
             continue
         failure = queues[consumer.on_failure_queue].url if consumer.on_failure_queue in queues else None
+        # Lambda keeps its place in the stream across deploys; the local stack keeps none, so it starts at
+        # the newest record rather than replaying a day of hand-offs after a restart.
+        consumer = replace(consumer, starting_position="LATEST")
         found.append(StreamEventSource(consumer, tables[consumer.table_id], dynamodb, streams,
                                        partial(invoke, consumer.function_id), LOCAL_REGION,
                                        describe_failure(sqs, failure) if failure else None))
@@ -387,4 +392,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

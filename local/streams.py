@@ -5,7 +5,9 @@ source starts, like a new event source mapping; a shard that appears later from 
 keeps the records its filter patterns match (Lambda's event filtering: lists of values, nested
 objects, `exists`), and hands them to the function in order, at most `BatchSize` at a time. A batch
 item failure (`ReportBatchItemFailures`) or a crash retries from the first failed record; after
-`MaximumRetryAttempts` retries the records are described on the on-failure queue and skipped.
+`MaximumRetryAttempts` retries (-1: until it succeeds, with a growing pause) the records are
+described on the on-failure queue and skipped. Not emulated: bisecting a failed batch and
+`MaximumRecordAgeInSeconds`.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class StreamEventSource:
         self._from_start: set[str] = set()
         self._pending: list[dict[str, Any]] = []
         self._attempts = 0
+        self._retry_at = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -136,7 +139,15 @@ class StreamEventSource:
         for shard_id, iterator in list(self._iterators.items()):
             if iterator is None:
                 continue
-            answer = self._streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)
+            try:
+                answer = self._streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)
+            except self._streams.exceptions.ExpiredIteratorException:
+                # Only an iterator left unused for 15 minutes expires (a suspended machine): start again
+                # after the last record read, or where the source started.
+                log.warning("%s: shard iterator expired; reading on from the last record", self.name)
+                self._iterators[shard_id] = self._streams.get_shard_iterator(
+                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="LATEST")["ShardIterator"]
+                continue
             self._iterators[shard_id] = answer.get("NextShardIterator")
             for record in answer.get("Records", []):
                 self._read_up_to[shard_id] = _sequence(record)
@@ -149,6 +160,8 @@ class StreamEventSource:
         """Read what is new and hand one batch to the function; returns how many records it held."""
         with self._lock:
             started = time.monotonic()
+            if started < self._retry_at:
+                return 0
             if not self._pending:
                 self._read()
             batch = self._pending[: max(1, self.consumer.batch_size)]
@@ -169,8 +182,11 @@ class StreamEventSource:
             del self._pending[: len(batch)]
             self._attempts = 0
             return
+        if failed_at > 0:
+            self._attempts = 0
         del self._pending[:failed_at]
         self._attempts += 1
+        self._retry_at = time.monotonic() + min(0.1 * 2 ** self._attempts, 5.0)
         limit = self.consumer.maximum_retry_attempts
         if 0 <= limit < self._attempts:
             rest = self._pending[: len(batch) - failed_at]

@@ -1,14 +1,15 @@
 """Outbox: new items on the table's stream; a message a webhook stored for sending or answering goes on its queue.
 
-The stream's filter passes only such messages; anything else that arrives is skipped. A record that
-could not be queued is reported by its sequence number and retried, then lands in the outbox DLQ.
+The stream's filter passes only such messages; anything else that arrives is skipped. Records are
+handed off in order and the first that fails stops the batch: it and every record after it are
+reported, so the retry (from the lowest reported sequence number) hands nothing off twice. After six
+hours of failing a record's batch is described in the outbox DLQ.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,7 +18,6 @@ from switchboard.observability import MetricUnit, logger, metrics, tracer
 from switchboard.settings import queue_settings, store_settings
 
 _ = store_settings(), queue_settings()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 def handle(record: DynamoDBRecord) -> None:
@@ -31,4 +31,14 @@ def handle(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+    records = [DynamoDBRecord(raw) for raw in event.get("Records") or []]
+    for index, record in enumerate(records):
+        try:
+            handle(record)
+        except Exception:
+            logger.exception("hand-off failed; it and the records after it are retried in order",
+                             extra={"sequence_number": record.dynamodb.sequence_number if record.dynamodb else None})
+            metrics.add_metric(name="HandoffFailed", unit=MetricUnit.Count, value=1)
+            return {"batchItemFailures": [{"itemIdentifier": r.dynamodb.sequence_number if r.dynamodb else ""}
+                                          for r in records[index:]]}
+    return {"batchItemFailures": []}

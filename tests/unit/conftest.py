@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -245,7 +246,7 @@ class Queues:
             from local.streams import StreamEventSource
             from local.template import load_template, table_streams
 
-            (consumer,) = table_streams(load_template("template.yaml"))
+            (consumer,) = table_streams(load_template(Path(__file__).resolve().parents[2] / "template.yaml"))
             self._outbox = StreamEventSource(
                 replace(consumer, starting_position="TRIM_HORIZON"), os.environ["TABLE_NAME"],
                 # moto answers the stream API on its classic endpoint, not botocore's per-account one

@@ -50,14 +50,29 @@ def test_items_without_a_handoff_are_skipped():
     assert waiting("OUTBOUND_QUEUE_URL") == [] and waiting("INBOUND_EVENTS_QUEUE_URL") == []
 
 
-def test_a_record_that_could_not_be_queued_is_reported_by_its_sequence_number(lambda_context):
-    record = {"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb",
-              "dynamodb": {"SequenceNumber": "4200", "NewImage": {
-                  "kind": {"S": "message"}, "handoff": {"S": "outbound"}, "line_id": {"S": "L1"},
-                  "phone": {"S": "+14155552671"}, "message_id": {"S": "M1"},
-                  "status_callback": {"S": "https://api.test/local/twilio/status"}}}}
-    with mock.patch("switchboard.queues.send_message_job", side_effect=RuntimeError("SQS is down")):
-        result = load_function("outbox").lambda_handler({"Records": [record]}, lambda_context)
-    assert result == {"batchItemFailures": [{"itemIdentifier": "4200"}]}
-    assert load_function("outbox").lambda_handler({"Records": [record]}, lambda_context) == {"batchItemFailures": []}
+def stored(sequence: str, message_id: str) -> dict:
+    return {"eventID": sequence, "eventName": "INSERT", "eventSource": "aws:dynamodb",
+            "dynamodb": {"SequenceNumber": sequence, "NewImage": {
+                "kind": {"S": "message"}, "handoff": {"S": "outbound"}, "line_id": {"S": "L1"},
+                "phone": {"S": "+14155552671"}, "message_id": {"S": message_id},
+                "status_callback": {"S": "https://api.test/local/twilio/status"}}}}
+
+
+def test_the_first_record_that_cannot_be_queued_stops_the_batch_so_the_retry_sends_nothing_twice(lambda_context):
+    batch = {"Records": [stored("4200", "M1"), stored("4201", "M2"), stored("4202", "M3")]}
+    real = __import__("switchboard.queues", fromlist=["send_message_job"]).send_message_job
+    calls = iter([real, RuntimeError("SQS is down")])
+
+    def flaky(*args, **kwargs):
+        step = next(calls, None)
+        if isinstance(step, Exception):
+            raise step
+        return real(*args, **kwargs)
+
+    with mock.patch("switchboard.queues.send_message_job", side_effect=flaky):
+        result = load_function("outbox").lambda_handler(batch, lambda_context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "4201"}, {"itemIdentifier": "4202"}]}
     assert [job["send"]["message_id"] for job in waiting("OUTBOUND_QUEUE_URL")] == ["M1"]
+    retry = {"Records": batch["Records"][1:]}  # Lambda retries from the lowest reported sequence number
+    assert load_function("outbox").lambda_handler(retry, lambda_context) == {"batchItemFailures": []}
+    assert sorted(job["send"]["message_id"] for job in waiting("OUTBOUND_QUEUE_URL")) == ["M1", "M2", "M3"]

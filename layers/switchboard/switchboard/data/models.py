@@ -206,7 +206,11 @@ def create_table(wait: bool = True) -> None:
         Item.create_table(wait=wait, billing_mode="PAY_PER_REQUEST")
         return
     described = connection().describe_table(Item.Meta.table_name)
-    if not (described.get("StreamSpecification") or {}).get("StreamEnabled"):
+    stream = described.get("StreamSpecification") or {}
+    if stream.get("StreamEnabled") and stream.get("StreamViewType") != Item.Meta.stream_view_type:
+        raise RuntimeError(f"the table's stream shows {stream.get('StreamViewType')}, the outbox needs "
+                           f"{Item.Meta.stream_view_type}; turn the stream off and start again")
+    if not stream.get("StreamEnabled"):
         client: Any = connection().client  # PynamoDB's update_table cannot turn a stream on
         client.update_table(TableName=Item.Meta.table_name, StreamSpecification={
             "StreamEnabled": True, "StreamViewType": Item.Meta.stream_view_type})
