@@ -14,6 +14,8 @@ from switchboard.lines import Line, LineConfiguration, LineSource, LineStatus
 from . import audit
 from .keys import line_key, practice_key
 from .models import Item, LineItem, NumberClaim, PracticeItem, ResourceItem, WorkflowItem, now
+from .routing import find_line as find_line  # re-exported: callers read lines through data.lines
+from .routing import line_with_practice
 from .writes import Writes, transaction
 
 PENDING_ORDERS = "LINE_ORDERS"
@@ -99,11 +101,10 @@ def list_lines(practice_id: str, *, include_released: bool = False) -> list[Line
 
 def load(practice_id: str, line_id: str) -> tuple[LineItem, str | None]:
     """The line's item and the practice's primary line id, in one batch read."""
-    found = {item.sk: item for item in Item.batch_get([(practice_key(practice_id), "PRACTICE"),
-                                                      (practice_key(practice_id), line_key(line_id))])}
-    line, practice = found.get(line_key(line_id)), found.get("PRACTICE")
-    if not isinstance(line, LineItem) or not isinstance(practice, PracticeItem):
+    found = line_with_practice(practice_id, line_id)
+    if found is None:
         raise NotFound("no such line")
+    line, practice = found
     return line, practice.primary_line_id
 
 
@@ -192,9 +193,3 @@ def lines_linked_to(line_id: str) -> list[LineItem]:
 
 def set_link(item: LineItem, target: str | None) -> None:
     item.gsi2pk, item.gsi2sk = (f"LINKED_TO#{target}", item.line_id) if target else (None, None)
-
-
-def find_line(line_id: str) -> LineItem | None:
-    """A line anywhere in the enterprise, by id."""
-    found = [item for item in LineItem.gsi1.query("LINES", LineItem.gsi1sk == line_id) if isinstance(item, LineItem)]
-    return found[0] if found else None

@@ -1,5 +1,6 @@
 """What a voice call needs, read straight from the stored line and practice (their settings were
-validated when saved): no domain models, so the voice webhook starts without pydantic."""
+validated when saved): no domain models, so the voice webhook starts without pydantic. The two raw
+reads here are also `data.lines`' own."""
 
 from __future__ import annotations
 
@@ -37,20 +38,31 @@ def _for_calls(line: LineItem, practice: PracticeItem) -> LineForCalls:
     return LineForCalls(line.practice_id, line.line_id, line.number, line.status, settings.get("forwarding"), hours)
 
 
-def line_for_calls(practice_id: str, line_id: str) -> LineForCalls | None:
-    """The line and its practice in one batch read."""
+def line_with_practice(practice_id: str, line_id: str) -> tuple[LineItem, PracticeItem] | None:
+    """The line's item and its practice's, in one batch read."""
     found = {item.sk: item for item in Item.batch_get([(practice_key(practice_id), "PRACTICE"),
                                                       (practice_key(practice_id), line_key(line_id))])}
     line, practice = found.get(line_key(line_id)), found.get("PRACTICE")
     if not isinstance(line, LineItem) or not isinstance(practice, PracticeItem):
         return None
-    return _for_calls(line, practice)
+    return line, practice
+
+
+def find_line(line_id: str) -> LineItem | None:
+    """A line anywhere in the enterprise, by id."""
+    found = [item for item in LineItem.gsi1.query("LINES", LineItem.gsi1sk == line_id) if isinstance(item, LineItem)]
+    return found[0] if found else None
+
+
+def line_for_calls(practice_id: str, line_id: str) -> LineForCalls | None:
+    found = line_with_practice(practice_id, line_id)
+    return _for_calls(*found) if found else None
 
 
 def linked_line(line_id: str) -> LineForCalls | None:
-    """The target of a link: a line anywhere in the enterprise, by id, with its own practice's hours."""
-    found = [item for item in LineItem.gsi1.query("LINES", LineItem.gsi1sk == line_id) if isinstance(item, LineItem)]
-    if not found:
+    """The target of a link, with its own practice's hours."""
+    line = find_line(line_id)
+    if line is None:
         return None
-    practice = next(iter(PracticeItem.batch_get([(practice_key(found[0].practice_id), "PRACTICE")])), None)
-    return _for_calls(found[0], practice) if isinstance(practice, PracticeItem) else None
+    practice = next(iter(PracticeItem.batch_get([(practice_key(line.practice_id), "PRACTICE")])), None)
+    return _for_calls(line, practice) if isinstance(practice, PracticeItem) else None
