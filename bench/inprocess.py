@@ -25,7 +25,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -300,21 +300,16 @@ class InProcess:
     # -- plumbing --
 
     def _stream_sources(self, session: Any, dynamodb_url: str) -> list[Any]:
-        """The table's stream consumers (the outbox), read from now on as their event source would."""
-        from local.streams import StreamEventSource
-        from local.template import functions, table_streams
+        """The table's stream consumers (the outbox), read from now on (this run's traffic only)."""
+        from local.runtime import table_names
+        from local.streams import stream_sources
 
-        streams = session.client("dynamodbstreams", endpoint_url=dynamodb_url)
-        found = []
-        for consumer in table_streams(self.template):
-            consumer = replace(consumer, starting_position="LATEST")  # from now on: this run's traffic only
-            folder = Path(functions(self.template)[consumer.function_id].code_uri).name
-            found.append(StreamEventSource(consumer, os.environ["TABLE_NAME"], self.raw_dynamodb, streams,
-                                           lambda event, folder=folder: self._stream_invoke(folder, event),
-                                           "us-east-1"))
-        return found
+        return stream_sources(self.template, table_names(self.template, os.environ["TABLE_NAME"]),
+                              self.raw_dynamodb, session.client("dynamodbstreams", endpoint_url=dynamodb_url),
+                              self._stream_invoke, "us-east-1", starting_position="LATEST")
 
-    def _stream_invoke(self, folder: str, event: dict[str, Any]) -> Any:
+    def _stream_invoke(self, function_id: str, event: dict[str, Any]) -> Any:
+        folder = self.runtime.function(function_id).folder
         started = time.perf_counter()
         answer = self.invoke(folder, event)
         if self.stream_durations is not None:

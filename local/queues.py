@@ -183,24 +183,19 @@ def failed_message_ids(result: Any, message_ids: list[str], report_failures: boo
     return failed
 
 
-class EventSourceMapping:
-    """One SQS event source of one function, polled on its own thread."""
+class PolledEventSource:
+    """An event source polled on its own thread, as Lambda's pollers do; `EventSources` drains and waits on it.
 
-    def __init__(
-        self,
-        sqs_endpoint: str,
-        queue: QueueEndpoint,
-        consumer: QueueConsumer,
-        invoke: Callable[[dict[str, Any]], Any],
-        region: str = LOCAL_REGION,
-        wait_seconds: int = 1,
-    ) -> None:
-        self.queue = queue
-        self.consumer = consumer
-        self.invoke = invoke
-        self.region = region
+    Subclasses give `name`, `_next_batch` (the records to hand over now; `[]` when there are none, None
+    to skip this poll without counting it as empty) and `_process`.
+    """
+
+    kind = "source"
+    idle_pause = 0.0  # seconds between polls that found nothing (SQS long-polls instead)
+
+    def __init__(self, wait_seconds: int = 0) -> None:
         self.wait_seconds = wait_seconds
-        self._sqs = aws_client("sqs", sqs_endpoint, region)
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.processing = False
@@ -209,10 +204,16 @@ class EventSourceMapping:
 
     @property
     def name(self) -> str:
-        return f"{self.queue.name} -> {self.consumer.function_id}"
+        raise NotImplementedError
+
+    def _next_batch(self, wait_seconds: int) -> list[dict[str, Any]] | None:
+        raise NotImplementedError
+
+    def _process(self, batch: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"sqs:{self.name}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{self.kind}:{self.name}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -225,7 +226,8 @@ class EventSourceMapping:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once(self.wait_seconds)
+                if self.poll_once(self.wait_seconds) == 0 and self.idle_pause:
+                    self._stop.wait(self.idle_pause)
             except Exception:
                 if self._stop.is_set():
                     break
@@ -233,25 +235,56 @@ class EventSourceMapping:
                 self._stop.wait(1)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
-        """Receive one batch and hand it to the function; returns how many messages it held."""
-        started = time.monotonic()
-        messages = self._sqs.receive_message(
+        """Hand one batch to the function; returns how many records it held."""
+        with self._lock:
+            started = time.monotonic()
+            batch = self._next_batch(wait_seconds)
+            if not batch:
+                if batch is not None:
+                    self.last_empty_poll_started = started
+                return 0
+            self.processing = True
+            try:
+                self._process(batch)
+            finally:
+                self.last_batch_finished = time.monotonic()
+                self.processing = False
+            return len(batch)
+
+
+class EventSourceMapping(PolledEventSource):
+    """One SQS event source of one function."""
+
+    kind = "sqs"
+
+    def __init__(
+        self,
+        sqs_endpoint: str,
+        queue: QueueEndpoint,
+        consumer: QueueConsumer,
+        invoke: Callable[[dict[str, Any]], Any],
+        region: str = LOCAL_REGION,
+        wait_seconds: int = 1,
+    ) -> None:
+        super().__init__(wait_seconds)
+        self.queue = queue
+        self.consumer = consumer
+        self.invoke = invoke
+        self.region = region
+        self._sqs = aws_client("sqs", sqs_endpoint, region)
+
+    @property
+    def name(self) -> str:
+        return f"{self.queue.name} -> {self.consumer.function_id}"
+
+    def _next_batch(self, wait_seconds: int) -> list[dict[str, Any]]:
+        return list(self._sqs.receive_message(
             QueueUrl=self.queue.url,
             MaxNumberOfMessages=max(1, min(int(self.consumer.batch_size), 10)),
             WaitTimeSeconds=wait_seconds,
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
-            self.last_empty_poll_started = started
-            return 0
-        self.processing = True
-        try:
-            self._process(messages)
-        finally:
-            self.last_batch_finished = time.monotonic()
-            self.processing = False
-        return len(messages)
+        ).get("Messages", []))
 
     def _process(self, messages: list[dict[str, Any]]) -> None:
         ids = [message["MessageId"] for message in messages]

@@ -33,9 +33,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from functools import partial
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,10 +41,10 @@ from local.auth import LocalAuthorizer, api_gateway_claims
 from local.dynamodb import DynamoDBLocal, answers
 from local.gateway import Gateway, GatewayServer, HttpRequest, HttpResponse, json_response
 from local.queues import EventSources, MotoServer, aws_client, create_queues, put_secret
-from local.runtime import LOCAL_REGION, LambdaRuntime, LocalValues, QueueEndpoint, local_parameters, table_names
+from local.runtime import LOCAL_REGION, LambdaRuntime, LocalValues, local_parameters, table_names
 from local.scheduler import Scheduler
-from local.streams import StreamEventSource, describe_failure
-from local.template import Template, api_routes, load_template, schedules, table_streams
+from local.streams import describe_failure, stream_sources
+from local.template import api_routes, load_template, schedules
 
 log = logging.getLogger("local.stack")
 
@@ -142,8 +140,15 @@ class LocalStack:
         failures = runtime.load_all()
 
         sources = EventSources.from_template(template, moto.endpoint_url, queue_endpoints, runtime.invoke)
-        sources.mappings.extend(stream_sources(template, values.tables, dynamodb.endpoint_url, moto.endpoint_url,
-                                               queue_endpoints, runtime.invoke))
+        sqs = moto.client("sqs")
+        # Lambda keeps its place in the stream across deploys; the local stack keeps none, so it starts at
+        # the newest record rather than replaying a day of hand-offs after a restart.
+        sources.mappings.extend(stream_sources(
+            template, values.tables, aws_client("dynamodb", dynamodb.endpoint_url),
+            aws_client("dynamodbstreams", dynamodb.endpoint_url), runtime.invoke, LOCAL_REGION,
+            starting_position="LATEST",
+            on_failure=lambda queue_id: describe_failure(sqs, queue_endpoints[queue_id].url)
+            if queue_id in queue_endpoints else None))
         self._stops["SQS and stream event sources"] = sources.stop
         sources.start()
 
@@ -328,26 +333,6 @@ class _Terminated(Exception):
 
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise _Terminated
-
-
-def stream_sources(template: Template, tables: dict[str, str], dynamodb_endpoint: str, sqs_endpoint: str,
-                   queues: Mapping[str, QueueEndpoint], invoke: Callable[[str, dict[str, Any]], Any]
-                   ) -> list[StreamEventSource]:
-    """The template's DynamoDB stream event sources, reading DynamoDB Local; failures described on SQS."""
-    dynamodb, streams = aws_client("dynamodb", dynamodb_endpoint), aws_client("dynamodbstreams", dynamodb_endpoint)
-    sqs = aws_client("sqs", sqs_endpoint)
-    found = []
-    for consumer in table_streams(template):
-        if not consumer.enabled:
-            continue
-        failure = queues[consumer.on_failure_queue].url if consumer.on_failure_queue in queues else None
-        # Lambda keeps its place in the stream across deploys; the local stack keeps none, so it starts at
-        # the newest record rather than replaying a day of hand-offs after a restart.
-        consumer = replace(consumer, starting_position="LATEST")
-        found.append(StreamEventSource(consumer, tables[consumer.table_id], dynamodb, streams,
-                                       partial(invoke, consumer.function_id), LOCAL_REGION,
-                                       describe_failure(sqs, failure) if failure else None))
-    return found
 
 
 def main(argv: list[str] | None = None) -> int:

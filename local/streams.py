@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from local.template import StreamConsumer
+from local.queues import PolledEventSource
+from local.template import StreamConsumer, Template, table_streams
 
 log = logging.getLogger("local.streams")
 
@@ -48,12 +50,16 @@ def _matches_one(option: Any, present: bool, actual: Any) -> bool:
     return present and actual == option
 
 
-class StreamEventSource:
-    """One function reading one table's stream; the same surface as an SQS event source mapping."""
+class StreamEventSource(PolledEventSource):
+    """One function reading one table's stream."""
+
+    kind = "stream"
+    idle_pause = 0.2
 
     def __init__(self, consumer: StreamConsumer, table_name: str, dynamodb: Any, streams: Any,
                  invoke: Callable[[dict[str, Any]], Any], region: str, on_failure: Callable[[dict[str, Any]], None]
                  | None = None) -> None:
+        super().__init__()
         self.consumer = consumer
         self.table_name = table_name
         self.invoke = invoke
@@ -68,12 +74,6 @@ class StreamEventSource:
         self._pending: list[dict[str, Any]] = []
         self._attempts = 0
         self._retry_at = 0.0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.processing = False
-        self.last_empty_poll_started = 0.0
-        self.last_batch_finished = 0.0
         self._follow_shards(self.consumer.starting_position)
 
     @property
@@ -99,28 +99,6 @@ class StreamEventSource:
                 self._from_start.add(shard_id)
             self._iterators[shard_id] = self._streams.get_shard_iterator(
                 StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType=position)["ShardIterator"]
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"stream:{self.name}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float = 15) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.poll_once() == 0:
-                    self._stop.wait(0.2)
-            except Exception:
-                if self._stop.is_set():
-                    break
-                log.exception("%s: polling failed; retrying in 1 s", self.name)
-                self._stop.wait(1)
 
     def _iterator(self, shard_id: str) -> str | None:
         # A fresh iterator after the last record read, rather than the previous answer's: moto swaps a
@@ -156,25 +134,12 @@ class StreamEventSource:
                 if not self.consumer.filter_patterns or any(matches(p, record) for p in self.consumer.filter_patterns):
                     self._pending.append(record)
 
-    def poll_once(self, wait_seconds: int = 0) -> int:
-        """Read what is new and hand one batch to the function; returns how many records it held."""
-        with self._lock:
-            started = time.monotonic()
-            if started < self._retry_at:
-                return 0
-            if not self._pending:
-                self._read()
-            batch = self._pending[: max(1, self.consumer.batch_size)]
-            if not batch:
-                self.last_empty_poll_started = started
-                return 0
-            self.processing = True
-            try:
-                self._process(batch)
-            finally:
-                self.last_batch_finished = time.monotonic()
-                self.processing = False
-            return len(batch)
+    def _next_batch(self, wait_seconds: int) -> list[dict[str, Any]] | None:
+        if time.monotonic() < self._retry_at:
+            return None  # backing off after a failure: not an empty poll
+        if not self._pending:
+            self._read()
+        return self._pending[: max(1, self.consumer.batch_size)]
 
     def _process(self, batch: list[dict[str, Any]]) -> None:
         failed_at = self._first_failure(batch)
@@ -225,3 +190,20 @@ def describe_failure(sqs: Any, queue_url: str) -> Callable[[dict[str, Any]], Non
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(description))
 
     return send
+
+
+def stream_sources(template: Template, tables: Mapping[str, str], dynamodb: Any, streams: Any,
+                   invoke: Callable[[str, dict[str, Any]], Any], region: str, *, starting_position: str,
+                   on_failure: Callable[[str], Callable[[dict[str, Any]], None] | None] = lambda queue_id: None,
+                   ) -> list[StreamEventSource]:
+    """The template's enabled DynamoDB stream event sources, each read from `starting_position`;
+    `invoke` takes the function's logical id, `on_failure` a destination queue's."""
+    found = []
+    for consumer in table_streams(template):
+        if not consumer.enabled:
+            continue
+        consumer = replace(consumer, starting_position=starting_position)
+        found.append(StreamEventSource(
+            consumer, tables[consumer.table_id], dynamodb, streams, partial(invoke, consumer.function_id), region,
+            on_failure(consumer.on_failure_queue) if consumer.on_failure_queue else None))
+    return found

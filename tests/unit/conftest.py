@@ -241,18 +241,21 @@ class Queues:
         """Run the table's stream through `outbox`, as its event source would: what webhooks stored reaches
         its queue."""
         if self._outbox is None:
-            from dataclasses import replace
+            from local.runtime import table_names
+            from local.streams import stream_sources
+            from local.template import functions, load_template
 
-            from local.streams import StreamEventSource
-            from local.template import load_template, table_streams
+            template = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
 
-            (consumer,) = table_streams(load_template(Path(__file__).resolve().parents[2] / "template.yaml"))
-            self._outbox = StreamEventSource(
-                replace(consumer, starting_position="TRIM_HORIZON"), os.environ["TABLE_NAME"],
+            def invoke(function_id: str, event: dict[str, Any]) -> Any:
+                folder = Path(functions(template)[function_id].code_uri).name
+                return load_function(folder).lambda_handler(event, self.context)
+
+            (self._outbox,) = stream_sources(
+                template, table_names(template, os.environ["TABLE_NAME"]), boto3.client("dynamodb"),
                 # moto answers the stream API on its classic endpoint, not botocore's per-account one
-                boto3.client("dynamodb"),
                 boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com"),
-                lambda event: load_function("outbox").lambda_handler(event, self.context), "us-east-1")
+                invoke, "us-east-1", starting_position="TRIM_HORIZON")
         handed = 0
         while batch := self._outbox.poll_once():
             handed += batch
