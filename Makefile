@@ -4,6 +4,11 @@ SHELL := /bin/bash
 
 VENV := .venv
 TOOLS := .venv-tools
+SCAN := .venv-scan
+# Where the test tiers record the AWS calls each function makes, for the IAM coverage check.
+export SWITCHBOARD_AWS_CALLS_DIR := $(CURDIR)/.local/aws-calls
+# The unit tier runs again this far ahead, so a test that only passes near the day it was written fails now.
+CLOCK_AHEAD := +400d
 PY := $(VENV)/bin/python
 export PYTHONPATH := .:layers/switchboard:functions/admin_api
 # The Lambda runtime is python3.13: find it on PATH or through pyenv.
@@ -12,7 +17,7 @@ PYTHON313 := $(shell for p in "$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.1
 PYTHON313_BIN := $(dir $(PYTHON313))
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup run test test-unit test-integration test-template test-browser lint invoke build bench clean-local build-ConsoleFunction soak redrive
+.PHONY: help setup run test test-unit test-unit-ahead test-integration test-template test-browser lint invoke build bench clean-local build-ConsoleFunction soak redrive
 
 help:
 	@echo "make run     start the local stack (API, DynamoDB Local, queues, schedules, carrier sandbox)"
@@ -37,20 +42,27 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	touch $@
 
+$(SCAN)/.installed: requirements-scan.txt
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found"; exit 1; }
+	test -x $(SCAN)/bin/python || $(PYTHON313) -m venv $(SCAN)
+	$(SCAN)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-.local/.debian-packages-2:
+.local/.debian-packages-3:
 	@mkdir -p .local
 	@missing=""; command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; fi
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed .local/.debian-packages-2
+setup: $(VENV)/.installed node_modules/.installed .local/.debian-packages-3
 
 run: setup
 	$(PY) -m local.stack --data-dir .local --port 3000
@@ -59,20 +71,31 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# Each tier prints how long it took. The template tier comes last: its IAM check reads the calls the
+# tiers before it recorded.
+TIMED = @started=$$(date +%s); trap 'echo "== $@: $$(( $$(date +%s) - started )) s"' EXIT;
+
 test-unit: $(VENV)/.installed
-	$(PY) -m pytest tests/unit -q
+	$(TIMED) $(PY) -m pytest tests/unit -q -p no:cacheprovider
+
+test-unit-ahead: $(VENV)/.installed .local/.debian-packages-3
+	$(TIMED) FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$(CLOCK_AHEAD)" $(PY) tests/clock_ahead.py "$(CLOCK_AHEAD)" \
+		&& FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$(CLOCK_AHEAD)" $(PY) -m pytest tests/unit -q -p no:cacheprovider
 
 test-integration: setup
-	$(PY) -m pytest tests/integration -q
+	$(TIMED) $(PY) -m pytest tests/integration tests/reliability -q -p no:cacheprovider
 
 test-browser: setup
-	$(PY) -m pytest tests/browser -q
+	$(TIMED) $(PY) -m pytest tests/browser -q -p no:cacheprovider
 
-test-template: $(VENV)/.installed $(TOOLS)/.installed
-	PATH="$(PYTHON313_BIN):$$PATH" $(PY) -m pytest tests/template -q
+test-template: $(VENV)/.installed $(TOOLS)/.installed $(SCAN)/.installed
+	$(TIMED) PATH="$(PYTHON313_BIN):$$PATH" $(PY) -m pytest tests/template -q -p no:cacheprovider
 
-test: setup $(TOOLS)/.installed lint
-	PATH="$(PYTHON313_BIN):$$PATH" $(PY) -m pytest -q
+test: setup $(TOOLS)/.installed $(SCAN)/.installed lint
+	@rm -rf "$(SWITCHBOARD_AWS_CALLS_DIR)"
+	@started=$$(date +%s); \
+	$(MAKE) --no-print-directory test-unit test-unit-ahead test-integration test-browser test-template; status=$$?; \
+	echo "== make test: $$(( $$(date +%s) - started )) s"; exit $$status
 
 invoke: setup
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=admin_api EVENT=events/admin_api/list_practices.json"; exit 2; }

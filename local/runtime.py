@@ -63,6 +63,8 @@ class LocalValues:
     parameters: dict[str, str] = field(default_factory=dict)
     queues: dict[str, QueueEndpoint] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
+    # Other resources the local AWS stand-in holds (usage plans...): logical id -> what `Ref` gives.
+    physical_ids: dict[str, str] = field(default_factory=dict)
     region: str = LOCAL_REGION
     account_id: str = LOCAL_ACCOUNT_ID
     stack_name: str = LOCAL_STACK_NAME
@@ -179,6 +181,8 @@ class Resolver:
             return self.values.tables[name]
         if name in self.values.queues:
             return self.values.queues[name].url
+        if name in self.values.physical_ids:
+            return self.values.physical_ids[name]
         resource_type = (self.resources.get(name) or {}).get("Type")
         if resource_type == "AWS::Serverless::Api":
             return self.values.api_id
@@ -188,8 +192,6 @@ class Resolver:
             return "switchboard-local"
         if resource_type == "AWS::Events::EventBus":
             return str(self.resolve(self.resources[name]["Properties"]["Name"], where))
-        if resource_type is None and name.endswith("UsagePlan") and name.removesuffix("UsagePlan") in self.resources:
-            return ""  # SAM's usage plan for an Api: the local gateway has none, so nothing to register keys with
         if resource_type is None:
             raise LocalTemplateError(f"{where}: Ref {name}: no such parameter or resource")
         raise LocalTemplateError(f"{where}: Ref {name} ({resource_type}) has no local value; add one")

@@ -11,11 +11,24 @@ Ctrl-C or SIGTERM stops everything, Java included. `--port 0` picks free ports (
 Environment given to the handlers (on top of template.yaml's, resolved with `Environment=local` and
 `PublicBaseUrl=<gateway>/local`): AWS_REGION / AWS_DEFAULT_REGION (us-east-1), fake AWS credentials
 (`local`/`local`), DYNAMODB_ENDPOINT and AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local),
-AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SECRETS_MANAGER (moto), CARRIER_API_URL (the sandbox),
+AWS_ENDPOINT_URL_SQS, _SECRETS_MANAGER, _EVENTBRIDGE, _SSM and _API_GATEWAY (moto: queues, the carrier secret,
+the bus, the template's SSM parameters and usage plans), CARRIER_API_URL (the sandbox),
 POWERTOOLS_TRACE_DISABLED=true, AWS_EC2_METADATA_DISABLED=true.
 
 Local-only endpoints on the gateway: `GET /local/token` (see local.auth), `GET /local/health`,
-`POST /local/schedules/<FunctionLogicalId>/run`, `POST /local/queues/wait-idle?timeout=10`.
+`POST /local/queues/wait-idle?timeout=10` (`{"idle": true}` as soon as the SQS and stream event sources have
+nothing left to do, `{"idle": false}` after `timeout` seconds), and the schedules' on-demand runs, which never
+hold a request open for the length of a run (a campaign of hundreds of texts can outlast an HTTP timeout):
+
+- `POST /local/schedules/<FunctionLogicalId>/run` starts a run of the function's schedule and answers at once:
+  202, `Location: /local/schedules/<FunctionLogicalId>/runs/<run_id>`, and the run (below) as it is then
+  (`running`, unless it was quick); 404 if template.yaml gives the function no schedule. Runs of one
+  function take turns, like invocations of one Lambda instance.
+- `GET /local/schedules/<FunctionLogicalId>/runs/<run_id>[?wait=<seconds>]`: 200 and the run,
+  `{"function", "run_id", "status": "running" | "succeeded" | "failed", "started_at", "finished_at",
+  "duration_ms", "result": what the handler returned (once succeeded), "error": {"errorType", "errorMessage"}
+  (once failed)}`; `wait` first waits that long (at most 20 s) for the run to finish. 404 for a run it does
+  not know (it keeps the last 100), 400 for a `wait` that is not a number of seconds.
 
 Knobs (environment of the stack process): `LOCAL_SCHEDULE_SCALE=60` runs schedules 60x faster;
 `LOCAL_QUEUE_VISIBILITY_TIMEOUT=2` gives every queue a 2 s visibility timeout, to see retries and the
@@ -37,12 +50,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from local import aws_calls
 from local.auth import LocalAuthorizer, api_gateway_claims
 from local.dynamodb import DynamoDBLocal, answers
 from local.gateway import Gateway, GatewayServer, HttpRequest, HttpResponse, json_response
 from local.queues import EventSources, MotoServer, aws_client, create_queues, put_secret
-from local.runtime import LOCAL_REGION, LambdaRuntime, LocalValues, local_parameters, table_names
-from local.scheduler import Scheduler
+from local.runtime import LOCAL_REGION, LambdaRuntime, LocalValues, Resolver, local_parameters, table_names
+from local.scheduler import ScheduledRun, Scheduler
 from local.streams import describe_failure, stream_sources
 from local.template import api_routes, load_template, schedules
 
@@ -53,7 +67,7 @@ STAGE = "local"
 _STOP_ORDER = (
     "gateway",
     "scheduler",
-    "SQS event sources",
+    "SQS and stream event sources",
     "carrier sandbox",
     "moto (SQS, Secrets Manager)",
     "DynamoDB",
@@ -83,6 +97,9 @@ class LocalStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._take_lock()
         template = load_template(self.root / "template.yaml")
+        # The IAM coverage check's recorder (tests/template/iam.py), before any AWS client exists.
+        recording = os.environ.get(aws_calls.DIRECTORY_VARIABLE)
+        recorder = aws_calls.install("local-stack", autoflush=True) if recording else None
 
         try:
             server = GatewayServer(port=self.port)  # bind first: handlers need the public URL
@@ -95,7 +112,7 @@ class LocalStack:
         base_url = server.url
 
         started = time.monotonic()
-        dynamodb = DynamoDBLocal(self.data_dir, self.root)
+        dynamodb = DynamoDBLocal(self.data_dir, self.root, startup_timeout=120)  # a JVM on a busy machine
         self._stops["DynamoDB"] = dynamodb.stop
         dynamodb.launch()  # the JVM starts while the rest does
 
@@ -111,7 +128,9 @@ class LocalStack:
             parameters=local_parameters(template, {"Environment": STAGE, "PublicBaseUrl": f"{base_url}/{STAGE}"}),
             queues=queue_endpoints,
             tables=table_names(template),
+            physical_ids=create_usage_plans(moto.client("apigateway"), template),
         )
+        create_parameters(moto.client("ssm"), template, Resolver(template, values))
         dynamodb.wait_ready()
         runtime = LambdaRuntime(template, values, self.root)
         environment = {
@@ -121,6 +140,8 @@ class LocalStack:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)  # never let real credentials reach the local stack
         os.environ.update(environment)
+        if recorder is not None:
+            aws_calls.name_local_stack(recorder, template, values)
 
         secret_name = environment.get("TWILIO_SECRET_NAME") or values.parameters.get("TwilioSecretName")
         if secret_name:
@@ -209,6 +230,8 @@ class LocalStack:
                 log.info("stopped %s", name)
             except Exception:
                 log.exception("stopping %s failed", name)
+        if (recorder := aws_calls.current()) is not None:
+            recorder.flush()
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -247,37 +270,79 @@ class LocalStack:
         def health(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
             return json_response(200, {"status": "ok", **{k: v for k, v in self.info.items() if k != "environment"}})
 
-        def run_schedule(request: HttpRequest, query: dict[str, list[str]], path: dict[str, str]) -> HttpResponse:
-            try:
-                result = scheduler.run_now(path["function_id"])
-            except KeyError:
-                return json_response(404, {"message": f"{path['function_id']} has no schedule in template.yaml"})
-            except Exception:
-                log.exception("scheduled run of %s failed", path["function_id"])
-                return json_response(502, {"message": "Internal server error"})
-            return HttpResponse(
-                200,
-                [("Content-Type", "application/json")],
-                json.dumps({"function": path["function_id"], "result": result}, default=str).encode(),
-            )
-
         def wait_idle(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
             timeout = float((query.get("timeout") or ["10"])[-1])
             return json_response(200, {"idle": sources.wait_idle(timeout)})
 
         gateway.add_local_endpoint("GET", "/local/token", token)
         gateway.add_local_endpoint("GET", "/local/health", health)
-        gateway.add_local_endpoint("POST", r"/local/schedules/(?P<function_id>[^/]+)/run", run_schedule)
         gateway.add_local_endpoint("POST", "/local/queues/wait-idle", wait_idle)
+        add_schedule_endpoints(gateway, scheduler)
 
     @staticmethod
-    def _wait_until_answering(urls: list[str], timeout: float = 30) -> None:
+    def _wait_until_answering(urls: list[str], timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         for url in urls:
             while not answers(url):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{url} does not answer")
                 time.sleep(0.1)
+
+
+def create_usage_plans(apigateway: Any, template: dict[str, Any]) -> dict[str, str]:
+    """The template's usage plans on the local API Gateway stand-in (integration keys join them, as deployed);
+    logical id -> plan id."""
+    return {
+        logical_id: apigateway.create_usage_plan(name=logical_id)["id"]
+        for logical_id, resource in (template.get("Resources") or {}).items()
+        if resource.get("Type") == "AWS::ApiGateway::UsagePlan"
+    }
+
+
+def create_parameters(ssm: Any, template: dict[str, Any], resolver: Resolver) -> None:
+    """The template's SSM parameters, their names and values resolved as CloudFormation would."""
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::SSM::Parameter":
+            continue
+        properties = resolver.resolve(resource["Properties"], f"{logical_id}.Properties")
+        ssm.put_parameter(Name=properties["Name"], Value=properties["Value"], Type=properties["Type"], Overwrite=True)
+
+
+MAX_RUN_WAIT_SECONDS = 20.0  # a `?wait=` longer than this is cut to it: clients poll again rather than hang
+
+
+def add_schedule_endpoints(gateway: Gateway, scheduler: Scheduler) -> None:
+    """`POST /local/schedules/<Fn>/run` (start a run, 202) and `GET /local/schedules/<Fn>/runs/<run_id>` (see the
+    module's docstring)."""
+
+    def described(status: int, run: ScheduledRun) -> HttpResponse:
+        location = f"/local/schedules/{run.function_id}/runs/{run.run_id}"
+        return json_response(status, run.describe(), [("Location", location)] if status == 202 else [])
+
+    def start(request: HttpRequest, query: dict[str, list[str]], path: dict[str, str]) -> HttpResponse:
+        try:
+            run = scheduler.start_run(path["function_id"])
+        except KeyError:
+            return json_response(404, {"message": f"{path['function_id']} has no schedule in template.yaml"})
+        return described(202, run)
+
+    def report(request: HttpRequest, query: dict[str, list[str]], path: dict[str, str]) -> HttpResponse:
+        try:
+            run = scheduler.find_run(path["function_id"], path["run_id"])
+        except KeyError:
+            return json_response(404, {"message": f"{path['function_id']} has no run {path['run_id']} "
+                                                  "(unknown, or older than the runs the stack keeps)"})
+        try:
+            wait = float((query.get("wait") or ["0"])[-1])
+        except ValueError:
+            wait = float("nan")
+        if not 0 <= wait < float("inf"):
+            return json_response(400, {"message": "wait must be a number of seconds, 0 or more"})
+        run.wait(min(wait, MAX_RUN_WAIT_SECONDS))
+        return described(200, run)
+
+    gateway.add_local_endpoint("POST", r"/local/schedules/(?P<function_id>[^/]+)/run", start)
+    gateway.add_local_endpoint("GET", r"/local/schedules/(?P<function_id>[^/]+)/runs/(?P<run_id>[^/]+)", report)
 
 
 def local_environment(dynamodb_endpoint: str, aws_endpoint: str, carrier_url: str | None) -> dict[str, str]:
@@ -293,6 +358,8 @@ def local_environment(dynamodb_endpoint: str, aws_endpoint: str, carrier_url: st
         "AWS_ENDPOINT_URL_SQS": aws_endpoint,
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws_endpoint,
         "AWS_ENDPOINT_URL_EVENTBRIDGE": aws_endpoint,
+        "AWS_ENDPOINT_URL_SSM": aws_endpoint,
+        "AWS_ENDPOINT_URL_API_GATEWAY": aws_endpoint,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     if carrier_url:
@@ -319,7 +386,8 @@ def banner(info: dict[str, Any]) -> str:
         f"  SQS + Secrets    {info['aws_endpoint']}   (moto, in memory)",
         f"  Token            curl -s {info['token_url']}   (add ?email=you@clinic.test&groups=staff to act as another)",
         f'                   then: curl -H "Authorization: Bearer $TOKEN" {base}/api/...',
-        f"  Schedules        curl -X POST {base}/local/schedules/<FunctionLogicalId>/run",
+        f"  Schedules        curl -X POST {base}/local/schedules/<FunctionLogicalId>/run   (202: the run's URL;",
+        f"                   then: curl {base}/local/schedules/<FunctionLogicalId>/runs/<run_id>?wait=20)",
         "Ctrl-C stops everything.",
     ]
     if info["function_errors"]:

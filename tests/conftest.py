@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 # Every run fails a test whose logs carry a patient's number or message body.
-pytest_plugins = ["tests.patient_data_guard"]
+pytest_plugins = ["tests.patient_data_guard", "tests.aws_calls_plugin"]
 
 TEST_ENVIRONMENT = {
     "ENVIRONMENT": "local",
@@ -25,6 +25,7 @@ TEST_ENVIRONMENT = {
     "POWERTOOLS_METRICS_DISABLED": "true",
     "RETRY_BASE_SECONDS": "0",
     "EVENT_BUS_NAME": "switchboard-test",
+    "USAGE_PLAN_PARAMETER": "/switchboard/test/usage-plan-id",
 }
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ[_name] = _value
@@ -32,9 +33,13 @@ os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 
 @pytest.fixture(autouse=True)
-def _no_remembered_callers() -> Iterator[None]:
-    """Each test starts with its own users: a warm container's remembered callers never leak between tests."""
+def _nothing_remembered_between_tests() -> Iterator[None]:
+    """Each test starts with its own users and parameters: what a warm container remembers never leaks between
+    tests."""
     yield
     users = sys.modules.get("switchboard.data.users")
     if users is not None:
         users._callers.clear()
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    if parameters is not None:
+        parameters.clear_caches()  # a warm container's SSM parameters and secrets belong to one test

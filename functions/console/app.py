@@ -15,7 +15,9 @@ whose last segment has no dot is a page of the single-page app and gets `index.h
 href>` for the stage the request came through (`/prod/console/`, `/console/` on a custom domain);
 `/console` redirects to `/console/`; anything else 404. `config.json` is rendered from the
 environment: local sign-in (`/local/token`) and the carrier sandbox's URL for the phone simulator when
-`ENVIRONMENT=local`, else Cognito's hosted UI (`COGNITO_DOMAIN`, `COGNITO_CLIENT_ID`, both required).
+`ENVIRONMENT=local`, else Cognito's hosted UI: `COGNITO_DOMAIN`, and the app client's id read at request
+time from the SSM parameter `COGNITO_CLIENT_ID_PARAMETER` names (the client lists the API's URLs, and the API
+invokes this function, so the function cannot refer to the client itself); both variables are required.
 Every answer carries a strict Content-Security-Policy: scripts and styles from the site only, no inline
 code, Trusted Types, fetches only to the same origin, Cognito and (locally) the sandbox.
 """
@@ -69,17 +71,36 @@ def origin(url: str | None) -> str | None:
 
 
 def console_config(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, Any]:
+    """config.json as far as the environment says; in Cognito mode `client_id_parameter` names where the app
+    client's id is (`with_client_id` reads it)."""
     environment = environ.get("ENVIRONMENT", "")
     if environment == "local":
         return {"environment": environment, "auth": {"mode": "local", "token_url": "/local/token"},
                 "sandbox_url": (environ.get("CARRIER_API_URL") or "").rstrip("/") or None}
-    missing = [name for name in ("ENVIRONMENT", "COGNITO_DOMAIN", "COGNITO_CLIENT_ID") if not environ.get(name)]
+    needed = ("ENVIRONMENT", "COGNITO_DOMAIN", "COGNITO_CLIENT_ID_PARAMETER")
+    missing = [name for name in needed if not environ.get(name)]
     if missing:
         raise SettingsError(f"console is not configured: {', '.join(missing)} missing")
     domain = environ["COGNITO_DOMAIN"].rstrip("/")
     domain = domain if domain.startswith("https://") else f"https://{domain}"
-    return {"environment": environment, "sandbox_url": None,
-            "auth": {"mode": "cognito", "domain": domain, "client_id": environ["COGNITO_CLIENT_ID"]}}
+    auth = {"mode": "cognito", "domain": domain, "client_id_parameter": environ["COGNITO_CLIENT_ID_PARAMETER"]}
+    return {"environment": environment, "sandbox_url": None, "auth": auth}
+
+
+# The client id changes only if the stack replaces the app client; a warm container asks SSM at most this often.
+CLIENT_ID_MAX_AGE_SECONDS = 300
+
+
+def with_client_id(config: dict[str, Any]) -> dict[str, Any]:
+    """config.json as the browser gets it: in Cognito mode, the parameter's name replaced by the client id."""
+    auth = dict(config["auth"])
+    name = auth.pop("client_id_parameter", None)
+    if name is None:
+        return config
+    from aws_lambda_powertools.utilities import parameters
+
+    auth["client_id"] = parameters.get_parameter(name, max_age=CLIENT_ID_MAX_AGE_SECONDS)
+    return {**config, "auth": auth}
 
 
 def security_headers(config: dict[str, Any], public_base_url: str | None) -> dict[str, str]:
@@ -96,7 +117,6 @@ def security_headers(config: dict[str, Any], public_base_url: str | None) -> dic
 
 CONFIG = console_config()
 SITE = load_site(site_dir())
-SITE["config.json"] = (json.dumps(CONFIG).encode(), CONTENT_TYPES[".json"])
 HEADERS = security_headers(CONFIG, os.environ.get("PUBLIC_BASE_URL"))
 
 
@@ -124,10 +144,12 @@ def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any
     wanted = (event.path_parameters or {}).get("proxy", "").strip("/")
     if not event.path.endswith("/") and not wanted:
         return {"statusCode": 301, "headers": {**HEADERS, "Location": base, "Cache-Control": "no-cache"}, "body": ""}
+    if wanted == "config.json":
+        body = json.dumps(with_client_id(CONFIG)).encode()
+        return respond(200, body, CONTENT_TYPES[".json"], event, **{"Cache-Control": "no-store"})
     if wanted in SITE:
         body, content_type = SITE[wanted]
-        return respond(200, body, content_type, event, **({"Cache-Control": "no-store"} if wanted == "config.json"
-                                                          else {}))
+        return respond(200, body, content_type, event)
     if wanted and "." in wanted.rsplit("/", 1)[-1]:
         return respond(404, b"not found\n", CONTENT_TYPES[".txt"], event)
     page = SITE["index.html"][0].replace(b"<base href=\"/console/\">",

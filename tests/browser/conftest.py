@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import RunningStack, local_stack  # noqa: F401  (the fixture, shared)
+from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS, RunningStack, local_stack  # noqa: F401  (the fixture)
+from tests.integration.dates import WEEKDAYS
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -30,7 +31,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 LAPTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 820, "height": 1180}
-TIMEOUT_MS = 10_000
+# Every action's and every expect()'s wait: pages poll the stack, which answers slowly on a busy machine. A wait
+# ends as soon as its condition holds, so this costs time only when a test is failing.
+TIMEOUT_MS = 30_000
+# Open around the clock, in spans the console's time inputs can show (they cannot show 24:00): a practice whose
+# patients' texts never get an after-hours reply, whatever the day and time the tier runs.
+ALWAYS_OPEN = {day: [{"opens": "00:00", "closes": "12:00"}, {"opens": "12:00", "closes": "00:00"}] for day in WEEKDAYS}
 # Chromium logs every 4xx/5xx fetch as a console error; the tests provoke some on purpose.
 _EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (4\d\d|502)")
 
@@ -38,11 +44,12 @@ _EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded w
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.fail("the playwright package is missing: pip install -r requirements-dev.txt")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make setup does)")
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -75,14 +82,22 @@ def admin_api(local_stack: RunningStack) -> AdminApi:  # noqa: F811
 
 @pytest.fixture(scope="session")
 def practice(admin_api: AdminApi) -> dict[str, Any]:
+    """The session's practice, with the hours a new practice starts with (pages that edit hours expect those)."""
     return dict(admin_api("POST", "practices", {"name": "Maple Family Clinic", "timezone": "America/Los_Angeles"}))
+
+
+@pytest.fixture(scope="session")
+def open_practice(admin_api: AdminApi) -> dict[str, Any]:
+    """A practice open around the clock, for tests that text its patients and read the threads."""
+    return dict(admin_api("POST", "practices", {"name": "Maple Family Clinic", "timezone": "America/Los_Angeles",
+                                                "hours": ALWAYS_OPEN}))
 
 
 def sandbox_call(stack: RunningStack, method: str, path: str, body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{stack.carrier_sandbox_url}{path}", data, {"Content-Type": "application/json"},
                                      method=method)
-    with urllib.request.urlopen(request, timeout=30) as answer:
+    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
         return json.loads(answer.read() or b"null")
 
 
@@ -96,7 +111,7 @@ def simulator_reachable(local_stack: RunningStack) -> bool:  # noqa: F811
                                               "Access-Control-Request-Method": "POST",
                                               "Access-Control-Request-Headers": "content-type"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
             return answer.headers.get("Access-Control-Allow-Origin") in (local_stack.gateway_url, "*")
     except (urllib.error.URLError, OSError):
         return False

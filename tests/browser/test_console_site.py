@@ -73,10 +73,11 @@ def console_module() -> Any:
 def test_deployed_config_uses_cognito_and_the_csp_lets_the_console_reach_it() -> None:
     app = console_module()
     domain = "switchboard-prod-1.auth.us-east-1.amazoncognito.com"
-    config = app.console_config({"ENVIRONMENT": "prod", "COGNITO_DOMAIN": domain, "COGNITO_CLIENT_ID": "abc123",
-                                 "CARRIER_API_URL": "http://127.0.0.1:9"})
+    config = app.console_config({"ENVIRONMENT": "prod", "COGNITO_DOMAIN": domain, "CARRIER_API_URL": "http://127.0.0.1:9",
+                                 "COGNITO_CLIENT_ID_PARAMETER": "/switchboard/prod/console-client-id"})
     assert config == {"environment": "prod", "sandbox_url": None,
-                      "auth": {"mode": "cognito", "domain": f"https://{domain}", "client_id": "abc123"}}
+                      "auth": {"mode": "cognito", "domain": f"https://{domain}",
+                               "client_id_parameter": "/switchboard/prod/console-client-id"}}
     policy = app.security_headers(config, "https://api.clinic.example/prod")["Content-Security-Policy"]
     connect = policy.split("connect-src ")[1].split(";")[0].split()
     assert connect == ["'self'", "https://api.clinic.example", f"https://{domain}"]
@@ -84,7 +85,7 @@ def test_deployed_config_uses_cognito_and_the_csp_lets_the_console_reach_it() ->
 
 def test_a_deployed_console_without_cognito_settings_fails_at_cold_start_naming_them() -> None:
     app = console_module()
-    with pytest.raises(SettingsError, match="COGNITO_DOMAIN, COGNITO_CLIENT_ID"):
+    with pytest.raises(SettingsError, match="COGNITO_DOMAIN, COGNITO_CLIENT_ID_PARAMETER"):
         app.console_config({"ENVIRONMENT": "demo"})
 
 

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import LAPTOP, TABLET, AdminApi, Console, unique
+from tests.integration.dates import upcoming_dates
 
 pytestmark = pytest.mark.browser
 
@@ -120,17 +121,21 @@ def test_line_detail_saves_hours_past_midnight_a_translation_and_call_forwarding
     console.screenshot("line-detail-saved")
 
 
-def test_practice_settings_and_the_audit_trail(console: Console, practice: dict[str, Any]) -> None:
+def test_practice_settings_and_the_audit_trail(console: Console, admin_api: AdminApi) -> None:
+    # A practice of its own: the closure and the holiday calendar saved here must not close the session's practice
+    # on the days they name (other tests text its patients).
+    practice = admin_api("POST", "practices", {"name": unique("Cedar Clinic"), "timezone": "America/Los_Angeles"})
+    first, last = upcoming_dates(days_ahead=21, length_days=3)
     page = console.page
     console.sign_in(practice_id=practice["practice_id"])
     console.nav("Practice settings")
-    form = page.get_by_role("form", name="Maple Family Clinic")
+    form = page.get_by_role("form", name=practice["name"])
     form.get_by_role("button", name="Add closure").click()
-    form.get_by_label("From").first.fill("2026-12-24")
-    form.get_by_label("To", exact=True).first.fill("2026-12-26")
+    form.get_by_label("From").first.fill(first)
+    form.get_by_label("To", exact=True).first.fill(last)
     form.get_by_label("Reason").fill("Holidays")
     form.get_by_label("Public-holiday calendar").select_option("US")
-    form.get_by_label("HELP reply").fill("Maple Family Clinic. Reply STOP to opt out. Emergencies: 911.")
+    form.get_by_label("HELP reply").fill(f"{practice['name']}. Reply STOP to opt out. Emergencies: 911.")
     form.get_by_role("button", name="Save settings").click()
     expect(form.get_by_role("status")).to_have_text("Saved.")
 

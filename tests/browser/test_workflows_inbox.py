@@ -16,8 +16,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import AdminApi, Console, sandbox_call, unique, unused_mobile
+from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def practice(open_practice: dict[str, Any]) -> dict[str, Any]:
+    """Patients text this module's practice and read the threads: it is open around the clock, so no after-hours
+    reply joins a thread, whatever the day and time the tests run (the session's practice has weekday hours)."""
+    return open_practice
 
 
 def display(e164: str) -> str:
@@ -27,7 +35,8 @@ def display(e164: str) -> str:
 def fire(url: str, caller: str) -> int:
     """The phone system's call: POST the caller's number to the workflow's URL."""
     data = urllib.parse.urlencode({"CALLER_ID_NUMBER": caller}).encode()
-    with urllib.request.urlopen(urllib.request.Request(url, data, method="POST"), timeout=30) as answer:
+    request = urllib.request.Request(url, data, method="POST")
+    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
         return int(answer.status)
 
 
@@ -36,7 +45,7 @@ def texts_to(stack: Any, phone: str) -> list[str]:
     return [message["body"] for message in found["messages"]]
 
 
-def wait_for_text(stack: Any, phone: str, body: str, timeout: float = 15) -> None:
+def wait_for_text(stack: Any, phone: str, body: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while body not in texts_to(stack, phone):
         assert time.monotonic() < deadline, f"the phone never got {body!r}: {texts_to(stack, phone)}"

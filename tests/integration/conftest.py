@@ -3,6 +3,10 @@
 `local_stack` (session) runs `python -m local.stack --port 0` on a temporary data dir and yields a
 `RunningStack` with its URLs, `token(email, groups)`, `request(...)`, `run_schedule(fn)` and
 `wait_idle()`. The `start_stack` fixture starts more of them (restart and shutdown tests).
+
+Waits are for a condition, with deadlines meant for a machine busy with other work (they cost nothing when
+the condition comes on time): no request is held open longer than `REQUEST_TIMEOUT_SECONDS`, so long
+operations (a schedule's run, waiting for the queues to drain) are polled in short requests.
 """
 
 from __future__ import annotations
@@ -25,9 +29,14 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-READY_TIMEOUT_SECONDS = 90
+READY_TIMEOUT_SECONDS = 180  # DynamoDB Local's JVM and every handler's import, on a busy machine
+REQUEST_TIMEOUT_SECONDS = 60  # one HTTP request to the stack
+SCHEDULE_RUN_TIMEOUT_SECONDS = 180  # a schedule's run to finish (a campaign of hundreds of texts)
+IDLE_TIMEOUT_SECONDS = 60  # the event sources to have nothing left to do
+_POLL_SECONDS = 10.0  # how long one polling request asks the stack to wait
 # What the stack process inherits: not the unit tier's fake AWS settings from tests/conftest.py.
-_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "JAVA_HOME", "PYTHONPATH", "VIRTUAL_ENV")
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "JAVA_HOME", "PYTHONPATH", "VIRTUAL_ENV",
+              "SWITCHBOARD_AWS_CALLS_DIR")
 
 
 @dataclass
@@ -77,6 +86,7 @@ class RunningStack:
         json_body: Any = None,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        timeout: float = REQUEST_TIMEOUT_SECONDS,
     ) -> Answer:
         """An HTTP request to the gateway (`path` with or without the stage prefix)."""
         sent_headers = dict(headers or {})
@@ -87,22 +97,52 @@ class RunningStack:
             sent_headers.setdefault("Content-Type", "application/json")
         request = urllib.request.Request(self.gateway_url + path, body, sent_headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return Answer(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
             return Answer(error.code, dict(error.headers), error.read())
 
-    def run_schedule(self, function_id: str) -> Answer:
+    def start_schedule(self, function_id: str) -> Answer:
+        """`POST /local/schedules/<fn>/run`: 202 and the run just started (its URL in `Location`), or 404."""
         return self.request("POST", f"/local/schedules/{function_id}/run")
 
-    def wait_idle(self, timeout: float = 10) -> bool:
-        """Wait until the SQS event sources have nothing left to process."""
-        return bool(self.request("POST", f"/local/queues/wait-idle?timeout={timeout}").json()["idle"])
+    def run_schedule(self, function_id: str, timeout: float = SCHEDULE_RUN_TIMEOUT_SECONDS) -> dict[str, Any]:
+        """Run a function's schedule now and wait for it to finish; the finished run (`result` is what the
+        handler returned). Fails the test if the run fails or is still going after `timeout` seconds."""
+        started = self.start_schedule(function_id)
+        assert started.status == 202, f"{function_id}: {started.status} {started.body[:500]!r}"
+        run: dict[str, Any] = started.json()
+        location = started.headers["Location"]
+        deadline = time.monotonic() + timeout
+        while run["status"] == "running":
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"{function_id}'s scheduled run {run['run_id']} still running after {timeout:.0f} s:\n"
+                            f"{self.logs()[-5000:]}")
+            answer = self.request("GET", f"{location}?wait={min(_POLL_SECONDS, left):.1f}")
+            assert answer.status == 200, f"{location}: {answer.status} {answer.body[:500]!r}"
+            run = answer.json()
+        if run["status"] != "succeeded":
+            pytest.fail(f"{function_id}'s scheduled run failed: {run['error']}\n{self.logs()[-5000:]}")
+        return run
+
+    def wait_idle(self, timeout: float = IDLE_TIMEOUT_SECONDS) -> bool:
+        """Wait until the SQS and stream event sources have nothing left to process (False if they still have
+        after `timeout` seconds), asking the stack in short requests."""
+        deadline = time.monotonic() + timeout
+        while True:
+            chunk = max(0.1, min(_POLL_SECONDS, deadline - time.monotonic()))
+            answer = self.request("POST", f"/local/queues/wait-idle?timeout={chunk:.1f}",
+                                  timeout=chunk + REQUEST_TIMEOUT_SECONDS)
+            if answer.json()["idle"]:
+                return True
+            if time.monotonic() >= deadline:
+                return False
 
     def logs(self) -> str:
         return self.output.read_text(errors="replace")
 
-    def stop(self, timeout: float = 30) -> int:
+    def stop(self, timeout: float = 60) -> int:
         """Ctrl-C the stack and wait for it to exit; returns its exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)

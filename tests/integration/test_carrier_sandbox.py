@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 PATIENT = "+14155552671"
+WAIT_SECONDS = 60  # for the sandbox to start, answer, post its webhooks or stop: generous for a busy machine
 
 
 @dataclass
@@ -52,12 +53,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
         [*command, "--message-delays", "0.02,0.02,0.05"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + WAIT_SECONDS
     while True:
         try:
-            account = requests.get(f"{url}/sandbox/account", timeout=1).json()
+            account = requests.get(f"{url}/sandbox/account", timeout=5).json()
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             assert process.poll() is None and time.monotonic() < deadline, "the carrier sandbox did not start"
             time.sleep(0.05)
     running = RunningSandbox(url, account["account_sid"], account["auth_token"], data_dir, process)
@@ -99,7 +100,8 @@ def test_a_sent_text_reports_signed_statuses_until_delivered(
     message = client.messages.create(
         to=PATIENT, from_=line, body="Your appointment is at 3pm", status_callback=f"{webhooks.url}/twilio/status?t=1"
     )
-    calls = webhooks.wait_for(lambda got: any(r.params.get("MessageStatus") == "delivered" for r in got))
+    calls = webhooks.wait_for(lambda got: any(r.params.get("MessageStatus") == "delivered" for r in got),
+                              timeout=WAIT_SECONDS)
 
     assert message.status == "queued" and message.sid.startswith("SM")
     assert [c.params["MessageStatus"] for c in calls] == ["sending", "sent", "delivered"]
@@ -116,8 +118,8 @@ def test_a_patients_text_reaches_our_webhook_signed(
     line = buy(client, webhooks)
 
     answer = requests.post(
-        f"{sandbox.url}/sandbox/inbound/sms", json={"from": PATIENT, "to": line, "body": "Running late"}, timeout=5
-    ).json()
+        f"{sandbox.url}/sandbox/inbound/sms", json={"from": PATIENT, "to": line, "body": "Running late"},
+        timeout=WAIT_SECONDS).json()
 
     [request] = webhooks.received
     assert answer["status"] == 200 and request.url == f"{webhooks.url}/twilio/sms"
@@ -128,7 +130,7 @@ def test_a_patients_text_reaches_our_webhook_signed(
 def test_the_sandbox_stops_cleanly_and_keeps_what_it_saw(sandbox: RunningSandbox) -> None:
     sandbox.process.send_signal(signal.SIGTERM)
 
-    assert sandbox.process.wait(timeout=10) == 0
+    assert sandbox.process.wait(timeout=WAIT_SECONDS) == 0
     state = json.loads((sandbox.data_dir / "carrier.json").read_text())
     assert state["account_sid"] == sandbox.account_sid
     assert [m["direction"] for m in state["state"]["messages"].values()].count("outbound-api") >= 1

@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from local import stack as local_stack_module
+from local.gateway import Gateway, HttpRequest
 from local.queues import EventSources, MotoServer, aws_client, create_queues
-from local.template import load_template, queues
+from local.scheduler import Scheduler
+from local.template import Schedule, load_template, queues
 
 if TYPE_CHECKING:
     from conftest import RunningStack
@@ -61,8 +64,99 @@ def test_bodies_over_ten_megabytes_are_refused(local_stack: RunningStack) -> Non
 
 def test_local_endpoints_answer(local_stack: RunningStack) -> None:
     assert local_stack.request("GET", "/local/health").json()["status"] == "ok"
-    assert local_stack.run_schedule("NoSuchFunction").status == 404
-    assert local_stack.wait_idle(timeout=5) is True
+    assert local_stack.start_schedule("NoSuchFunction").status == 404
+    assert local_stack.wait_idle() is True
+
+
+def test_a_schedule_run_answers_at_once_and_is_then_read_back_until_it_finishes(local_stack: RunningStack) -> None:
+    started = local_stack.start_schedule("StatusPollerFunction")
+    run = started.json()
+    location = started.headers["Location"]
+
+    assert started.status == 202
+    assert location == f"/local/schedules/StatusPollerFunction/runs/{run['run_id']}"
+    assert (run["function"], run["status"] in ("running", "succeeded")) == ("StatusPollerFunction", True)
+    deadline = time.monotonic() + 180
+    while run["status"] == "running" and time.monotonic() < deadline:
+        run = local_stack.request("GET", f"{location}?wait=10").json()
+    assert run["status"] == "succeeded", run
+    assert isinstance(run["result"], dict) and run["error"] is None
+    assert run["finished_at"] >= run["started_at"] and run["duration_ms"] >= 0
+    assert local_stack.request("GET", f"{location}?wait=soon").status == 400
+    assert local_stack.request("GET", "/local/schedules/StatusPollerFunction/runs/nope").status == 404
+    assert local_stack.request("GET", f"/local/schedules/SendSchedulerFunction/runs/{run['run_id']}").status == 404
+    assert local_stack.run_schedule("StatusPollerFunction")["status"] == "succeeded"
+
+
+class Handler:
+    """A scheduled function that waits until released, then returns or raises what it was given."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.outcome: Any = {"done": 1}
+
+    def __call__(self, function_id: str, event: dict[str, Any]) -> Any:
+        assert self.release.wait(30), "never released"
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+@pytest.fixture
+def schedule_api() -> Iterator[tuple[Callable[[str, str], Any], Handler]]:
+    handler = Handler()
+    scheduler = Scheduler([Schedule("ReportFunction", "cron(0 9 * * ? *)", True)], handler)
+    gateway = Gateway([], lambda *_: None, "local", lambda _: None, lambda _: {})
+    local_stack_module.add_schedule_endpoints(gateway, scheduler)
+
+    def call(method: str, path: str) -> Any:
+        answer = gateway.handle(HttpRequest(method, path))
+        return answer.status, json.loads(answer.body), dict(answer.headers)
+
+    yield call, handler
+    handler.release.set()
+    scheduler.stop()
+
+
+def test_a_slow_scheduled_run_is_answered_at_once_and_its_result_read_when_it_ends(schedule_api: Any) -> None:
+    call, handler = schedule_api
+
+    status, run, headers = call("POST", "/local/schedules/ReportFunction/run")
+    assert (status, run["status"], run["result"], run["finished_at"]) == (202, "running", None, None)
+    location = headers["Location"]
+    assert call("GET", f"{location}?wait=0.1")[1]["status"] == "running"
+    handler.release.set()
+    status, done, _ = call("GET", f"{location}?wait=10")
+
+    assert (status, done["status"], done["result"], done["error"]) == (200, "succeeded", {"done": 1}, None)
+    assert done["run_id"] == run["run_id"] and done["duration_ms"] >= 0
+    assert call("POST", "/local/schedules/Nobody/run")[0] == 404
+
+
+def test_a_failed_scheduled_run_reports_the_error_as_lambda_would(schedule_api: Any) -> None:
+    call, handler = schedule_api
+    handler.outcome = RuntimeError("the table is gone")
+    handler.release.set()
+
+    _, run, headers = call("POST", "/local/schedules/ReportFunction/run")
+    status, done, _ = call("GET", f"{headers['Location']}?wait=10")
+
+    assert (status, done["status"], done["result"]) == (200, "failed", None)
+    assert done["error"] == {"errorType": "RuntimeError", "errorMessage": "the table is gone"}
+
+
+def test_a_long_wait_for_a_run_is_cut_short_so_no_request_hangs(
+    schedule_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call, _ = schedule_api
+    monkeypatch.setattr(local_stack_module, "MAX_RUN_WAIT_SECONDS", 0.2)
+    _, run, headers = call("POST", "/local/schedules/ReportFunction/run")
+
+    started = time.monotonic()
+    status, still, _ = call("GET", f"{headers['Location']}?wait=3600")
+
+    assert (status, still["status"]) == (200, "running")
+    assert time.monotonic() - started < 5
 
 
 def process_ids_mentioning(text: str) -> list[int]:
@@ -191,7 +285,7 @@ def _bodies(sqs: Any, url: str) -> list[str]:
     return [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
 
 
-def _wait_for(condition: Any, timeout: float = 20) -> None:
+def _wait_for(condition: Any, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -217,7 +311,7 @@ def test_a_reported_failure_is_retried_then_moved_to_the_dead_letter_queue(work_
     assert worker.receives("poison") == ["1", "2", "3"]  # maxReceiveCount receives, then the DLQ
     assert worker.receives("fine") == ["1"]  # deleted after its batch: never redelivered
     assert _bodies(sqs, dlq.url) == ["poison"]
-    assert sources.wait_idle(5)
+    assert sources.wait_idle(60)
 
 
 def test_a_handler_that_raises_fails_the_whole_batch(work_queue: Any) -> None:

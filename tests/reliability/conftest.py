@@ -27,7 +27,14 @@ from typing import Any
 import pytest
 
 from switchboard.phones import parse_us_number
-from tests.integration.conftest import ROOT, RunningStack, project_pythonpath, start_local_stack
+from tests.integration.conftest import (
+    IDLE_TIMEOUT_SECONDS,
+    REQUEST_TIMEOUT_SECONDS,
+    ROOT,
+    RunningStack,
+    project_pythonpath,
+    start_local_stack,
+)
 
 TEMPLATE = "Thanks for calling {practice_name}! Text us back here at {line_number}."
 STACK_ENVIRONMENT = {"RETRY_BASE_SECONDS": "0", "LOCAL_QUEUE_VISIBILITY_TIMEOUT": "2"}
@@ -43,7 +50,8 @@ def new_phone() -> str:
     return parse_us_number(f"+1628{2_000_000 + n:07d}")
 
 
-def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
+    """`check()` once it is truthy, or its last falsy answer after `timeout` seconds (generous: a busy machine)."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -102,7 +110,7 @@ class ReliabilityStack:
         return self._tokens[key]
 
     def http(self, method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
-             timeout: float = 30) -> Reply:
+             timeout: float = REQUEST_TIMEOUT_SECONDS) -> Reply:
         request = urllib.request.Request(url, body, headers or {}, method=method)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
@@ -152,8 +160,12 @@ class ReliabilityStack:
     def clear_faults(self) -> None:
         self.sandbox("DELETE", "/sandbox/faults")
 
-    def wait_idle(self, timeout: float = 30) -> bool:
+    def wait_idle(self, timeout: float = IDLE_TIMEOUT_SECONDS) -> bool:
         return self.running.wait_idle(timeout)
+
+    def run_schedule(self, function_id: str) -> dict[str, Any]:
+        """Run a function's schedule now and wait until it has finished (see `RunningStack.run_schedule`)."""
+        return self.running.run_schedule(function_id)
 
     def sqs(self) -> Any:
         import boto3
@@ -174,7 +186,7 @@ class ReliabilityStack:
         """`python -m local.redrive` against this stack, as `make redrive QUEUE=...` runs it."""
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(str(ROOT / p) for p in project_pythonpath())}
         return subprocess.run([sys.executable, "-m", "local.redrive", "--queue", queue, "--data-dir",
-                               str(self.data_dir)], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+                               str(self.data_dir)], cwd=ROOT, capture_output=True, text=True, timeout=180, env=env)
 
     def new_clinic(self, name: str | None = None, *, template: str = TEMPLATE) -> Clinic:
         name = name or f"Clinic {uuid.uuid4().hex[:8]}"

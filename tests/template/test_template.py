@@ -329,8 +329,7 @@ def _inline_policy_problems(function_id: str, policy: dict[str, Any], known_name
 def test_function_policies_are_sam_templates_scoped_to_template_resources(template: dict[str, Any]) -> None:
     policy_templates = _sam_policy_templates()
     known_names = set(template["Resources"]) | set(template.get("Parameters") or {})
-    known_names |= {f"{api_id}UsagePlan" for api_id, api in _resources(template, "AWS::Serverless::Api").items()
-                    if ((api.get("Properties") or {}).get("Auth") or {}).get("UsagePlan")}  # SAM makes these
+    managed_policies = set(_resources(template, "AWS::IAM::ManagedPolicy"))
     problems = []
     for function_id, resource in _resources(template, "AWS::Serverless::Function").items():
         properties = resource.get("Properties") or {}
@@ -340,6 +339,8 @@ def test_function_policies_are_sam_templates_scoped_to_template_resources(templa
         if not isinstance(policies, list):
             policies = [policies]
         for policy in policies:
+            if isinstance(policy, dict) and policy.get("Ref") in managed_policies:
+                continue  # the template's own managed policy; its statements are checked below
             if isinstance(policy, dict) and "Statement" in policy:
                 problems += _inline_policy_problems(function_id, policy, known_names)
                 continue
@@ -363,6 +364,9 @@ def test_function_policies_are_sam_templates_scoped_to_template_resources(templa
                     problems.append(f"{function_id}: {name} grants every action of a service: {actions}")
                 if statement.get("Resource") == "*" and not set(actions) <= UNSCOPABLE_ACTIONS:
                     problems.append(f"{function_id}: {name} grants {actions} on every resource")
+    for policy_id in managed_policies | set(_resources(template, "AWS::IAM::Policy")):
+        document = template["Resources"][policy_id]["Properties"]["PolicyDocument"]
+        problems += _inline_policy_problems(policy_id, document, known_names)
     assert not problems, "\n".join(problems)
 
 

@@ -20,6 +20,9 @@ from moto import mock_aws
 
 from switchboard.carrier import sign
 from tests.claims import ADMIN
+from tests.clock import ClinicClock, ClinicWeek, coming_week, mend_sleep_under_libfaketime
+
+mend_sleep_under_libfaketime()  # the year-ahead run (`faketime`) must be able to sleep
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +35,14 @@ def aws() -> Iterator[None]:
         for url in (os.environ["OUTBOUND_QUEUE_URL"], os.environ["INBOUND_EVENTS_QUEUE_URL"]):
             sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
         _event_bus_to_queue(sqs)
+        _usage_plan()
         yield
+
+
+def _usage_plan() -> None:
+    """The API's usage plan for integration keys, and the parameter naming it, as the stack deploys them."""
+    plan = boto3.client("apigateway").create_usage_plan(name="IntegrationUsagePlan")["id"]
+    boto3.client("ssm").put_parameter(Name=os.environ["USAGE_PLAN_PARAMETER"], Value=plan, Type="String")
 
 
 def _event_bus_to_queue(sqs: Any) -> None:
@@ -44,6 +54,20 @@ def _event_bus_to_queue(sqs: Any) -> None:
     events.put_rule(Name="all", EventBusName=os.environ["EVENT_BUS_NAME"],
                     EventPattern=json.dumps({"source": ["switchboard"]}))
     events.put_targets(Rule="all", EventBusName=os.environ["EVENT_BUS_NAME"], Targets=[{"Id": "q", "Arn": arn}])
+
+
+@pytest.fixture
+def week() -> ClinicWeek:
+    """The clinic's coming week (Chicago): Monday to Sunday, all still ahead of now."""
+    return coming_week()
+
+
+@pytest.fixture
+def clinic_clock() -> Iterator[ClinicClock]:
+    """The clock the handlers, moto and the carrier sandbox read, moved forward by the test; real again after."""
+    clock = ClinicClock()
+    yield clock
+    clock.stop()
 
 
 @pytest.fixture
@@ -271,6 +295,15 @@ class Queues:
             if not batch:
                 return found
             found.extend(batch)
+
+    def jobs_left(self, url_variable: str = "OUTBOUND_QUEUE_URL") -> int:
+        """Jobs still in the queue: waiting, delayed, or received and not yet deleted."""
+        self.hand_off()
+        attributes = boto3.client("sqs").get_queue_attributes(
+            QueueUrl=os.environ[url_variable], AttributeNames=["All"])["Attributes"]
+        return sum(int(attributes[name]) for name in ("ApproximateNumberOfMessages",
+                                                      "ApproximateNumberOfMessagesNotVisible",
+                                                      "ApproximateNumberOfMessagesDelayed"))
 
     def deliver(self, function: str = "outbound_messaging", url_variable: str = "OUTBOUND_QUEUE_URL") -> dict[str, Any]:
         """Hand every waiting job to the consumer in one batch; delete what it did not report as failed."""

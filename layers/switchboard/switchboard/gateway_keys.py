@@ -1,8 +1,9 @@
 """Integration keys at API Gateway: each key joins the API's usage plan, which throttles it per key.
 
 Our handler still checks every key itself (and which practice it belongs to); the usage plan adds the
-gateway's per-key throttling and quota in front. The local gateway has no usage plans, so where no
-`USAGE_PLAN_ID` is configured, there is nothing to register.
+gateway's per-key throttling and quota in front. The plan's id is in the SSM parameter that
+`USAGE_PLAN_PARAMETER` names (the API invokes this function, so the function cannot name the plan the API's
+stage belongs to without a circular dependency); without that variable there is nothing to register.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Any
 
 from switchboard.settings import store_settings
 
+# The plan of a stack never changes; a warm container asks SSM at most this often.
+PLAN_MAX_AGE_SECONDS = 3600
+
 
 @cache
 def _apigateway() -> Any:
@@ -22,7 +26,12 @@ def _apigateway() -> Any:
 
 
 def _plan() -> str | None:
-    return os.environ.get("USAGE_PLAN_ID") or None
+    name = os.environ.get("USAGE_PLAN_PARAMETER")
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_parameter(name, max_age=PLAN_MAX_AGE_SECONDS))
 
 
 def register(key_id: str, key: str) -> str | None:

@@ -111,7 +111,7 @@ def fuzz(stack: ReliabilityStack, *, examples: int, budget_seconds: float) -> Fi
 
 
 def test_fuzzed_admin_requests_never_get_a_5xx_and_validation_errors_name_the_field(stack):
-    findings = fuzz(stack, examples=3, budget_seconds=40)
+    findings = fuzz(stack, examples=3, budget_seconds=120)  # about 6 s idle: the budget is for a busy machine
     assert findings.requests >= 100
     assert not findings.problems, "\n" + "\n".join(findings.problems[:40])
 

@@ -65,7 +65,12 @@ def fire(stack: ReliabilityStack, clinic: Clinic, callers: list[str]) -> dict[st
     return {caller: reply.body["message_id"] for caller, reply in replies}
 
 
-def settle(stack: ReliabilityStack, timeout: float) -> None:
+# Deadlines for a machine busy with other work; each ends as soon as its condition holds.
+SETTLE_SECONDS = 180
+FINAL_SECONDS = 120
+
+
+def settle(stack: ReliabilityStack, timeout: float = SETTLE_SECONDS) -> None:
     """Until the outbound queue holds nothing visible or in flight and its consumer is idle."""
     assert eventually(lambda: stack.queue_depth("OutboundQueue") == 0 and stack.wait_idle(5), timeout=timeout), (
         f"the outbound queue did not drain: {stack.queue_depth('OutboundQueue')} left")
@@ -78,7 +83,7 @@ def storm(stack: ReliabilityStack, webhooks: int, *, seed: int, timeouts: int) -
     figures = Figures(webhooks_sent=webhooks)
     if stack.queue_depth("OutboundDeadLetterQueue"):  # another test's leftovers: start from an empty DLQ
         stack.redrive("OutboundQueue")
-        settle(stack, timeout=60)
+        settle(stack)
     dead_before = stack.queue_depth("OutboundDeadLetterQueue")
 
     # 1. The carrier is down for the first few callers: every attempt fails until the queue gives up.
@@ -86,7 +91,8 @@ def storm(stack: ReliabilityStack, webhooks: int, *, seed: int, timeouts: int) -
     outage = [dict(OUTAGE[i % len(OUTAGE)]) for i in range(down * MAX_RECEIVES)]
     stack.set_faults(outage)
     ids = fire(stack, clinic, callers[:down])
-    assert eventually(lambda: stack.queue_depth("OutboundDeadLetterQueue") - dead_before >= down, timeout=60), (
+    assert eventually(lambda: stack.queue_depth("OutboundDeadLetterQueue") - dead_before >= down,
+                      timeout=SETTLE_SECONDS), (
         "the outage's messages did not reach the dead-letter queue")
     figures.carrier_faults_injected += len(outage)
 
@@ -94,7 +100,7 @@ def storm(stack: ReliabilityStack, webhooks: int, *, seed: int, timeouts: int) -
     plan = flaky_carrier(rng, int((webhooks - down) * 1.6), timeouts=timeouts)
     stack.set_faults(plan)
     ids |= fire(stack, clinic, callers[down:])
-    settle(stack, timeout=120 + 12 * timeouts)
+    settle(stack, timeout=SETTLE_SECONDS + 12 * timeouts)
     left = len(stack.sandbox("GET", "/sandbox/faults")["faults"])
     figures.carrier_faults_injected += sum(1 for fault in plan[: len(plan) - left] if fault)
     stack.clear_faults()
@@ -105,14 +111,15 @@ def storm(stack: ReliabilityStack, webhooks: int, *, seed: int, timeouts: int) -
     run = stack.redrive("OutboundQueue")
     assert run.returncode == 0, run.stderr
     figures.redriven = int(run.stdout.split()[1])
-    settle(stack, timeout=60)
+    settle(stack)
     assert stack.queue_depth("OutboundDeadLetterQueue") == 0
 
     # Every caller: one text at the carrier, and our message says it was delivered.
     def texts() -> list[dict[str, Any]]:
         return stack.sent_from(clinic.line["number"])
 
-    eventually(lambda: all(m["status"] in FINAL for m in texts()) and len(texts()) >= webhooks, timeout=30)
+    eventually(lambda: all(m["status"] in FINAL for m in texts()) and len(texts()) >= webhooks,
+               timeout=FINAL_SECONDS, interval=0.5)
     at_carrier = texts()
     per_caller = Counter(m["to"] for m in at_carrier)
     figures.texts_at_carrier = len(at_carrier)
@@ -126,7 +133,7 @@ def storm(stack: ReliabilityStack, webhooks: int, *, seed: int, timeouts: int) -
     def all_final() -> bool:
         return all((ours(c) or {}).get("status") in FINAL for c in callers)
 
-    eventually(all_final, timeout=30, interval=0.5)
+    eventually(all_final, timeout=FINAL_SECONDS, interval=0.5)
     stored = {caller: ours(caller) for caller in callers}
     figures.texts_delivered = sum(1 for m in stored.values() if m and m["status"] == "delivered")
     figures.not_final = sum(1 for m in stored.values() if not m or m["status"] not in FINAL)

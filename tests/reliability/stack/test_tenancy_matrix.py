@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import ROOT
+from tests.integration.dates import loa
 from tests.reliability.conftest import TEMPLATE, ReliabilityStack, eventually, new_phone
 
 pytestmark = pytest.mark.integration
@@ -40,8 +41,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "signed_in": {"no_token": 401, "staff_without_line": OK, "other_staff": OK, "other_manager": OK, "admin": OK},
 }
 PERSONAS = ("no_token", "staff_without_line", "other_staff", "other_manager", "admin")
-LOA = {"signer_name": "Dana Reyes", "signer_title": "Practice Director", "signer_email": "dana@maple-clinic.com",
-       "signed_on": "2026-11-02"}
+LOA = loa("dana@maple-clinic.com")  # signed a week before the run: never in the future
 QUERY_EXAMPLES = {"area_code": "415"}
 # Path parameters naming things the admin API cannot create (campaigns come from the integration API): the
 # example practice has none, so an admin is told 404; everyone else must still be refused first.

@@ -1,14 +1,13 @@
 """Lines through the admin API, with the real twilio client talking to the carrier sandbox."""
 
-from datetime import date, timedelta
-
 import pytest
 
 from switchboard.data.models import Item, LineItem
 from tests.claims import ADMIN
+from tests.clock import days_from_now, recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Practice Director", "signer_email": "dana@maplefamilyclinic.com",
-       "signed_on": "2026-11-02"}
+       "signed_on": recently_signed()}
 
 
 @pytest.fixture
@@ -87,7 +86,7 @@ def test_authorization_needs_every_fact(admin_api, practice_id, carrier_account)
                         "authorization": {"signer_name": "Dana Reyes", "signer_title": "Owner"}})
     assert answer.status == 422
     assert {e["field"] for e in answer.body["errors"]} == {"authorization.signer_email", "authorization.signed_on"}
-    future = text_enable(admin_api, practice_id, signed_on=str(date.today() + timedelta(days=3)))
+    future = text_enable(admin_api, practice_id, signed_on=days_from_now(3).isoformat())
     assert future.body["errors"][0]["field"] == "authorization.signed_on"
 
 

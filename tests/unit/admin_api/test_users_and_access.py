@@ -3,9 +3,10 @@
 import pytest
 
 from tests.claims import ADMIN
+from tests.clock import recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
-       "signed_on": "2026-11-02"}
+       "signed_on": recently_signed()}
 
 
 def person(email: str, groups: str = "") -> dict[str, str]:

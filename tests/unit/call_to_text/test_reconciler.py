@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from switchboard.data.models import MessageItem
 from switchboard.outbound import reconcile_in_flight
+from tests.clock import wait_until
 
 LATER = timedelta(minutes=11)
 
@@ -33,11 +34,7 @@ def test_a_queued_message_whose_job_was_lost_is_queued_again_and_sent_once(intak
 def test_lost_status_callbacks_are_fetched_from_the_carrier(intake, queues, carrier_account):
     intake()
     queues.deliver()
-    import time
-
-    deadline = time.time() + 5
-    while carrier_account.messages(to="+14155552671")[0]["status"] != "delivered" and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: carrier_account.messages(to="+14155552671")[0]["status"] == "delivered")
     tally = reconcile_in_flight(datetime.now(UTC) + LATER)
     assert tally["updated"] == 1
     message = next(MessageItem.scan())

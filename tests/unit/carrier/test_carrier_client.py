@@ -6,7 +6,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -28,17 +28,9 @@ from switchboard.carrier import (
 )
 from switchboard.carrier.http import sandbox_url
 from switchboard.settings import carrier_settings
+from tests.clock import wait_until
 
 PATIENT = "+14155552671"
-
-
-def eventually[T](check: Callable[[], T], timeout: float = 3.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.02)
 
 
 def send(carrier: Carrier, line: str, to: str = PATIENT, body: str = "Your table is ready") -> str:
@@ -52,7 +44,7 @@ def test_a_sent_message_is_queued_then_delivered(sandbox_carrier: Carrier, line_
 
     assert sent.sid.startswith("SM") and len(sent.sid) == 34
     assert (sent.status, sent.num_segments) == ("queued", 1)
-    message = eventually(lambda: (m := sandbox_carrier.fetch_message(sent.sid)).status == "delivered" and m)
+    message = wait_until(lambda: (m := sandbox_carrier.fetch_message(sent.sid)).status == "delivered" and m)
     assert message and (message.to, message.from_, message.error_code) == (PATIENT, line_number, None)
 
 
@@ -299,7 +291,7 @@ def test_a_send_accepted_before_a_server_error_is_found_before_any_resend(
     assert unavailable.value.uncertain
     found = sandbox_carrier.find_messages(to=PATIENT, from_=line_number, sent_after=before)
     assert [m.sid for m in found] == [m["sid"] for m in carrier_sandbox.messages(to=PATIENT)]
-    assert eventually(lambda: sandbox_carrier.fetch_message(found[0].sid).status == "delivered")
+    assert wait_until(lambda: sandbox_carrier.fetch_message(found[0].sid).status == "delivered")
 
 
 def test_a_hung_carrier_times_out_as_uncertain_and_the_send_is_found(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from local.carrier_sandbox import CarrierSandbox
 from local.carrier_sandbox.phones import segments
 from local.carrier_sandbox.recorder import Received, WebhookRecorder
 from switchboard.carrier import Carrier, Credentials, SandboxHttpClient
+from tests.clock import PATIENCE, wait_until
 
 PATIENT = "+14155552671"
 
@@ -103,7 +103,8 @@ def test_status_callbacks_are_signed_and_walk_to_delivered(
         to=PATIENT, from_=line_number, body="hi", status_callback=f"{webhooks.url}/twilio/status?m=42"
     ).sid
 
-    calls = webhooks.wait_for(lambda got: any(r.params.get("MessageStatus") == "delivered" for r in got))
+    calls = webhooks.wait_for(lambda got: any(r.params.get("MessageStatus") == "delivered" for r in got),
+                              timeout=PATIENCE)
 
     assert [c.params["MessageStatus"] for c in calls] == ["sending", "sent", "delivered"]
     assert all(signed(c, carrier_sandbox.auth_token) for c in calls)
@@ -129,7 +130,8 @@ def test_an_undelivered_text_reports_its_error_code(
         to=PATIENT, from_=line_number, body="hi", status_callback=f"{webhooks.url}/s"
     ).sid
 
-    calls = webhooks.wait_for(lambda got: any(r.params.get("MessageStatus") == "undelivered" for r in got))
+    calls = webhooks.wait_for(lambda got: any(r.params.get("MessageStatus") == "undelivered" for r in got),
+                              timeout=PATIENCE)
 
     assert (calls[-1].params["ErrorCode"], "RawDlrDoneDate" in calls[-1].params) == ("30007", True)
     assert sandbox_carrier.fetch_message(sid).error_code == 30007
@@ -142,9 +144,7 @@ def test_an_unreachable_callback_url_does_not_stop_delivery(
         to=PATIENT, from_=line_number, body="hi", status_callback="http://127.0.0.1:9/nobody"
     ).sid
 
-    deadline = time.monotonic() + 3
-    while sandbox_carrier.fetch_message(sid).status != "delivered" and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: sandbox_carrier.fetch_message(sid).status == "delivered")
 
     assert sandbox_carrier.fetch_message(sid).status == "delivered"
 
@@ -180,7 +180,12 @@ def test_date_sent_filters_match_sent_messages(
     sid = sandbox_carrier.send_message(
         to=PATIENT, from_=line_number, body="hi", status_callback="http://127.0.0.1:9/"
     ).sid
-    time.sleep(0.3)
+
+    def date_sent() -> str | None:
+        message = requests.get(api(carrier_sandbox, f"Messages/{sid}.json"), auth=auth(carrier_sandbox), timeout=5)
+        return message.json()["date_sent"]
+
+    sent_on = parsedate_to_datetime(wait_until(date_sent)).date()  # the day it was sent, in UTC
 
     def listed(**filters: str) -> list[str]:
         answer = requests.get(
@@ -191,7 +196,7 @@ def test_date_sent_filters_match_sent_messages(
     assert listed(**{"DateSent>": "2000-01-01T00:00:00Z"}) == [sid]
     assert listed(**{"DateSent>": "2999-01-01T00:00:00Z"}) == []
     assert listed(**{"DateSent<": "2999-01-01"}) == [sid]
-    assert listed(DateSent=time.strftime("%Y-%m-%d", time.gmtime())) == [sid]
+    assert listed(DateSent=sent_on.isoformat()) == [sid]
 
 
 def test_an_inbound_text_is_a_signed_webhook_with_every_twilio_parameter(

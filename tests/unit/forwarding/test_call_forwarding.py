@@ -13,14 +13,13 @@ HOURS = {day: [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes
          for day in ("mon", "tue", "wed", "thu", "fri")}
 DESK = ["+13125550101", "+13125550102", "+13125550103"]
 CELL = "+13125550150"
-# Monday 2026-11-23 in Chicago (UTC-6)
-OPEN, LUNCH, EVENING, CLOSURE_DAY = ("2026-11-23T16:00Z", "2026-11-23T18:30Z", "2026-11-24T02:00Z",
-                                     "2026-11-25T16:00Z")
+# In Chicago, in the coming week (the call is answered with the clock there; it writes nothing)
+OPEN, LUNCH, EVENING, CLOSURE_DAY = ("mon", "10:00"), ("mon", "12:30"), ("mon", "20:00"), ("wed", "10:00")
 
 
 @pytest.fixture
-def call(call_api, carrier_account, setup):
-    def place(to: str | None = None, *, at: str = OPEN, signature: str | None = None):
+def call(call_api, carrier_account, setup, week):
+    def place(to: str | None = None, *, at: tuple[str, str] = OPEN, signature: str | None = None):
         params = {"CallSid": "CA" + "1" * 32, "AccountSid": carrier_account.account_sid, "From": "+14155552671",
                   "To": to or setup.line["number"], "CallStatus": "ringing", "Direction": "inbound",
                   "ApiVersion": "2010-04-01"}
@@ -28,7 +27,7 @@ def call(call_api, carrier_account, setup):
         signed = sign(url, params, carrier_account.auth_token) if signature is None else signature
         event = webhook_event("POST", "/twilio/voice", body=urlencode(params), resource="/twilio/voice",
                               content_type="application/x-www-form-urlencoded", headers={"X-Twilio-Signature": signed})
-        with time_machine.travel(at, tick=False):
+        with time_machine.travel(week.at(*at), tick=False):
             answer = call_api("call_forwarding", event)
         if answer.status != 200:
             return answer.status, None
@@ -77,10 +76,10 @@ def test_lunch_break_and_after_hours_speak_the_message_then_hang_up(call, rules)
     assert spoken(call(at=EVENING)[1]) == ("We are closed. Please text us.", True)
 
 
-def test_a_closure_day_uses_the_after_hours_route(call, rules, admin_api, setup):
+def test_a_closure_day_uses_the_after_hours_route(call, rules, admin_api, setup, week):
     rules({"open_hours": {"numbers": [DESK[0]]}, "after_hours": {"ring": {"numbers": [CELL]}}})
-    admin_api("PATCH", f"/api/practices/{setup.practice_id}", {"closures": [{"starts": "2026-11-25",
-                                                                             "ends": "2026-11-25"}]})
+    closed = week.day("wed").isoformat()
+    admin_api("PATCH", f"/api/practices/{setup.practice_id}", {"closures": [{"starts": closed, "ends": closed}]})
     assert dialed(call(at=CLOSURE_DAY)[1])[1] == [CELL]
     assert dialed(call(at=OPEN)[1])[1] == [DESK[0]]
 
@@ -88,11 +87,11 @@ def test_a_closure_day_uses_the_after_hours_route(call, rules, admin_api, setup)
 def test_the_lines_own_hours_and_timezone_decide_where_a_call_goes(call, rules, admin_api, setup):
     rules({"open_hours": {"numbers": [DESK[0]]}, "after_hours": {"ring": {"numbers": [CELL]}}})
     line = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}"
-    # 16:00Z on Monday is 11:00 in Chicago (the practice is open) and 08:00 in Los Angeles
+    # 10:00 on Monday in Chicago (the practice is open) is 08:00 in Los Angeles
     assert admin_api("PATCH", line, {"hours": {"mon": [{"opens": "09:00", "closes": "17:00"}]},
                                      "timezone": "America/Los_Angeles"}).status == 200
     assert dialed(call(at=OPEN)[1])[1] == [CELL]
-    assert dialed(call(at="2026-11-23T17:30Z")[1])[1] == [DESK[0]]
+    assert dialed(call(at=("mon", "11:30"))[1])[1] == [DESK[0]]  # 09:30 in Los Angeles
     assert admin_api("PATCH", line, {"hours": {}}).status == 200  # closed all week, whatever the practice's hours
     assert dialed(call(at=OPEN)[1])[1] == [CELL]
 

@@ -6,7 +6,6 @@ import pytest
 
 from switchboard.data.models import MessageItem
 from switchboard.inbound import receive_text
-from tests.unit.inbox.conftest import chicago
 
 PHONE = "+14155552671"
 _sids = itertools.count(1000)
@@ -15,13 +14,16 @@ HOURS = {day: [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes
 
 
 @pytest.fixture
-def text_at(setup, admin_api):
+def text_at(setup, admin_api, clinic_clock, week):
+    """A patient's text on `day` at `clock` in Chicago, in the coming week; the clock stays there for what follows
+    (the after-hours answer and its send)."""
     admin_api("PATCH", f"/api/practices/{setup.practice_id}",
               {"hours": HOURS, "after_hours": {"text": "We are closed.", "translations": {"es": "Estamos cerrados."}}})
 
-    def send(body: str, when: str, phone: str = PHONE):
+    def send(body: str, day: str, clock: str, phone: str = PHONE):
         params = {"MessageSid": f"SM{next(_sids):032d}", "From": phone, "To": setup.line["number"], "Body": body}
-        return receive_text(params, status_callback="https://api.test/local/twilio/status", at=chicago(when))
+        at = clinic_clock.move_to(week.at(day, clock))
+        return receive_text(params, status_callback="https://api.test/local/twilio/status", at=at)
 
     return send
 
@@ -31,44 +33,43 @@ def auto_replies():
 
 
 def test_one_reply_at_22_none_at_22_05_and_one_again_the_next_evening(text_at, after_hours, carrier_account):
-    text_at("Hi, are you open?", "2026-11-23T22:00")
+    text_at("Hi, are you open?", "mon", "22:00")
     after_hours()
-    text_at("Hello?", "2026-11-23T22:05")
+    text_at("Hello?", "mon", "22:05")
     after_hours()
     assert len(auto_replies()) == 1
     assert carrier_account.messages(to=PHONE)[0]["body"] == "We are closed.\n\nEstamos cerrados."
-    text_at("Me again", "2026-11-24T21:00")
+    text_at("Me again", "tue", "21:00")
     after_hours()
     assert len(auto_replies()) == 2
     assert len(carrier_account.messages(to=PHONE)) == 2
 
 
 def test_no_reply_while_open_or_for_keywords(text_at, after_hours):
-    text_at("Hi", "2026-11-23T10:00")
-    text_at("HELP", "2026-11-23T23:00")
-    text_at("STOP", "2026-11-23T23:01")
+    text_at("Hi", "mon", "10:00")
+    text_at("HELP", "mon", "23:00")
+    text_at("STOP", "mon", "23:01")
     after_hours()
     assert auto_replies() == []
 
 
 def test_lunch_break_is_closed(text_at, after_hours):
-    text_at("Hi", "2026-11-23T12:30")
+    text_at("Hi", "mon", "12:30")
     after_hours()
     assert len(auto_replies()) == 1
 
 
-def test_no_reply_when_staff_answered_in_the_last_five_minutes(text_at, after_hours, admin_api, setup):
-    text_at("first", "2026-11-23T16:58")
+def test_no_reply_when_staff_answered_in_the_last_five_minutes(text_at, after_hours, admin_api, setup, week):
+    text_at("first", "mon", "16:58")
     after_hours()
     from switchboard.data.models import ConversationItem
-    from tests.unit.inbox.conftest import chicago as at
 
     conversation = next(ConversationItem.scan())
-    conversation.update(actions=[ConversationItem.last_staff_reply_at.set(at("2026-11-23T17:01"))])
-    text_at("thanks!", "2026-11-23T17:03")
+    conversation.update(actions=[ConversationItem.last_staff_reply_at.set(week.at("mon", "17:01"))])
+    text_at("thanks!", "mon", "17:03")
     after_hours()
     assert auto_replies() == []
-    text_at("one more thing", "2026-11-23T17:10")
+    text_at("one more thing", "mon", "17:10")
     after_hours()
     assert len(auto_replies()) == 1
 
@@ -76,18 +77,19 @@ def test_no_reply_when_staff_answered_in_the_last_five_minutes(text_at, after_ho
 def test_line_hours_and_timezone_override_the_practices(text_at, after_hours, admin_api, setup):
     admin_api("PATCH", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}",
               {"timezone": "America/New_York", "hours": {"mon": [{"opens": "20:00", "closes": "23:30"}]}})
-    text_at("Hi", "2026-11-23T21:00")  # 22:00 in New York: open by the line's own hours
+    text_at("Hi", "mon", "21:00")  # 22:00 in New York: open by the line's own hours
     after_hours()
     assert auto_replies() == []
-    text_at("Hi", "2026-11-23T22:45")  # 23:45 in New York: closed
+    text_at("Hi", "mon", "22:45")  # 23:45 in New York: closed
     after_hours()
     assert len(auto_replies()) == 1
 
 
-def test_a_closure_closes_an_otherwise_open_day(text_at, after_hours, admin_api, setup):
+def test_a_closure_closes_an_otherwise_open_day(text_at, after_hours, admin_api, setup, week):
+    closed = week.day("wed").isoformat()
     admin_api("PATCH", f"/api/practices/{setup.practice_id}",
-              {"closures": [{"starts": "2026-11-25", "ends": "2026-11-25", "reason": "staff training"}]})
-    text_at("Hi", "2026-11-25T10:00")
+              {"closures": [{"starts": closed, "ends": closed, "reason": "staff training"}]})
+    text_at("Hi", "wed", "10:00")
     after_hours()
     assert len(auto_replies()) == 1
 
@@ -96,13 +98,13 @@ def test_mpsp_prompt_then_answer_picks_the_patient(text_at, after_hours, admin_a
     for patient_id, name in (("A1", "Ann Lee"), ("B2", "Bo Lee")):
         admin_api("POST", f"/api/practices/{setup.practice_id}/patients",
                   {"patient_id": patient_id, "name": name, "phone": "4155552671"})
-    text_at("can I reschedule", "2026-11-23T10:00")
+    text_at("can I reschedule", "mon", "10:00")
     after_hours()
     prompt = carrier_account.messages(to=PHONE)[0]["body"]
     assert prompt == "Who is texting? Reply with a number: 1 for Ann; 2 for Bo."
     inbox = admin_api("GET", f"/api/practices/{setup.practice_id}/inbox").body["conversations"][0]
     assert inbox["mpsp"] is True and inbox["verified"] is True
-    text_at("2", "2026-11-23T10:01")
+    text_at("2", "mon", "10:01")
     after_hours()
     inbox = admin_api("GET", f"/api/practices/{setup.practice_id}/inbox").body["conversations"][0]
     assert inbox["mpsp"] is False and inbox["patient_name"] == "Bo Lee"
@@ -115,7 +117,7 @@ def test_mpsp_bad_answer_reprompts_once_then_leaves_it_to_staff(text_at, after_h
         admin_api("POST", f"/api/practices/{setup.practice_id}/patients",
                   {"patient_id": patient_id, "name": name, "phone": "4155552671"})
     for n, text in enumerate(["hi", "it's Ann", "Ann!", "ANN"]):
-        text_at(text, f"2026-11-23T10:0{n}")
+        text_at(text, "mon", f"10:0{n}")
         after_hours()
     bodies = [m["body"] for m in carrier_account.messages(to=PHONE)]
     assert len(bodies) == 2 and bodies[1].startswith("Sorry, we did not understand.")

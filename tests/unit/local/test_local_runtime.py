@@ -21,6 +21,7 @@ from local.runtime import (
 )
 from local.scheduler import Scheduler, scheduled_event
 from local.template import Schedule, load_template
+from tests.clock import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 QUEUE = QueueEndpoint(
@@ -142,13 +143,14 @@ def test_tokens_carry_cognito_shaped_claims(tmp_path: Path) -> None:
     authorizer = LocalAuthorizer(tmp_path)
     token, _ = authorizer.issue("front@clinic.test", ["staff", "manager"])
 
-    claims = api_gateway_claims(authorizer.verify(f"Bearer {token}") or {})
+    verified = authorizer.verify(f"Bearer {token}") or {}
+    claims = api_gateway_claims(verified)
 
     assert claims["sub"] == subject_for("front@clinic.test") == claims["cognito:username"]
     assert claims["cognito:groups"] == "staff,manager"
     assert claims["token_use"] == "id"
     assert claims["email_verified"] == "true"
-    assert claims["exp"].endswith(time.strftime("%Y", time.gmtime())) and " UTC " in claims["exp"]
+    assert claims["exp"].endswith(time.strftime("%Y", time.gmtime(verified["exp"]))) and " UTC " in claims["exp"]
     assert authorizer.verify(token) is not None  # without "Bearer" too
     assert LocalAuthorizer(tmp_path).verify(token) is not None  # the secret persists in the data dir
 
@@ -221,11 +223,13 @@ def test_schedules_run_at_their_rate_sped_up_by_the_scale() -> None:
         lambda function_id, event: runs.append((function_id, event["detail-type"])),
         scale=60 * 20,  # one minute -> 50 ms
     )
+    started = time.monotonic()
     scheduler.start()
-    time.sleep(0.4)
+    wait_until(lambda: len(runs) >= 3)
     scheduler.stop()
+    elapsed = time.monotonic() - started
 
-    assert 3 <= len(runs) <= 9
+    assert 3 <= len(runs) <= elapsed / 0.05 + 1  # never faster than one run per (scaled) minute
     assert set(runs) == {("PollerFunction", "Scheduled Event")}
 
 

@@ -1,7 +1,9 @@
 """Events on the bus for a clinic's other systems."""
 
+from tests.clock import recently_signed
+
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
-       "signed_on": "2026-11-02"}
+       "signed_on": recently_signed()}
 
 
 def test_line_enabled_and_failed(admin_api, setup, carrier_account, status_poller, published):

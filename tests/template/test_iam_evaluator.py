@@ -1,0 +1,317 @@
+"""The IAM coverage check's own parts (tests/template/iam.py, local/aws_calls.py), on small synthetic templates,
+so the check cannot pass by accident."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local import aws_calls
+from tests.template import iam
+
+pytestmark = pytest.mark.template
+
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Table"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:Queue"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/Key"
+NAMES = [
+    {"kind": "dynamodb:table", "name": "test-table", "logical_id": "Table", "variable": "TABLE_NAME"},
+    {"kind": "sqs:queue", "name": "https://sqs.us-east-1.amazonaws.com/123456789012/work", "logical_id": "Queue",
+     "variable": "QUEUE_URL"},
+    {"kind": "secretsmanager:secret", "name": "app/carrier", "logical_id": "Secret", "variable": "SECRET_NAME"},
+    {"kind": "apigateway:usage-plan", "name": "p1a2n3", "logical_id": "Plan", "variable": "ssm:PlanParameter"},
+    {"kind": "ssm:parameter", "name": "/app/test/plan-id", "logical_id": "PlanParameter", "variable": "PLAN_PARAMETER"},
+]
+
+
+def statement(actions: list[str], resources: list[Any] | Any, effect: str = "Allow", **extra: Any) -> dict[str, Any]:
+    return {"Effect": effect, "Action": actions, "Resource": resources, **extra}
+
+
+def deployed(statements: list[dict[str, Any]], **resources: Any) -> dict[str, Any]:
+    """A translated template: one function (folder `worker`) whose role has `statements` inline."""
+    return {"Resources": {
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": "app/carrier"}},
+        "Plan": {"Type": "AWS::ApiGateway::UsagePlan", "Properties": {}},
+        "PlanParameter": {"Type": "AWS::SSM::Parameter",
+                          "Properties": {"Name": {"Fn::Sub": "/app/${Environment}/plan-id"}, "Type": "String",
+                                         "Value": {"Ref": "Plan"}}},
+        "WorkerFunction": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Code": {"S3Bucket": "b", "S3Key": "functions/worker"},
+            "Role": {"Fn::GetAtt": ["WorkerFunctionRole", "Arn"]},
+            "Environment": {"Variables": {"TABLE_NAME": {"Ref": "Table"}}}}},
+        "WorkerFunctionRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+            "Policies": [{"PolicyName": "inline", "PolicyDocument": {"Statement": statements}}]}},
+        **resources,
+    }, "Parameters": {"Environment": {"Type": "String"}}}
+
+
+def call(service: str, operation: str, *resources: dict[str, str]) -> dict[str, Any]:
+    return {"function": "worker", "service": service, "operation": operation, "resources": list(resources),
+            "count": 1}
+
+
+def check(template: dict[str, Any], *calls: dict[str, Any]) -> iam.Coverage:
+    record = iam.RecordFile(Path("pytest-1.jsonl"), "pytest", 1, NAMES, list(calls), [])
+    return iam.check(template, [record], {"Environment": "test"})
+
+
+def refused(coverage: iam.Coverage) -> set[tuple[str, str]]:
+    return {(action, resource) for (_, action, resource) in coverage.refused}
+
+
+def table(name: str = "test-table", **extra: str) -> dict[str, str]:
+    return {"kind": "dynamodb:table", "name": name, **extra}
+
+
+# --- matching --------------------------------------------------------------------------------------------------
+
+
+def test_wildcards_match_as_iam_does() -> None:
+    assert iam.matches("dynamodb:Get*", "dynamodb:GetItem", ignore_case=True)
+    assert iam.matches("DynamoDB:getitem", "dynamodb:GetItem", ignore_case=True)
+    assert iam.matches("sqs:?endMessage", "sqs:SendMessage", ignore_case=True)
+    assert not iam.matches("sqs:?endMessage", "sqs:SSendMessage", ignore_case=True)
+    assert iam.matches("arn:aws:dynamodb:*:*:table/T*", "arn:aws:dynamodb:us-east-1:1:table/T/index/gsi1")
+    assert not iam.matches(TABLE_ARN, TABLE_ARN + "/index/gsi1")
+    assert not iam.matches("arn:aws:s3:::Bucket", "arn:aws:s3:::bucket"), "resources are case-sensitive"
+    assert iam.matches("*", "anything:at/all")
+
+
+def test_an_allow_without_any_deny_allows_and_an_explicit_deny_wins() -> None:
+    allow = iam.Statement("p", "Allow", ("sqs:*",), ("*",))
+    deny = iam.Statement("p", "Deny", ("sqs:DeleteMessage",), (QUEUE_ARN,))
+
+    assert iam.allowed([allow], "sqs:DeleteMessage", QUEUE_ARN)
+    assert not iam.allowed([allow, deny], "sqs:DeleteMessage", QUEUE_ARN)
+    assert iam.allowed([allow, deny], "sqs:SendMessage", QUEUE_ARN)
+    assert not iam.allowed([], "sqs:SendMessage", QUEUE_ARN)
+
+
+def test_not_action_and_not_resource_invert_their_match() -> None:
+    everything_but = iam.Statement("p", "Allow", ("sqs:DeleteMessage",), ("*",), not_action=True)
+    elsewhere = iam.Statement("p", "Allow", ("sqs:*",), (QUEUE_ARN,), not_resource=True)
+
+    assert iam.allowed([everything_but], "sqs:SendMessage", QUEUE_ARN)
+    assert not iam.allowed([everything_but], "sqs:DeleteMessage", QUEUE_ARN)
+    assert not iam.allowed([elsewhere], "sqs:SendMessage", QUEUE_ARN)
+    assert iam.allowed([elsewhere], "sqs:SendMessage", QUEUE_ARN + "-other")
+
+
+def test_a_condition_block_is_refused_loudly_never_guessed() -> None:
+    template = deployed([statement(["sqs:SendMessage"], "*", Condition={"Bool": {"aws:SecureTransport": "true"}})])
+
+    with pytest.raises(iam.PolicyError, match="Condition"):
+        check(template)
+
+
+# --- calls to (action, resource) -------------------------------------------------------------------------------
+
+
+def test_a_missing_action_is_refused() -> None:
+    template = deployed([statement(["sqs:SendMessage"], {"Fn::GetAtt": ["Queue", "Arn"]})])
+    queue = {"kind": "sqs:queue", "name": "https://sqs.us-east-1.amazonaws.com/123456789012/work"}
+
+    coverage = check(template, call("sqs", "SendMessage", queue), call("sqs", "ChangeMessageVisibility", queue))
+
+    assert refused(coverage) == {("sqs:ChangeMessageVisibility", QUEUE_ARN)}
+    assert not coverage.problems
+
+
+def test_batch_operations_need_their_single_actions() -> None:
+    template = deployed([statement(["sqs:SendMessage", "sqs:DeleteMessage"], QUEUE_ARN)])
+    queue = {"kind": "sqs:queue", "name": "https://sqs.us-east-1.amazonaws.com/123456789012/work"}
+
+    coverage = check(template, call("sqs", "SendMessageBatch", queue), call("sqs", "DeleteMessageBatch", queue),
+                     call("sqs", "ChangeMessageVisibilityBatch", queue))
+
+    assert refused(coverage) == {("sqs:ChangeMessageVisibility", QUEUE_ARN)}
+
+
+def test_transact_write_items_needs_each_inner_action_on_its_table() -> None:
+    template = deployed([statement(["dynamodb:PutItem", "dynamodb:UpdateItem"], TABLE_ARN)])
+
+    coverage = check(template, call("dynamodb", "TransactWriteItems", table(action="Put"),
+                                    table(action="ConditionCheck"), table(action="Delete")))
+
+    assert refused(coverage) == {("dynamodb:ConditionCheckItem", TABLE_ARN), ("dynamodb:DeleteItem", TABLE_ARN)}
+    assert ("dynamodb:TransactWriteItems", TABLE_ARN) not in {(n.action, n.resource)
+                                                              for n in coverage.required["worker"]}
+
+
+def test_a_query_on_an_index_needs_the_index_resource() -> None:
+    only_table = deployed([statement(["dynamodb:Query"], TABLE_ARN)])
+    with_indexes = deployed([statement(["dynamodb:Query"], [TABLE_ARN, TABLE_ARN + "/index/*"])])
+    query = call("dynamodb", "Query", table(index="gsi1"))
+
+    assert refused(check(only_table, query)) == {("dynamodb:Query", TABLE_ARN + "/index/gsi1")}
+    assert not refused(check(with_indexes, query))
+
+
+def test_a_secret_named_in_the_call_matches_its_arn_with_the_six_character_suffix() -> None:
+    by_ref = deployed([statement(["secretsmanager:GetSecretValue"], {"Ref": "Secret"})])
+    by_name = deployed([statement(["secretsmanager:GetSecretValue"],
+                                  "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/carrier")])
+    by_pattern = deployed([statement(["secretsmanager:GetSecretValue"],
+                                     "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/carrier-??????")])
+    by_id = call("secretsmanager", "GetSecretValue", {"kind": "secretsmanager:secret", "name": "app/carrier"})
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/carrier-x1Y2z3"  # moto's suffix, not AWS's
+    by_arn = call("secretsmanager", "GetSecretValue", {"kind": "secretsmanager:secret", "name": arn})
+
+    assert not refused(check(by_ref, by_id, by_arn))
+    assert refused(check(by_name, by_id)), "a name without its suffix matches no secret ARN"
+    assert not refused(check(by_pattern, by_id))
+
+
+def test_api_gateway_calls_are_verbs_on_paths_with_the_plan_named_through_its_parameter() -> None:
+    template = deployed([
+        statement(["apigateway:POST"], [{"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/apikeys"},
+                                        {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}::/usageplans/${Plan}/keys"}]),
+        statement(["apigateway:DELETE"], {"Fn::Sub": "arn:aws:apigateway:us-east-1::/usageplans/${Plan}/keys/*"}),
+        statement(["ssm:GetParameter"],
+                  {"Fn::Sub": "arn:aws:ssm:us-east-1:${AWS::AccountId}:parameter/app/${Environment}/*"}),
+    ])
+    plan = {"kind": "apigateway:usage-plan", "name": "p1a2n3", "param": "usagePlanId"}
+    key = {"kind": "apigateway:api-key", "name": "k9e8y7", "param": "keyId"}
+
+    coverage = check(template, call("ssm", "GetParameter", {"kind": "ssm:parameter", "name": "/app/test/plan-id"}),
+                     call("apigateway", "CreateApiKey"), call("apigateway", "CreateUsagePlanKey", key, plan),
+                     call("apigateway", "DeleteUsagePlanKey", key, plan),
+                     call("apigateway", "DeleteApiKey", {**key, "param": "apiKey"}))
+
+    assert refused(coverage) == {("apigateway:DELETE", "arn:aws:apigateway:us-east-1::/apikeys/k9e8y7")}
+    assert not coverage.problems
+
+
+def test_a_name_the_handlers_were_not_given_and_an_unknown_operation_are_problems() -> None:
+    template = deployed([statement(["dynamodb:*", "s3:*"], "*")])
+
+    coverage = check(template, call("dynamodb", "GetItem", table("someone-elses-table")),
+                     call("s3", "GetObject", {"kind": "s3:bucket", "name": "b"}))
+
+    assert len(coverage.problems) == 2, coverage.problems
+    assert "someone-elses-table" in coverage.problems[0] and "s3" in coverage.problems[1]
+
+
+# --- implied permissions -------------------------------------------------------------------------------------
+
+
+def _encrypted(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    template = deployed(statements, Key={"Type": "AWS::KMS::Key", "Properties": {}},
+                        Mapping={"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+                            "FunctionName": {"Ref": "WorkerFunction"},
+                            "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]}}})
+    resources = template["Resources"]
+    resources["Table"]["Properties"]["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS",
+                                                            "KMSMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}
+    resources["Queue"]["Properties"]["KmsMasterKeyId"] = {"Fn::GetAtt": ["Key", "Arn"]}
+    resources["Secret"]["Properties"]["KmsKeyId"] = {"Ref": "Key"}
+    return template
+
+
+SERVICE_GRANTS = [
+    statement(["dynamodb:GetItem", "dynamodb:PutItem"], TABLE_ARN),
+    statement(["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], QUEUE_ARN),
+    statement(["secretsmanager:GetSecretValue"], {"Ref": "Secret"}),
+]
+USES = [call("dynamodb", "GetItem", table()), call("dynamodb", "PutItem", table()),
+        call("sqs", "SendMessage", {"kind": "sqs:queue", "name": "https://sqs.us-east-1.amazonaws.com/123456789012/work"}),
+        call("secretsmanager", "GetSecretValue", {"kind": "secretsmanager:secret", "name": "app/carrier"})]
+
+
+def test_a_customer_managed_key_makes_its_users_need_kms_on_it() -> None:
+    coverage = check(_encrypted(SERVICE_GRANTS), *USES)
+
+    assert refused(coverage) == {("kms:Decrypt", KEY_ARN), ("kms:GenerateDataKey", KEY_ARN)}
+    why = {reason for (_, action, _), reasons in coverage.refused.items() if action == "kms:Decrypt"
+           for reason in reasons}
+    assert any("event source Mapping" in reason for reason in why), "the SQS event source needs Decrypt too"
+    assert any("GetSecretValue" in reason for reason in why)
+
+
+def test_cdk_style_key_grants_satisfy_the_implied_kms_needs() -> None:
+    grants = SERVICE_GRANTS + [statement(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*",
+                                          "kms:GenerateDataKey*"], {"Fn::GetAtt": ["Key", "Arn"]})]
+
+    assert not refused(check(_encrypted(grants), *USES))
+
+
+def test_an_encrypted_tables_readers_need_decrypt_and_its_writers_also_generate_data_key() -> None:
+    def kms_needs(*calls: dict[str, Any]) -> set[str]:
+        coverage = check(_encrypted(SERVICE_GRANTS), *calls)
+        return {n.action for n in coverage.required["worker"] if n.action.startswith("kms:") and
+                n.why.startswith("dynamodb")}
+
+    assert kms_needs(call("dynamodb", "GetItem", table())) == {"kms:Decrypt"}
+    assert kms_needs(call("dynamodb", "Query", table(index="gsi1"))) == {"kms:Decrypt"}
+    assert kms_needs(call("dynamodb", "PutItem", table())) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert kms_needs(call("dynamodb", "TransactWriteItems", table(action="Update"))) == {
+        "kms:Decrypt", "kms:GenerateDataKey"}
+    assert kms_needs(call("dynamodb", "DescribeTable", table())) == set()
+
+
+def test_without_a_customer_managed_key_nothing_of_kms_is_needed() -> None:
+    coverage = check(deployed(SERVICE_GRANTS), *USES)
+
+    assert not refused(coverage)
+    assert not any(n.action.startswith("kms:") for n in coverage.required["worker"])
+
+
+# --- the recorder ----------------------------------------------------------------------------------------------
+
+
+def test_the_recorder_keeps_identifiers_never_items_bodies_or_numbers() -> None:
+    phone, body = "+14155552671", "Your appointment is at 9"
+    transact = {"TransactItems": [
+        {"Put": {"TableName": "t", "Item": {"pk": {"S": phone}, "body": {"S": body}}}},
+        {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": phone}}, "ConditionExpression": "x"}}]}
+    sent = {"QueueUrl": "https://q/work", "MessageBody": json.dumps({"phone": phone, "body": body})}
+    event = {"Entries": [{"Source": "s", "DetailType": "d", "Detail": json.dumps({"phone": phone})}]}
+    key = {"name": "switchboard-k1", "value": "sbk_secret", "enabled": True}
+
+    recorded = [aws_calls.resources_of("dynamodb", "TransactWriteItems", transact),
+                aws_calls.resources_of("sqs", "SendMessage", sent),
+                aws_calls.resources_of("events", "PutEvents", event),
+                aws_calls.resources_of("apigateway", "CreateApiKey", key)]
+
+    text = json.dumps(recorded)
+    assert phone not in text and "4155552671" not in text and body not in text and "sbk_secret" not in text
+    assert recorded == [[{"action": "ConditionCheck", "kind": "dynamodb:table", "name": "t"},
+                         {"action": "Put", "kind": "dynamodb:table", "name": "t"}],
+                        [{"kind": "sqs:queue", "name": "https://q/work"}],
+                        [{"kind": "events:event-bus", "name": "default"}],
+                        []]
+
+
+def test_variables_map_to_the_resources_they_name() -> None:
+    raw = {"Parameters": {"SecretName": {"Type": "String", "Default": "app/carrier"}},
+           "Resources": {"Table": {"Type": "AWS::DynamoDB::Table"},
+                         "Secret": {"Type": "AWS::SecretsManager::Secret",
+                                    "Properties": {"Name": {"Ref": "SecretName"}}},
+                         "PlanParameter": {"Type": "AWS::SSM::Parameter", "Properties": {
+                             "Name": {"Fn::Sub": "/app/${Environment}/plan-id"}, "Value": {"Ref": "Plan"}}},
+                         "Plan": {"Type": "AWS::ApiGateway::UsagePlan"}}}
+
+    assert aws_calls.binding_for(raw, "TABLE_NAME", {"Ref": "Table"}) == aws_calls.Binding(
+        "TABLE_NAME", "dynamodb:table", "Table")
+    assert aws_calls.binding_for(raw, "SECRET", {"Ref": "SecretName"}) == aws_calls.Binding(
+        "SECRET", "secretsmanager:secret", "Secret")
+    assert aws_calls.binding_for(raw, "PLAN_PARAMETER", {"Fn::Sub": "/app/${Environment}/plan-id"}) == \
+        aws_calls.Binding("PLAN_PARAMETER", "ssm:parameter", "PlanParameter")
+    assert aws_calls.binding_for(raw, "POWERTOOLS_SERVICE_NAME", "worker") is None
+    assert aws_calls.value_bindings(raw) == {"PlanParameter": aws_calls.Binding("", "apigateway:usage-plan", "Plan")}
+
+
+def test_only_calls_from_inside_a_handler_module_are_attributed() -> None:
+    namespace: dict[str, Any] = {"__name__": "functions.worker.app", "sys": __import__("sys"),
+                                 "aws_calls": aws_calls}
+    exec("def handler():\n    return aws_calls.calling_function(sys._getframe())\n", namespace)  # noqa: S102
+
+    assert namespace["handler"]() == "worker"
+    assert aws_calls.calling_function(__import__("sys")._getframe()) is None
