@@ -43,6 +43,27 @@ def recently_signed() -> str:
     return days_ago(14).isoformat()
 
 
+def loa(signer_email: str = "dana@maplefamilyclinic.com") -> dict[str, str]:
+    """A letter of authorization a Practice Director signed recently."""
+    return {"signer_name": "Dana Reyes", "signer_title": "Practice Director", "signer_email": signer_email,
+            "signed_on": recently_signed()}
+
+
+# Quiet hours from 24:00 to 00:00: none (texts may go out at any minute of any day, DST days included).
+NO_QUIET_HOURS = {"starts": "24:00", "ends": "00:00"}
+
+
+def weekday_days_from_now(timezone: str, days: int) -> str:
+    """The weekday key (`mon`...`sun`) `days` days after today in `timezone`."""
+    return WEEKDAYS[(datetime.now(ZoneInfo(timezone)).date() + timedelta(days=days)).weekday()]
+
+
+def upcoming_dates(days_ahead: int, length_days: int = 1) -> tuple[str, str]:
+    """ISO first and last dates of a span starting `days_ahead` days after today (UTC)."""
+    first = days_from_now(days_ahead)
+    return first.isoformat(), (first + timedelta(days=length_days - 1)).isoformat()
+
+
 def wall_clock(day: date, clock: str, timezone: str = CLINIC_TIMEZONE) -> datetime:
     """`clock` ("HH:MM") on `day` in `timezone`, in UTC."""
     hour, minute = (int(part) for part in clock.split(":"))

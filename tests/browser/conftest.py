@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.clock import WEEKDAYS
 from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS, RunningStack, local_stack  # noqa: F401  (the fixture)
-from tests.integration.dates import WEEKDAYS
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -9,12 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import AdminApi, Console, sandbox_call, unique
-from tests.integration.dates import recent_signing_date
+from tests.clock import recently_signed
 
 pytestmark = pytest.mark.browser
 
 LOA = {"Signer’s name": "Dana Reyes", "Signer’s title": "Practice Director",
-       "Signer’s email": "dana@maplefamilyclinic.com", "Signed on": recent_signing_date()}  # never in the future
+       "Signer’s email": "dana@maplefamilyclinic.com", "Signed on": recently_signed()}  # never in the future
 
 
 def card(console: Console, name: str) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import LAPTOP, TABLET, AdminApi, Console, unique
-from tests.integration.dates import upcoming_dates
+from tests.clock import upcoming_dates
 
 pytestmark = pytest.mark.browser
 

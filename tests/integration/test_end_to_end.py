@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.clock import loa, weekday_days_from_now
 from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS, project_pythonpath
-from tests.integration.dates import loa, weekday_days_from_now
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.dates import NO_QUIET_HOURS
+from tests.clock import NO_QUIET_HOURS
 from tests.integration.test_end_to_end import Console, eventually, sandbox
 
 pytestmark = pytest.mark.integration

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.clock import loa
 from tests.integration.conftest import ROOT
-from tests.integration.dates import loa
 from tests.reliability.conftest import TEMPLATE, ReliabilityStack, eventually, new_phone
 
 pytestmark = pytest.mark.integration
