@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.clock import loa, weekday_days_from_now
+from tests.clock import loa, wait_until, weekday_days_from_now
 from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS, project_pythonpath
 
 pytestmark = pytest.mark.integration
@@ -37,12 +36,7 @@ def texts_to(stack, phone: str = PATIENT) -> list[dict[str, Any]]:
 
 
 def eventually(check, timeout: float = EVENTUALLY_SECONDS):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
+    return wait_until(check, within=timeout, every=0.1)
 
 
 class Console:

@@ -14,7 +14,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +26,7 @@ from typing import Any
 import pytest
 
 from switchboard.phones import parse_us_number
+from tests.clock import wait_until
 from tests.integration.conftest import (
     IDLE_TIMEOUT_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
@@ -52,12 +52,7 @@ def new_phone() -> str:
 
 def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
     """`check()` once it is truthy, or its last falsy answer after `timeout` seconds (generous: a busy machine)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
+    return wait_until(check, within=timeout, every=interval)
 
 
 @dataclass
