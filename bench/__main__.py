@@ -171,7 +171,7 @@ def counts_section(section: Section, results: dict[str, Any]) -> None:
             add(f"inbox page 1 (as a {who}, warm container)", key, 1,
                 f"{first} on the first page a container serves this user" if first is not None else "")
     add("send a queued text (outbound_messaging, one record)", "outbound_send", None, "no budget; for the cost model")
-    add("after-hours check of a reply (after_hours, one record)", "after_hours", None, "no budget; for the cost model")
+    add("after-hours check of a reply (follow_up, one record)", "follow_up", None, "no budget; for the cost model")
     poller = results.get("poller")
     if poller:
         small, large = poller["small"], poller["large"]

@@ -129,7 +129,7 @@ def lambda_environment(function: Function, resolver: Resolver, name: str) -> dic
         except LocalTemplateError:
             resolved = f"bench-{key.lower()}"
         env[key] = "true" if resolved is True else "false" if resolved is False else str(resolved)
-    queues_by_var = {"OUTBOUND_QUEUE_URL": "OutboundQueue", "INBOUND_EVENTS_QUEUE_URL": "InboundEventsQueue"}
+    queues_by_var = {"OUTBOUND_QUEUE_URL": "OutboundQueue", "FOLLOW_UP_QUEUE_URL": "FollowUpQueue"}
     for variable, queue in queues_by_var.items():
         env.setdefault(variable, f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/switchboard-{STAGE}-{queue}")
     env.setdefault("TABLE_NAME", f"switchboard-{STAGE}")

@@ -74,7 +74,7 @@ def conversation(inprocess: dict[str, Any]) -> list[Step]:
 
     steps = [
         Step("intake webhook", "webhook_intake", 1, intake.get("handler_ms"), 1, *units("intake")),
-        Step("outbox: the stored text onto the outbound queue", "outbox", 1, duration("outbox"), 0, 0, 0,
+        Step("handoff: the stored text onto the outbound queue", "handoff", 1, duration("handoff"), 0, 0, 0,
              sqs_messages=1),
         Step("send the text", "outbound_messaging", 1, duration("outbound_messaging"), 0, *units("outbound_send"),
              sms_segments=1),
@@ -85,10 +85,10 @@ def conversation(inprocess: dict[str, Any]) -> list[Step]:
     if "inbound_sms" in counts:
         steps.append(Step("patient's reply (inbound SMS)", "inbound_sms", 1, inbound.get("handler_ms"), 1,
                           *units("inbound_sms"), sms_segments=1))
-        steps.append(Step("outbox: the reply onto the inbound-events queue", "outbox", 1, duration("outbox"), 0, 0, 0,
+        steps.append(Step("handoff: the reply onto the follow-up queue", "handoff", 1, duration("handoff"), 0, 0, 0,
                           sqs_messages=1))
-    if "after_hours" in counts:
-        steps.append(Step("after-hours check", "after_hours", 1, duration("after_hours"), 0, *units("after_hours")))
+    if "follow_up" in counts:
+        steps.append(Step("after-hours check", "follow_up", 1, duration("follow_up"), 0, *units("follow_up")))
     return steps
 
 

@@ -317,7 +317,7 @@ class InProcess:
         return answer
 
     def hand_off(self) -> None:
-        """What the webhooks stored reaches its queue through the stream (functions/outbox)."""
+        """What the webhooks stored reaches its queue through the stream (functions/handoff)."""
         for source in self.outboxes:
             while source.poll_once():
                 pass
@@ -350,7 +350,7 @@ class InProcess:
         from switchboard.data.models import connection
 
         self.recorder.attach(connection().client, "dynamodb")
-        from switchboard import queues
+        from switchboard.aws import queues
 
         sqs_factory = getattr(queues, "_sqs", None)
         if callable(sqs_factory):
@@ -500,11 +500,11 @@ class InProcess:
         found["status_sent"] = self.count("status_callback", self.status_event(sid, "sent", phone))
         found["status_delivered"] = self.count("status_callback", self.status_event(sid, "delivered", phone))
         if self.has("inbound_sms"):
-            self.drain("InboundEventsQueue")
+            self.drain("FollowUpQueue")
             found["inbound_sms"] = self.count("inbound_sms", self.sms_event(phone))
-            if self.has("after_hours"):
-                event = self.receive("InboundEventsQueue", phone)
-                found["after_hours"] = self.count("after_hours", event)
+            if self.has("follow_up"):
+                event = self.receive("FollowUpQueue", phone)
+                found["follow_up"] = self.count("follow_up", event)
                 self.drain("OutboundQueue")
         inbox = f"/api/practices/{self.setup['practice_id']}/inbox"
         found["inbox_admin"] = self._inbox_count(inbox, ADMIN)
@@ -596,7 +596,7 @@ class InProcess:
 
     def durations(self) -> dict[str, Any]:
         """Warm duration of each step of a call-to-text conversation, median over DURATION_SAMPLES."""
-        steps: dict[str, list[float]] = {"outbound_messaging": [], "status_callback": [], "after_hours": []}
+        steps: dict[str, list[float]] = {"outbound_messaging": [], "status_callback": [], "follow_up": []}
         outcomes: dict[str, dict[str, int]] = {name: {} for name in steps}
 
         def timed(name: str, folder: str, event: dict[str, Any]) -> Any:
@@ -608,7 +608,7 @@ class InProcess:
             return answer
 
         self.drain("OutboundQueue")
-        self.drain("InboundEventsQueue")
+        self.drain("FollowUpQueue")
         self.stream_durations = {}
         for _ in range(DURATION_SAMPLES):
             phone = next(self.numbers)
@@ -617,9 +617,9 @@ class InProcess:
             sid = self.sandbox_sid(phone)
             timed("status_callback", "status_callback", self.status_event(sid, "sent", phone))
             timed("status_callback", "status_callback", self.status_event(sid, "delivered", phone))
-            if self.has("inbound_sms") and self.has("after_hours"):
+            if self.has("inbound_sms") and self.has("follow_up"):
                 self.invoke("inbound_sms", self.sms_event(phone))
-                timed("after_hours", "after_hours", self.receive("InboundEventsQueue", phone))
+                timed("follow_up", "follow_up", self.receive("FollowUpQueue", phone))
                 self.drain("OutboundQueue")
         found = {name: {"median_ms": median(values), "samples": len(values), "outcomes": outcomes[name]}
                  for name, values in steps.items() if values}

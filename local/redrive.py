@@ -1,6 +1,6 @@
 """Send a queue's dead letters back to it on a running local stack: `python -m local.redrive --queue OutboundQueue`.
 
-`--queue` is the logical id of a work queue in template.yaml (`OutboundQueue`, `InboundEventsQueue`); its
+`--queue` is the logical id of a work queue in template.yaml (`OutboundQueue`, `FollowUpQueue`); its
 dead-letter queue is the one its `RedrivePolicy` names. The running stack's ready file
 (`<data-dir>/stack.json`, `--data-dir` defaults to `.local`) gives the SQS endpoint and the queue URLs.
 Each dead letter is sent again to the source queue (body and message attributes as they were), then

@@ -18,7 +18,7 @@ TEST_ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "TWILIO_SECRET_NAME": "switchboard/twilio",
     "OUTBOUND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
-    "INBOUND_EVENTS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/inbound-events",
+    "FOLLOW_UP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/follow-up",
     "POWERTOOLS_SERVICE_NAME": "switchboard",
     "POWERTOOLS_METRICS_NAMESPACE": "Switchboard",
     "POWERTOOLS_TRACE_DISABLED": "true",

@@ -21,8 +21,8 @@ What counts as patient data:
   logs (+1415•••2671) is fine;
 - any message body the tests produced (bodies of MIN_BODY characters or more; shorter ones, such as "STOP"
   or "Yes", are too common to tell apart): what was stored (`switchboard.data.conversations.new_message`),
-  what reached an in-process carrier sandbox (`CarrierSandbox._new_message`), what webhooks carried
-  (`switchboard.web._body_text`: their `Body` parameter), and what a local stack's carrier sandbox holds
+  what reached an in-process carrier sandbox (`Messages.new_message`), what webhooks carried
+  (`switchboard.edge.webhooks._body_text`: their `Body` parameter), and what a local stack's carrier sandbox holds
   (`<data dir>/carrier/carrier.json`).
 
 A leak fails the test in whose setup, call or teardown it was logged, with the logger and the line, the
@@ -226,17 +226,17 @@ def _webhook_bodies(text: Any, *_: Any, **__: Any) -> None:
 
 def _install_harvesters() -> None:
     try:
-        from switchboard import web
         from switchboard.data import conversations
+        from switchboard.edge import webhooks
 
         _wrap(conversations, "new_message", lambda item, *a, **k: GUARD.add_bodies([k.get("body")]))
-        _wrap(web, "_body_text", _webhook_bodies)
+        _wrap(webhooks, "_body_text", _webhook_bodies)
     except Exception:  # the layer is not importable in this run: numbers are still checked
         pass
     try:
-        from local.carrier_sandbox.server import CarrierSandbox
+        from local.carrier_sandbox.messages import Messages
 
-        _wrap(CarrierSandbox, "_new_message", lambda message, *a, **k: GUARD.add_bodies([k.get("body")]))
+        _wrap(Messages, "new_message", lambda message, *a, **k: GUARD.add_bodies([k.get("body")]))
     except Exception:
         pass
 

@@ -19,8 +19,8 @@ from routes import (
     users,
     workflows,
 )
-from switchboard.api_errors import register_error_handlers
-from switchboard.observability import logger, metrics, tracer
+from switchboard.core.observability import logger, metrics, tracer
+from switchboard.edge.http_errors import register_error_handlers
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(practices.router)

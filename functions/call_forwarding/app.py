@@ -8,11 +8,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from twilio.twiml.voice_response import VoiceResponse
 
-from switchboard import web
-from switchboard.calls import answer_call
-from switchboard.observability import MetricUnit, logger, metrics, tracer
-from switchboard.routing import Dial
-from switchboard.settings import carrier_settings, deployment_settings, store_settings
+from switchboard.core.observability import MetricUnit, logger, metrics, tracer
+from switchboard.core.settings import carrier_settings, deployment_settings, store_settings
+from switchboard.edge import webhooks
+from switchboard.flows.calls import answer_call
+from switchboard.rules.call_routing import Dial
 
 _ = deployment_settings(), store_settings(), carrier_settings()
 TWIML = "text/xml"
@@ -34,10 +34,10 @@ def twiml(route: Any) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.from_carrier(raw, route_call)
+    return webhooks.from_carrier(raw, route_call)
 
 
-def route_call(request: web.CarrierRequest) -> dict[str, Any]:
+def route_call(request: webhooks.CarrierRequest) -> dict[str, Any]:
     route = answer_call(request.params)
     metrics.add_metric(name="CallDialed" if isinstance(route, Dial) else "CallSpoken", unit=MetricUnit.Count, value=1)
-    return web.answer(200, twiml(route), content_type=TWIML)
+    return webhooks.answer(200, twiml(route), content_type=TWIML)

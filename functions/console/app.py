@@ -35,8 +35,8 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from switchboard.observability import logger, metrics, tracer
-from switchboard.settings import SettingsError
+from switchboard.core.observability import logger, metrics, tracer
+from switchboard.core.settings import SettingsError
 
 HERE = Path(__file__).resolve().parent
 CONTENT_TYPES = {

@@ -8,31 +8,31 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from twilio.twiml.messaging_response import MessagingResponse
 
-from switchboard import web
-from switchboard.errors import NotFound
-from switchboard.inbound import receive_text
-from switchboard.observability import MetricUnit, logger, metrics, tracer
-from switchboard.settings import carrier_settings, deployment_settings, store_settings
+from switchboard.core.errors import NotFound
+from switchboard.core.observability import MetricUnit, logger, metrics, tracer
+from switchboard.core.settings import carrier_settings, deployment_settings, store_settings
+from switchboard.edge import webhooks
+from switchboard.flows.patient_texts import receive_text
 
 _ = deployment_settings(), store_settings(), carrier_settings()
 TWIML = "text/xml"
 
 
-def store_text(request: web.CarrierRequest) -> dict[str, Any]:
+def store_text(request: webhooks.CarrierRequest) -> dict[str, Any]:
     try:
         received = receive_text(request.params, status_callback=f"{request.base_url}/twilio/status")
     except NotFound:
         logger.warning("text to a number no line has")
-        return web.answer(404, str(MessagingResponse()), content_type=TWIML)
+        return webhooks.answer(404, str(MessagingResponse()), content_type=TWIML)
     metrics.add_metric(name="TextReceived" if received.stored else "TextRepeated", unit=MetricUnit.Count, value=1)
     response = MessagingResponse()
     if received.reply:
         response.message(received.reply)
-    return web.answer(200, str(response), content_type=TWIML)
+    return webhooks.answer(200, str(response), content_type=TWIML)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return web.from_carrier(raw, store_text)
+    return webhooks.from_carrier(raw, store_text)

@@ -11,16 +11,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from switchboard import campaign_runner, sending, web
-from switchboard.api_errors import register_error_handlers
-from switchboard.campaigns import Campaign, NewCampaign
+from switchboard.core.errors import Conflict
+from switchboard.core.observability import logger, metrics, tracer
+from switchboard.core.settings import deployment_settings, queue_settings, store_settings
 from switchboard.data import campaigns as campaign_store
 from switchboard.data.idempotency import send_config, send_persistence
 from switchboard.data.integrations import practice_for_key
-from switchboard.errors import Conflict
-from switchboard.observability import logger, metrics, tracer
-from switchboard.sending import SendRequest, SendResult
-from switchboard.settings import deployment_settings, queue_settings, store_settings
+from switchboard.edge import webhooks
+from switchboard.edge.http_errors import register_error_handlers
+from switchboard.flows import campaigns, sends
+from switchboard.rules.campaigns import Campaign, NewCampaign
+from switchboard.rules.sends import SendRequest, SendResult
 
 DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -30,13 +31,13 @@ ApiKey = Annotated[str | None, Header(alias="X-Api-Key", description="The practi
 
 def _callback() -> str:
     event = app.current_event
-    base = web.public_base_url(event.headers, event.request_context.stage, DEPLOYMENT.public_base_url)
+    base = webhooks.public_base_url(event.headers, event.request_context.stage, DEPLOYMENT.public_base_url)
     return f"{base}/twilio/status"
 
 
 def _send(job: dict[str, Any]) -> dict[str, Any]:
     request = SendRequest.model_validate(job["request"])
-    result = sending.send(job["practice_id"], request, sender_id=job["key"], status_callback=job["callback"])
+    result = sends.send(job["practice_id"], request, sender_id=job["key"], status_callback=job["callback"])
     return result.model_dump(mode="json")
 
 
@@ -75,7 +76,7 @@ def send_message(request: Annotated[SendRequest, Body()], x_api_key: ApiKey = No
 @app.post("/v1/campaigns", summary="Start a campaign to verified patients", responses={201: {"description": "Created"}})
 def start_campaign(draft: Annotated[NewCampaign, Body()], x_api_key: ApiKey = None) -> tuple[Campaign, int]:
     practice_id = practice_for_key(x_api_key)
-    return campaign_runner.start_campaign(practice_id, draft, status_callback=_callback(), actor="integration"), 201
+    return campaigns.start_campaign(practice_id, draft, status_callback=_callback(), actor="integration"), 201
 
 
 @app.get("/v1/campaigns/<campaign_id>", summary="A campaign's progress and counts")

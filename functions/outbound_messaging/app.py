@@ -13,11 +13,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from switchboard import outbound, queues
+from switchboard.aws import queues
+from switchboard.core.observability import MetricUnit, logger, metrics, tracer
+from switchboard.core.settings import carrier_settings, queue_settings, store_settings
 from switchboard.data.conversations import MessageRef
 from switchboard.data.workflows import bump_counts
-from switchboard.observability import MetricUnit, logger, metrics, tracer
-from switchboard.settings import carrier_settings, queue_settings, store_settings
+from switchboard.flows import delivery
 
 _ = store_settings(), carrier_settings(), queue_settings()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -30,13 +31,13 @@ def handle(record: SQSRecord) -> None:
         bump_counts(count["practice_id"], f"COUNTS#{count['workflow_id']}", count["counters"])
         return
     try:
-        delivery = outbound.deliver(MessageRef(**job["send"]), status_callback_url=job["status_callback"])
-    except outbound.RetryLater as later:
+        outcome = delivery.deliver(MessageRef(**job["send"]), status_callback_url=job["status_callback"])
+    except delivery.RetryLater as later:
         queues.retry_later(record.receipt_handle, attempt=int(record.attributes.approximate_receive_count),
                            delay_seconds=later.delay_seconds)
         metrics.add_metric(name="DeliveryRetried", unit=MetricUnit.Count, value=1)
         raise
-    metrics.add_metric(name=f"Delivery{delivery.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=f"Delivery{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context

@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from switchboard import line_changes, outbound
-from switchboard.observability import MetricUnit, logger, metrics, tracer
+from switchboard.core.observability import MetricUnit, logger, metrics, tracer
+from switchboard.flows import delivery, line_changes
 
 
 @logger.inject_lambda_context
@@ -17,7 +17,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     orders = line_changes.poll_pending_orders()
     for name, count in orders.items():
         metrics.add_metric(name=f"LineOrders{name.title()}", unit=MetricUnit.Count, value=count)
-    messages = outbound.reconcile_in_flight()
+    messages = delivery.reconcile_in_flight()
     for name, count in messages.items():
         metrics.add_metric(name=f"InFlight{name.title().replace('_', '')}", unit=MetricUnit.Count, value=count)
     logger.info("number orders and messages in flight polled", extra={"orders": orders, "messages": messages})

@@ -7,12 +7,12 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from switchboard import web
-from switchboard.call_to_text import CALLER_FIELD, take_call
+from switchboard.core.errors import DomainError, NotFound
+from switchboard.core.observability import MetricUnit, logger, metrics, tracer
+from switchboard.core.settings import deployment_settings, queue_settings, store_settings
 from switchboard.data.conversations import IntakeOutcome
-from switchboard.errors import DomainError, NotFound
-from switchboard.observability import MetricUnit, logger, metrics, tracer
-from switchboard.settings import deployment_settings, queue_settings, store_settings
+from switchboard.edge import webhooks
+from switchboard.flows.intake import CALLER_FIELD, take_call
 
 DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
 
@@ -21,17 +21,17 @@ DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    event = web.ProxyEvent(raw)
+    event = webhooks.ProxyEvent(raw)
     try:
-        number = web.single(web.parameters(event), CALLER_FIELD)
-        base_url = web.public_base_url(event.headers, event.stage, DEPLOYMENT.public_base_url)
+        number = webhooks.single(webhooks.parameters(event), CALLER_FIELD)
+        base_url = webhooks.public_base_url(event.headers, event.stage, DEPLOYMENT.public_base_url)
         intake = take_call(event.path_parameters.get("token", ""), number, environment=DEPLOYMENT.environment,
                            callback_base_url=base_url)
     except NotFound:
-        return web.answer(404, {"message": "Not Found"})
+        return webhooks.answer(404, {"message": "Not Found"})
     except DomainError as error:
-        return web.error_answer(error)
+        return webhooks.error_answer(error)
     metrics.add_metric(name=f"Intake{intake.outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     if intake.outcome is IntakeOutcome.QUEUED:
-        return web.answer(202, {"status": "queued", "message_id": intake.message_id})
-    return web.answer(200, {"status": intake.outcome.value, "message_id": intake.message_id})
+        return webhooks.answer(202, {"status": "queued", "message_id": intake.message_id})
+    return webhooks.answer(200, {"status": intake.outcome.value, "message_id": intake.message_id})

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from switchboard.settings import SettingsError
+from switchboard.core.settings import SettingsError
 from tests.integration.conftest import RunningStack
 
 pytestmark = pytest.mark.browser

@@ -169,7 +169,7 @@ def test_a_voice_call_gets_twiml_from_the_lines_rules(local_stack, clinic):
 
 
 @pytest.mark.parametrize("function", ["admin_api", "status_poller", "webhook_intake", "outbound_messaging",
-                                      "status_callback", "inbound_sms", "after_hours", "call_forwarding"])
+                                      "status_callback", "inbound_sms", "follow_up", "call_forwarding"])
 def test_every_functions_sample_events_run_with_make_invoke(local_stack, function):
     for event in sorted((ROOT / "events" / function).glob("*.json")):
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in project_pythonpath())}

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.phones import parse_us_number
+from switchboard.core.phones import parse_us_number
 from tests.clock import wait_until
 from tests.integration.conftest import (
     IDLE_TIMEOUT_SECONDS,

@@ -46,7 +46,7 @@ def test_every_dead_letter_queue_alarms_on_its_first_message(resources):
                   for event in (r["Properties"].get("Events") or {}).values()
                   if "DestinationConfig" in (event.get("Properties") or {})}
     dead_letter_queues |= on_failure
-    assert dead_letter_queues >= {"OutboundDeadLetterQueue", "InboundEventsDeadLetterQueue", "OutboxDeadLetterQueue"}
+    assert dead_letter_queues >= {"OutboundDeadLetterQueue", "FollowUpDeadLetterQueue", "HandoffDeadLetterQueue"}
     for queue in dead_letter_queues:
         alarm = alarm_on(resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
                          {"Fn::GetAtt": [queue, "QueueName"]})

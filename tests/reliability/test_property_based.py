@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from switchboard.hours import WEEKDAYS, Closure, Span, WeeklyHours
-from switchboard.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, Keyword, keyword_in, sounds_like_opt_out
-from switchboard.opening import OpeningHours
-from switchboard.phones import InvalidPhoneNumber, parse_us_number
-from switchboard.workflows import MAX_TEXT_LENGTH, check_template, render_template
+from switchboard.core.phones import InvalidPhoneNumber, parse_us_number
+from switchboard.rules.hours import WEEKDAYS, Closure, Span, WeeklyHours
+from switchboard.rules.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, Keyword, keyword_in, sounds_like_opt_out
+from switchboard.rules.opening import OpeningHours
+from switchboard.rules.workflows import MAX_TEXT_LENGTH, check_template, render_template
 
 SHORT = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SOAK = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -32,7 +32,7 @@ def aws() -> Iterator[None]:
 
         create_table()
         sqs = boto3.client("sqs")
-        for url in (os.environ["OUTBOUND_QUEUE_URL"], os.environ["INBOUND_EVENTS_QUEUE_URL"]):
+        for url in (os.environ["OUTBOUND_QUEUE_URL"], os.environ["FOLLOW_UP_QUEUE_URL"]):
             sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
         _event_bus_to_queue(sqs)
         _usage_plan()
@@ -426,7 +426,7 @@ def after_hours(queues):
     """Run the after-hours consumer over what inbound_sms queued, then send what it queued."""
 
     def run():
-        result = queues.deliver("after_hours", "INBOUND_EVENTS_QUEUE_URL")
+        result = queues.deliver("follow_up", "FOLLOW_UP_QUEUE_URL")
         queues.deliver()
         return result
 

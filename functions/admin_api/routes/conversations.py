@@ -9,15 +9,15 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import ConfigDict, StringConstraints
 
-from switchboard import inbox
-from switchboard.access import Caller, Role, require_line, require_member
-from switchboard.conversations import InboxEntry, Message
+from switchboard.core.errors import NotFound
+from switchboard.core.fields import DomainModel
+from switchboard.core.phones import parse_us_number
 from switchboard.data import conversations as store
 from switchboard.data.conversations import LineOwner
-from switchboard.errors import NotFound
-from switchboard.fields import DomainModel
-from switchboard.phones import parse_us_number
-from switchboard.segments import count_segments
+from switchboard.flows import follow_up
+from switchboard.rules.access import Caller, Role, require_line, require_member
+from switchboard.rules.conversations import InboxEntry, Message
+from switchboard.rules.segments import count_segments
 
 from .identity import current_caller, public_base_url
 
@@ -130,7 +130,7 @@ def reply(
 ) -> tuple[dict[str, str], int]:
     caller = current_caller(router)
     e164, _ = _conversation(caller, practice_id, line_id, phone)
-    queued = inbox.reply_from_staff(
+    queued = follow_up.reply_from_staff(
         LineOwner(practice_id, line_id),
         e164,
         draft.body,

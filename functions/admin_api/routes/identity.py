@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from switchboard import web
-from switchboard.access import Caller, identity_from_claims
+from switchboard.core.settings import deployment_settings
 from switchboard.data.users import caller_for
-from switchboard.settings import deployment_settings
+from switchboard.edge import webhooks
+from switchboard.rules.access import Caller, identity_from_claims
 
 
 def current_caller(router: Router) -> Caller:
@@ -18,4 +18,4 @@ def current_caller(router: Router) -> Caller:
 def public_base_url(router: Router) -> str:
     """The API's base URL as the outside world calls it, for the webhook URLs we hand out."""
     event = router.current_event
-    return web.public_base_url(event.headers, event.request_context.stage, deployment_settings().public_base_url)
+    return webhooks.public_base_url(event.headers, event.request_context.stage, deployment_settings().public_base_url)

@@ -7,11 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from switchboard.access import require_manager, require_member
-from switchboard.campaigns import Campaign
 from switchboard.data import campaigns as campaign_store
 from switchboard.data import integrations as store
-from switchboard.integrations import ApiKey, ApiKeyWithSecret, NewApiKey, mint_key
+from switchboard.rules.access import require_manager, require_member
+from switchboard.rules.campaigns import Campaign
+from switchboard.rules.integrations import ApiKey, ApiKeyWithSecret, NewApiKey, mint_key
 
 from .identity import current_caller
 

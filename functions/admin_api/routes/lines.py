@@ -8,13 +8,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import ConfigDict, Field
 
-from switchboard import line_changes
-from switchboard.access import permitted, require_line, require_manager, require_member
 from switchboard.carrier import AvailableNumber
+from switchboard.core.fields import DomainModel
 from switchboard.data import lines as store
-from switchboard.fields import DomainModel
-from switchboard.forwarding import Forwarding
-from switchboard.lines import Line, LineChanges, LineStatus, NewHostedLine, NewPurchasedLine
+from switchboard.flows import line_changes
+from switchboard.rules.access import permitted, require_line, require_manager, require_member
+from switchboard.rules.forwarding import Forwarding
+from switchboard.rules.lines import Line, LineChanges, LineStatus, NewHostedLine, NewPurchasedLine
 
 from .identity import current_caller, public_base_url
 

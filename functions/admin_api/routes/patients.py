@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from switchboard.access import require_admin, require_manager
 from switchboard.data import patients as store
-from switchboard.patients import EnterpriseSettings, NewPatient, Patient
+from switchboard.rules.access import require_admin, require_manager
+from switchboard.rules.patients import EnterpriseSettings, NewPatient, Patient
 
 from .identity import current_caller
 

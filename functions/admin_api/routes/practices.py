@@ -7,11 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from switchboard.access import require_admin, require_manager, require_member
-from switchboard.audit import AuditEntry
 from switchboard.data import audit
 from switchboard.data import practices as store
-from switchboard.practices import NewPractice, Practice, PracticeChanges
+from switchboard.rules.access import require_admin, require_manager, require_member
+from switchboard.rules.audit import AuditEntry
+from switchboard.rules.practices import NewPractice, Practice, PracticeChanges
 
 from .identity import current_caller
 

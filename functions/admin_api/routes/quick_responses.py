@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from switchboard.access import require_manager, require_member
 from switchboard.data import quick_responses as store
-from switchboard.quick_responses import NewQuickResponse, QuickResponse, QuickResponseChanges
+from switchboard.rules.access import require_manager, require_member
+from switchboard.rules.quick_responses import NewQuickResponse, QuickResponse, QuickResponseChanges
 
 from .identity import current_caller
 

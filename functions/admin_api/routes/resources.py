@@ -8,12 +8,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import ConfigDict, Field
 
-from switchboard import line_changes
-from switchboard.access import require_manager, require_member
+from switchboard.core.fields import DomainModel
 from switchboard.data import resources as store
-from switchboard.fields import DomainModel
-from switchboard.lines import Line
-from switchboard.resources import NewResource, Resource
+from switchboard.flows import line_changes
+from switchboard.rules.access import require_manager, require_member
+from switchboard.rules.lines import Line
+from switchboard.rules.resources import NewResource, Resource
 
 from .identity import current_caller
 

@@ -7,10 +7,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from switchboard.access import Role, require_manager
+from switchboard.core.fields import DomainModel
 from switchboard.data import users as store
-from switchboard.fields import DomainModel
-from switchboard.users import NewUser, User, UserChanges
+from switchboard.rules.access import Role, require_manager
+from switchboard.rules.users import NewUser, User, UserChanges
 
 from .identity import current_caller
 

@@ -8,12 +8,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import ConfigDict, Field
 
-from switchboard.access import require_admin, require_manager, require_member
+from switchboard.core.fields import DomainModel
+from switchboard.core.settings import deployment_settings
 from switchboard.data import workflows as store
-from switchboard.fields import DomainModel
-from switchboard.settings import deployment_settings
-from switchboard.tokens import mint_token, token_environment
-from switchboard.workflows import (
+from switchboard.rules.access import require_admin, require_manager, require_member
+from switchboard.rules.tokens import mint_token, token_environment
+from switchboard.rules.workflows import (
     NewWorkflow,
     Workflow,
     WorkflowChanges,

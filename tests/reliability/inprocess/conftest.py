@@ -31,7 +31,7 @@ def forget_carrier() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from switchboard.carrier import client
-    from switchboard.settings import carrier_settings
+    from switchboard.core.settings import carrier_settings
 
     carrier_settings.cache_clear()
     client._carrier_for.cache_clear()

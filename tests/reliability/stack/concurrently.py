@@ -77,9 +77,9 @@ def webhook(info: dict[str, Any], token: str, caller: str, threads: int) -> list
 
 def save_line(info: dict[str, Any], practice_id: str, line_id: str, version: int, threads: int) -> list[Any]:
     os.environ.update(info["environment"])  # before the layer reads its settings
-    from switchboard import line_changes
-    from switchboard.errors import DomainError
-    from switchboard.lines import LineChanges
+    from switchboard.core.errors import DomainError
+    from switchboard.flows import line_changes
+    from switchboard.rules.lines import LineChanges
 
     def save(index: int) -> dict[str, Any]:
         location = f"Suite {index}"

@@ -111,7 +111,7 @@ def test_abandoned_call_after_call_to_text_for_one_caller_is_a_duplicate(intake,
 def test_a_caller_is_texted_again_after_the_window(intake, queues, setup, carrier_account):
     from datetime import UTC, datetime, timedelta
 
-    from switchboard.call_to_text import take_call
+    from switchboard.flows.intake import take_call
 
     assert intake().status == 202
     queues.deliver()

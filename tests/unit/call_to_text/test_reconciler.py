@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from switchboard.data.models import MessageItem
-from switchboard.outbound import reconcile_in_flight
+from switchboard.flows.delivery import reconcile_in_flight
 from tests.clock import wait_until
 
 LATER = timedelta(minutes=11)

@@ -27,7 +27,7 @@ from switchboard.carrier import (
     credentials,
 )
 from switchboard.carrier.http import sandbox_url
-from switchboard.settings import carrier_settings
+from switchboard.core.settings import carrier_settings
 from tests.clock import wait_until
 
 PATIENT = "+14155552671"

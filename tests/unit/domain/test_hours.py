@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from switchboard.hours import Closure, WeeklyHours
-from switchboard.opening import OpeningHours
+from switchboard.rules.hours import Closure, WeeklyHours
+from switchboard.rules.opening import OpeningHours
 
 
 def test_several_spans_a_day_and_overnight_spans_are_accepted():

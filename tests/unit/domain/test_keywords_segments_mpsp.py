@@ -1,9 +1,9 @@
 import pytest
 
-from switchboard.conversations import PatientMatch
-from switchboard.keywords import Keyword, keyword_in, sounds_like_opt_out
-from switchboard.mpsp import next_step
-from switchboard.segments import count_segments
+from switchboard.rules.conversations import PatientMatch
+from switchboard.rules.keywords import Keyword, keyword_in, sounds_like_opt_out
+from switchboard.rules.mpsp import next_step
+from switchboard.rules.segments import count_segments
 
 
 @pytest.mark.parametrize("word", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe!", "Cancel", "END", "quit",

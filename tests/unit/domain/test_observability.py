@@ -1,7 +1,7 @@
 import json
 import logging
 
-from switchboard.observability import PatientDataFormatter, mask_phones, scrub
+from switchboard.core.observability import PatientDataFormatter, mask_phones, scrub
 
 
 def test_every_way_of_writing_a_number_is_masked():

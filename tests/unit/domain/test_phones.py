@@ -1,6 +1,6 @@
 import pytest
 
-from switchboard.phones import InvalidPhoneNumber, format_national, mask, parse_us_number
+from switchboard.core.phones import InvalidPhoneNumber, format_national, mask, parse_us_number
 
 
 @pytest.mark.parametrize(

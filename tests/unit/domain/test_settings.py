@@ -1,6 +1,6 @@
 import pytest
 
-from switchboard.settings import SettingsError, StoreSettings
+from switchboard.core.settings import SettingsError, StoreSettings
 
 
 def test_settings_name_the_missing_variable():
@@ -21,7 +21,7 @@ def test_settings_read_from_the_environment():
 
 
 def test_every_problem_is_named_at_once():
-    from switchboard.settings import DeploymentSettings
+    from switchboard.core.settings import DeploymentSettings
 
     with pytest.raises(SettingsError, match=r"ENVIRONMENT: must be one of local, demo, prod"):
         DeploymentSettings.from_environ({"ENVIRONMENT": "staging"})

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from switchboard.data.models import MessageItem
-from switchboard.inbound import receive_text
+from switchboard.flows.patient_texts import receive_text
 
 PHONE = "+14155552671"
 _sids = itertools.count(1000)

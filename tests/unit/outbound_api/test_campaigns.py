@@ -4,8 +4,8 @@ import time
 from collections import Counter
 from email.utils import parsedate_to_datetime
 
-from switchboard.campaign_runner import run_campaigns
 from switchboard.data.models import PatientItem
+from switchboard.flows.campaigns import run_campaigns
 from tests.clock import PATIENCE
 
 

@@ -22,7 +22,7 @@ def test_line_enabled_and_failed(admin_api, setup, carrier_account, status_polle
 def test_message_received_opt_out_and_opt_in(text_in, queues, published, setup):
     for body in ("hello", "STOP", "START"):
         text_in(body)
-    queues.deliver("after_hours", "INBOUND_EVENTS_QUEUE_URL")
+    queues.deliver("follow_up", "FOLLOW_UP_QUEUE_URL")
     types = [e["type"] for e in published()]
     assert types.count("Message Received") == 3
     assert "Patient Opted Out" in types and "Patient Opted In" in types

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from switchboard.data.models import ConversationItem, MessageItem
-from switchboard.sending import release_due
+from switchboard.flows.sends import release_due
 from tests.clock import api_time, recently_signed
 
 PHONE = "+14155552671"

@@ -64,7 +64,7 @@ def credentials() -> Credentials:
     """
     from aws_lambda_powertools.utilities import parameters
 
-    from switchboard.settings import carrier_settings
+    from switchboard.core.settings import carrier_settings
 
     name = carrier_settings().secret_name
     secret = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE)
@@ -82,7 +82,7 @@ def carrier() -> Carrier:
     Built once per set of credentials: the SDK client (and its connection pool) is reused across
     invocations, and a rotated secret gets a new one.
     """
-    from switchboard.settings import carrier_settings
+    from switchboard.core.settings import carrier_settings
 
     return _carrier_for(credentials(), carrier_settings().api_url)
 

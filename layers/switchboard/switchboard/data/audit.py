@@ -6,7 +6,7 @@ from typing import Any
 
 from ulid import ULID
 
-from switchboard.audit import AuditEntry, differences
+from switchboard.rules.audit import AuditEntry, differences
 
 from .models import AuditItem
 from .writes import Writes

@@ -7,8 +7,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError
 from ulid import ULID
 
-from switchboard.campaigns import Campaign, CampaignCounts, CampaignStatus
-from switchboard.errors import NotFound, RuleRefused
+from switchboard.core.errors import NotFound, RuleRefused
+from switchboard.rules.campaigns import Campaign, CampaignCounts, CampaignStatus
 
 from . import audit
 from .keys import practice_key

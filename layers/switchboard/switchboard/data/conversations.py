@@ -13,9 +13,9 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from ulid import ULID
 
-from switchboard.errors import InvalidInput
-from switchboard.messages import Direction, Handoff, MessageStatus, SenderKind, statuses_before
-from switchboard.phones import format_national
+from switchboard.core.errors import InvalidInput
+from switchboard.core.phones import format_national
+from switchboard.rules.messages import Direction, Handoff, MessageStatus, SenderKind, statuses_before
 
 from .keys import practice_key
 from .models import (
@@ -32,7 +32,7 @@ from .models import (
 from .writes import Writes, count_actions, transaction
 
 if TYPE_CHECKING:
-    from switchboard.conversations import InboxEntry, Message
+    from switchboard.rules.conversations import InboxEntry, Message
 
 IN_FLIGHT = "IN_FLIGHT"
 
@@ -474,7 +474,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 
 def to_entry(item: ConversationItem) -> InboxEntry:
     # The inbox's pydantic models load with the first page, not in the webhooks that share this module.
-    from switchboard.conversations import InboxEntry, LastMessage, PatientMatch
+    from switchboard.rules.conversations import InboxEntry, LastMessage, PatientMatch
 
     matches = [PatientMatch(**m) for m in (item.matches or [])]
     chosen = next((m for m in matches if m.patient_id == item.patient_id), None)
@@ -489,7 +489,7 @@ def to_entry(item: ConversationItem) -> InboxEntry:
 
 
 def to_message(item: MessageItem) -> Message:
-    from switchboard.conversations import Message
+    from switchboard.rules.conversations import Message
 
     return Message(
         message_id=item.message_id, line_id=item.line_id, phone=item.phone, direction=Direction(item.direction),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from switchboard.settings import store_settings
+from switchboard.core.settings import store_settings
 
 from .models import connection
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist
 from ulid import ULID
 
-from switchboard import gateway_keys
-from switchboard.errors import NotFound, Unauthenticated
-from switchboard.integrations import ApiKey, NewApiKey, key_hash
+from switchboard.aws import gateway_keys
+from switchboard.core.errors import NotFound, Unauthenticated
+from switchboard.rules.integrations import ApiKey, NewApiKey, key_hash
 
 from . import audit
 from .keys import practice_key

@@ -8,14 +8,14 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
-from switchboard.errors import Conflict, NotFound
-from switchboard.lines import Line, LineConfiguration, LineSource, LineStatus
+from switchboard.core.errors import Conflict, NotFound
+from switchboard.rules.lines import Line, LineConfiguration, LineSource, LineStatus
 
 from . import audit
+from .call_routing import find_line as find_line  # re-exported: callers read lines through data.lines
+from .call_routing import line_with_practice
 from .keys import line_key, practice_key
 from .models import Item, LineItem, NumberClaim, PracticeItem, ResourceItem, WorkflowItem, now
-from .routing import find_line as find_line  # re-exported: callers read lines through data.lines
-from .routing import line_with_practice
 from .writes import Writes, transaction
 
 PENDING_ORDERS = "LINE_ORDERS"

@@ -32,7 +32,7 @@ A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message 
 (sparse index `pending`).
 
 A message written by a webhook carries `handoff` (`outbound`: send it; `inbound`: answer it): the
-table's stream hands it to its queue (`functions/outbox`), so the webhook answers after one write.
+table's stream hands it to its queue (`functions/handoff`), so the webhook answers after one write.
 
 gsi2 and the sparse `pending` index are declared with the table so that later items can use them
 without a table migration (CloudFormation changes one GSI per update).
@@ -58,7 +58,7 @@ from pynamodb.connection import Connection, TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from switchboard.settings import store_settings
+from switchboard.core.settings import store_settings
 
 _store = store_settings()
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 
-from switchboard.conversations import PatientMatch
-from switchboard.errors import Conflict, NotFound
-from switchboard.patients import EnterpriseSettings, NewPatient, Patient, matches_for
+from switchboard.core.errors import Conflict, NotFound
+from switchboard.rules.conversations import PatientMatch
+from switchboard.rules.patients import EnterpriseSettings, NewPatient, Patient, matches_for
 
 from . import audit
 from .conversations import contact_key, conversation_key

@@ -7,8 +7,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from ulid import ULID
 
-from switchboard.errors import Conflict, NotFound
-from switchboard.practices import NewPractice, Practice, PracticeChanges, PracticeSettings
+from switchboard.core.errors import Conflict, NotFound
+from switchboard.rules.practices import NewPractice, Practice, PracticeChanges, PracticeSettings
 
 from . import audit
 from .keys import practice_key

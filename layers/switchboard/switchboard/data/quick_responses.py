@@ -5,8 +5,8 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist
 from ulid import ULID
 
-from switchboard.errors import NotFound
-from switchboard.quick_responses import NewQuickResponse, QuickResponse, QuickResponseChanges
+from switchboard.core.errors import NotFound
+from switchboard.rules.quick_responses import NewQuickResponse, QuickResponse, QuickResponseChanges
 
 from . import audit
 from .keys import practice_key

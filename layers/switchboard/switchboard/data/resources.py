@@ -5,9 +5,9 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from ulid import ULID
 
-from switchboard.errors import Conflict, NotFound, RuleRefused
-from switchboard.lines import LineStatus
-from switchboard.resources import NewResource, Resource
+from switchboard.core.errors import Conflict, NotFound, RuleRefused
+from switchboard.rules.lines import LineStatus
+from switchboard.rules.resources import NewResource, Resource
 
 from . import audit
 from .keys import line_key, practice_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from switchboard.tokens import token_hash
+from switchboard.rules.tokens import token_hash
 
 from .models import TokenItem
 

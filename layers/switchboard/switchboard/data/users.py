@@ -7,9 +7,9 @@ from typing import Any
 from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from switchboard.access import Caller, Identity, Role
-from switchboard.errors import Conflict, Forbidden, InvalidInput, NotFound
-from switchboard.users import NewUser, User, UserChanges
+from switchboard.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from switchboard.rules.access import Caller, Identity, Role
+from switchboard.rules.users import NewUser, User, UserChanges
 
 from . import audit
 from .lines import list_lines

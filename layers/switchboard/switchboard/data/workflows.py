@@ -7,10 +7,10 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from ulid import ULID
 
-from switchboard.errors import Conflict, NotFound, RuleRefused
-from switchboard.lines import LineStatus
-from switchboard.tokens import token_hash
-from switchboard.workflows import NewWorkflow, Workflow, WorkflowChanges, WorkflowCounts, WorkflowKind
+from switchboard.core.errors import Conflict, NotFound, RuleRefused
+from switchboard.rules.lines import LineStatus
+from switchboard.rules.tokens import token_hash
+from switchboard.rules.workflows import NewWorkflow, Workflow, WorkflowChanges, WorkflowCounts, WorkflowKind
 
 from . import audit
 from .keys import line_key, practice_key

@@ -1,0 +1,1 @@
+"""Queues, events and API keys: the AWS services besides DynamoDB, each behind a few functions."""

@@ -1,0 +1,1 @@
+"""The webhooks' HTTP edge and the one mapping of domain errors to HTTP."""

@@ -1,0 +1,1 @@
+"""The use cases: intake, delivery, patients' texts and their follow-up, calls, lines, campaigns."""

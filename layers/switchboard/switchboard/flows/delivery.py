@@ -1,0 +1,208 @@
+"""Sending one queued message through the carrier, exactly once, and recording what became of it.
+
+A message is marked `sending` (with the attempt's time) before the carrier is called. A job that
+finds its message still `sending` knows an earlier attempt may have reached the carrier, and looks
+the message up there before any resend: a crash between the carrier's accept and our write never
+texts a patient twice.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from switchboard import carrier as carriers
+from switchboard.aws import events
+from switchboard.core.observability import logger
+from switchboard.core.phones import format_national
+from switchboard.data import campaigns as campaign_store
+from switchboard.data import conversations as store
+from switchboard.data import lines as line_store
+from switchboard.data import patients as patient_store
+from switchboard.data import practices as practice_store
+from switchboard.data import workflows as workflow_store
+from switchboard.data.conversations import MessageRef
+from switchboard.data.models import LineItem, MessageItem
+from switchboard.rules.campaigns import CampaignStatus
+from switchboard.rules.lines import LineStatus
+from switchboard.rules.messages import CARRIER_STATUSES, FINAL_STATUSES, MessageStatus
+from switchboard.rules.workflows import render_template
+
+LOOKUP_MARGIN = timedelta(minutes=2)
+
+
+class Delivery(StrEnum):
+    SENT = "sent"
+    FOUND_AT_CARRIER = "found_at_carrier"
+    ALREADY_DONE = "already_done"
+    REFUSED = "refused"
+    SUPPRESSED = "suppressed"
+    MISSING = "missing"
+    BUSY = "busy"
+    NOT_YET = "not_yet"
+
+
+class RetryLater(Exception):
+    """Not now: the carrier could not be reached, or the line is at its rate. The job goes back on the queue,
+    after `delay_seconds` when known, else with backoff."""
+
+    def __init__(self, reason: str, delay_seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay_seconds = delay_seconds
+
+
+def _fail(message: MessageItem, reason: str, *, code: int | None = None, suppressed: str | None = None,
+          opted_out: bool = False, not_textable: bool = False) -> Delivery:
+    status = MessageStatus.SUPPRESSED if suppressed else MessageStatus.FAILED
+    counters = {suppressed: 1} if suppressed else {"failed": 1, workflow_store.failed_counter(reason): 1}
+    store.record_refused(message, status=status, reason=reason, code=code, at=datetime.now(UTC), counters=counters,
+                         opted_out=opted_out, not_textable=not_textable)
+    logger.info("message not sent", extra={"message_id": message.message_id, "reason": reason})
+    if not suppressed:
+        events.publish("Message Failed", {"practice_id": message.practice_id, "line_id": message.line_id,
+                                              "message_id": message.message_id, "status": status.value,
+                                              "error_code": code, "reason": reason, "at": datetime.now(UTC)})
+    return Delivery.SUPPRESSED if suppressed else Delivery.REFUSED
+
+
+def _body(message: MessageItem, line: LineItem) -> str:
+    if message.body:
+        return message.body
+    if not message.workflow_id:
+        raise ValueError("a message without a body must come from a workflow")
+    # The template alone: reading the whole workflow would also read its counters.
+    template = workflow_store.load(message.practice_id, message.workflow_id).template
+    practice_name = practice_store.load(message.practice_id).name
+    return render_template(template, practice_name=practice_name, line_number=format_national(line.number))
+
+
+def _found_earlier_attempt(message: MessageItem, line: LineItem, body: str) -> carriers.CarrierMessage | None:
+    started = message.attempt_started_at or message.created_at
+    try:
+        sent = carriers.carrier().find_messages(to=message.phone, from_=line.number, sent_after=started - LOOKUP_MARGIN)
+    except carriers.CarrierError as error:
+        raise RetryLater(str(error)) from None
+    matching = [m for m in sent if m.body is None or m.body == body]
+    return matching[-1] if matching else None
+
+
+SHORT_WAIT = 2.0
+
+
+def _wait_for_slot(line_id: str, rate: float) -> None:
+    """Take the line's next sending slot; a wait of a second or two is slept here rather than spent as a
+    queue receive (which counts toward the dead-letter limit)."""
+    for _ in range(5):
+        wait = campaign_store.take_slot(line_id, rate, time.time())
+        if wait <= 0:
+            return
+        if wait > SHORT_WAIT:
+            raise RetryLater("the line is at its sending rate", delay_seconds=wait)
+        time.sleep(wait)
+    raise RetryLater("the line is at its sending rate", delay_seconds=1 / rate)
+
+
+def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
+    message = store.load_message(ref)
+    if message is None:
+        logger.warning("queued message not found", extra={"message_id": ref.message_id})
+        return Delivery.MISSING
+    if MessageStatus(message.status) in FINAL_STATUSES or message.carrier_sid:
+        return Delivery.ALREADY_DONE
+    if message.status == MessageStatus.SCHEDULED.value:
+        return Delivery.NOT_YET
+    if message.campaign_id:
+        campaign = campaign_store.load(message.practice_id, message.campaign_id)
+        if campaign.status == CampaignStatus.CANCELED.value:
+            return _fail(message, "campaign canceled", suppressed="canceled")
+        _wait_for_slot(message.line_id, float(campaign.rate_per_second))
+    line, _ = line_store.load(message.practice_id, message.line_id)
+    if line.status != LineStatus.ENABLED.value:
+        return _fail(message, f"line is {line.status}")
+    conversation = store.load_conversation(message.line_id, message.phone)
+    if conversation is not None and conversation.opted_out:
+        return _fail(message, "recipient opted out", suppressed="opted_out")
+    if conversation is not None and conversation.not_textable:
+        return _fail(message, "not a mobile number", suppressed="not_textable")
+    if conversation is not None and conversation.matches is None and message.workflow_id:
+        # A caller's first text: show staff which verified patients the number may be (MPSP when several).
+        patient_store.match_conversation(message.practice_id, message.line_id, message.phone)
+    body = _body(message, line)
+    if message.status == MessageStatus.SENDING.value:
+        earlier = _found_earlier_attempt(message, line, body)
+        if earlier is not None:
+            store.record_accepted(message, sid=earlier.sid, status=CARRIER_STATUSES.get(earlier.status,
+                                  MessageStatus.SENDING), body=body, at=datetime.now(UTC), counters={"texted": 1})
+            logger.info("earlier attempt found at the carrier; not sending again",
+                        extra={"message_id": message.message_id})
+            return Delivery.FOUND_AT_CARRIER
+    now = datetime.now(UTC)
+    if not store.claim_for_sending(message, now):
+        return Delivery.BUSY
+    message.attempt_started_at = now
+    try:
+        sent = carriers.carrier().send_message(to=message.phone, from_=line.number, body=body,
+                                               status_callback=status_callback_url)
+    except carriers.CarrierRefused as refused:
+        outcome = refused.outcome
+        if outcome is carriers.Outcome.OPTED_OUT:
+            return _fail(message, refused.reason, code=refused.code, suppressed="opted_out", opted_out=True)
+        if outcome is carriers.Outcome.NOT_TEXTABLE:
+            return _fail(message, refused.reason, code=refused.code, suppressed="not_textable", not_textable=True)
+        return _fail(message, refused.reason, code=refused.code)
+    except carriers.CarrierUnavailable as trouble:
+        if not trouble.uncertain:
+            store.release_attempt(message, datetime.now(UTC))
+        raise RetryLater(trouble.reason) from None
+    status = CARRIER_STATUSES.get(sent.status, MessageStatus.SENDING)
+    store.record_accepted(message, sid=sent.sid, status=status, body=body, at=datetime.now(UTC),
+                          counters={"texted": 1})
+    if not message.body:
+        store.show_sent_text(message, body)
+    return Delivery.SENT
+
+
+STUCK_AFTER = timedelta(minutes=10)
+SETTLE_SENT_AFTER = timedelta(hours=24)
+
+
+def reconcile_in_flight(at: datetime | None = None) -> dict[str, int]:
+    """Messages not final for a while: ask the carrier what became of them.
+
+    - with a carrier sid: fetch its status and apply it (forward only);
+    - `sending` without a sid: an attempt may have reached the carrier before a crash; record it if found;
+    - `queued` and never attempted: its queue job was lost, so queue it again (sending is idempotent).
+    Jobs that were attempted and are waiting in the queue or its DLQ are left to them.
+    """
+    from switchboard.aws import queues
+    from switchboard.flows import delivery_status
+
+    now = at or datetime.now(UTC)
+    tally = {"checked": 0, "updated": 0, "found_at_carrier": 0, "requeued": 0, "errors": 0}
+    for message in store.in_flight_before(now - STUCK_AFTER):
+        tally["checked"] += 1
+        try:
+            if message.carrier_sid:
+                found = carriers.carrier().fetch_message(message.carrier_sid)
+                params = {"MessageSid": found.sid, "MessageStatus": found.status,
+                          **({"ErrorCode": str(found.error_code)} if found.error_code else {})}
+                applied = delivery_status.record(params)
+                tally["updated"] += int(applied)
+                if not applied and message.updated_at < now - SETTLE_SENT_AFTER:
+                    store.settle(message, MessageStatus(message.status), now)
+            elif message.status == MessageStatus.SENDING.value:
+                line, _ = line_store.load(message.practice_id, message.line_id)
+                earlier = _found_earlier_attempt(message, line, message.body or _body(message, line))
+                if earlier is not None:
+                    store.record_accepted(message, sid=earlier.sid, body=earlier.body or message.body or "",
+                                          status=CARRIER_STATUSES.get(earlier.status, MessageStatus.SENDING),
+                                          at=now, counters={"texted": 1})
+                    tally["found_at_carrier"] += 1
+            elif message.attempt_started_at is None and message.status_callback:
+                queues.send_message_job(MessageRef(message.line_id, message.phone, message.message_id),
+                                        message.status_callback)
+                tally["requeued"] += 1
+        except (carriers.CarrierError, RetryLater):
+            tally["errors"] += 1
+    return tally

@@ -1,0 +1,255 @@
+"""Adding, configuring and retiring lines: the domain rules, the carrier and the store, in order.
+
+Carrier first, then our write: a refused purchase leaves nothing behind, and a number we hold at
+the carrier but failed to record is handed back at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from switchboard import carrier as carriers
+from switchboard.aws import events
+from switchboard.core.errors import Conflict, InvalidInput, RuleRefused, Unavailable
+from switchboard.core.observability import logger
+from switchboard.data import lines as store
+from switchboard.data import practices as practice_store
+from switchboard.data import resources as resource_store
+from switchboard.data.models import LineItem
+from switchboard.rules.call_routing import MAX_LINK_CHAIN
+from switchboard.rules.forwarding import Forwarding, check_destinations, find_loop, routing_summary
+from switchboard.rules.lines import (
+    Line,
+    LineChanges,
+    LineSource,
+    LineStatus,
+    NewHostedLine,
+    NewPurchasedLine,
+    check_can_link_resource,
+    check_can_make_primary,
+    check_can_release,
+    check_status_change,
+)
+from switchboard.rules.resources import Resource
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """Where the carrier calls us for a line's texts, calls and delivery statuses."""
+
+    sms_url: str
+    voice_url: str
+    status_url: str
+
+    @classmethod
+    def under(cls, base_url: str) -> Webhooks:
+        base = base_url.rstrip("/")
+        return cls(f"{base}/twilio/sms", f"{base}/twilio/voice", f"{base}/twilio/status")
+
+
+def _refusal(error: carriers.CarrierError, field: str | None = None) -> Exception:
+    if isinstance(error, carriers.CarrierRefused):
+        return RuleRefused(f"the carrier refused: {error.reason}", field=field)
+    return Unavailable("the carrier did not answer; try again in a minute")
+
+
+def search_numbers(area_code: str, contains: str | None = None) -> list[carriers.AvailableNumber]:
+    try:
+        return carriers.carrier().search_numbers(area_code=area_code, contains=contains)
+    except carriers.CarrierError as error:
+        raise _refusal(error, "area_code") from None
+
+
+def _refuse_claimed(number: str) -> None:
+    if store.number_is_claimed(number):
+        raise Conflict("this number is already used by another line", field="number")
+
+
+def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: Webhooks, *, actor: str) -> Line:
+    practice_store.load(practice_id)
+    _refuse_claimed(draft.number)
+    try:
+        sid = carriers.carrier().buy_number(phone_number=draft.number, sms_url=webhooks.sms_url,
+                                            voice_url=webhooks.voice_url, status_callback=webhooks.status_url)
+    except carriers.CarrierError as error:
+        raise _refusal(error, "number") from None
+    try:
+        return store.add_line(practice_id, display_name=draft.display_name, number=draft.number,
+                              source=LineSource.PURCHASED, status=LineStatus.ENABLED, actor=actor, carrier_sid=sid)
+    except Exception:
+        logger.warning("line not recorded after purchase; releasing the number", extra={"carrier_sid": sid})
+        carriers.carrier().release_number(sid)
+        raise
+
+
+def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: Webhooks, *, actor: str,
+                     contact_phone: str) -> Line:
+    draft.authorization.check(today=datetime.now(UTC).date())
+    practice = practice_store.get_practice(practice_id)
+    _refuse_claimed(draft.number)
+    try:
+        order = carriers.carrier().order_hosted_number(
+            phone_number=draft.number, contact_email=str(draft.authorization.signer_email),
+            contact_phone=contact_phone, friendly_name=f"{practice.name} - {draft.display_name}"[:64],
+            sms_url=webhooks.sms_url, status_callback_url=webhooks.status_url)
+    except carriers.CarrierError as error:
+        raise _refusal(error, "number") from None
+    return store.add_line(practice_id, display_name=draft.display_name, number=draft.number,
+                          source=LineSource.HOSTED, status=LineStatus.PENDING, actor=actor,
+                          status_reason=f"carrier order {order.status}", order_sid=order.sid,
+                          settings={"authorization": draft.authorization.model_dump(mode="json")})
+
+
+def configure_line(practice_id: str, line_id: str, changes: LineChanges, *, actor: str) -> Line:
+    item, primary = store.load(practice_id, line_id)
+    store.check_version(item, changes.version)
+    before = store.to_line(item, primary)
+    store.apply_changes(item, changes.applied_to(before))
+    return store.save_line(item, before, actor=actor, action="line.update", primary=primary)
+
+
+def change_status(practice_id: str, line_id: str, wanted: LineStatus, *, actor: str) -> Line:
+    item, primary = store.load(practice_id, line_id)
+    before = store.to_line(item, primary)
+    check_status_change(before, wanted)
+    reason = "disabled by an admin" if wanted is LineStatus.DISABLED else None
+    store.set_status(item, wanted, reason)
+    return store.save_line(item, before, actor=actor, action=f"line.{wanted.value}", primary=primary)
+
+
+def make_primary(practice_id: str, line_id: str, *, actor: str) -> Line:
+    line = store.get_line(practice_id, line_id)
+    check_can_make_primary(line)
+    practice_store.set_primary_line(practice_id, line_id, actor=actor)
+    return store.get_line(practice_id, line_id)
+
+
+def release_line(practice_id: str, line_id: str, confirm_number: str, *, actor: str) -> Line:
+    item, primary = store.load(practice_id, line_id)
+    before = store.to_line(item, primary)
+    check_can_release(before, confirm_number, store.dependants(practice_id, line_id))
+    if item.carrier_sid:
+        try:
+            carriers.carrier().release_number(item.carrier_sid)
+        except carriers.CarrierError as error:
+            raise _refusal(error) from None
+    store.set_status(item, LineStatus.RELEASED, "released to the carrier")
+    return store.save_line(item, before, actor=actor, action="line.release", primary=primary,
+                           also=lambda writes: store.release_claim(writes, item))
+
+
+def link_resource(practice_id: str, resource_id: str, line_id: str | None, *, actor: str) -> Resource:
+    if line_id is not None:
+        check_can_link_resource(store.get_line(practice_id, line_id))
+    return resource_store.link_resource(practice_id, resource_id, line_id, actor=actor)
+
+
+def line_for_resource(practice_id: str, resource_id: str) -> Line | None:
+    """Which line texts for this location: the one it is linked to, if any."""
+    resource = resource_store.get_resource(practice_id, resource_id)
+    return store.get_line(practice_id, resource.line_id) if resource.line_id else None
+
+
+def poll_pending_orders() -> dict[str, int]:
+    """Move each line waiting on a carrier order to enabled or failed once the order ends."""
+    moved = {"checked": 0, "enabled": 0, "failed": 0, "errors": 0}
+    for item in store.pending_lines():
+        moved["checked"] += 1
+        if not item.order_sid:
+            continue
+        try:
+            order = carriers.carrier().fetch_hosted_order(item.order_sid)
+        except carriers.CarrierError:
+            moved["errors"] += 1
+            logger.warning("could not fetch a number order", extra={"line_id": item.line_id})
+            continue
+        before = store.to_line(item)
+        if order.status == "completed":
+            item.carrier_sid = order.incoming_phone_number_sid
+            store.set_status(item, LineStatus.ENABLED, None)
+        elif order.status in ("failed", "action-required"):
+            store.set_status(item, LineStatus.FAILED, order.failure_reason or f"the carrier order is {order.status}")
+        else:
+            continue
+        store.save_line(item, before, actor="status_poller", action=f"line.{item.status}", primary=None)
+        moved[item.status] += 1
+        events.publish("Line Status Changed", {"practice_id": item.practice_id, "line_id": item.line_id,
+                                                   "status": item.status, "reason": item.status_reason,
+                                                   "changed_at": item.status_changed_at})
+    return moved
+
+
+def _linked_target(line_id: str) -> LineItem:
+    target = store.find_line(line_id)
+    if target is None or target.status == LineStatus.RELEASED.value:
+        raise InvalidInput("is not a line of this enterprise", field="forwarding.linked_line_id")
+    return target
+
+
+def _link_of(item: LineItem) -> str | None:
+    forwarding = (item.settings or {}).get("forwarding") or {}
+    linked: str | None = forwarding.get("linked_line_id")
+    return linked
+
+
+def _links_from(line_id: str, name: str, target: str) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The chain of links starting at `line_id` if it linked to `target`, with each line's name."""
+    links: dict[str, str | None] = {line_id: target}
+    names = {line_id: name}
+    current: str | None = target
+    while current is not None and current not in links:
+        found = store.find_line(current)
+        if found is None:
+            break
+        names[current] = found.display_name
+        links[current] = _link_of(found)
+        current = links[current]
+    return links, names
+
+
+def set_forwarding(practice_id: str, line_id: str, forwarding: Forwarding | None, *, actor: str) -> Line:
+    """Save a line's call routing; a link that would loop is refused, naming the loop."""
+    item, primary = store.load(practice_id, line_id)
+    before = store.to_line(item, primary)
+    if forwarding is not None:
+        try:
+            check_destinations(forwarding, item.number)
+        except ValueError as error:
+            raise InvalidInput(str(error), field="forwarding") from None
+        if forwarding.linked_line_id:
+            if forwarding.linked_line_id == line_id:
+                raise InvalidInput("a line cannot be linked to itself", field="forwarding.linked_line_id")
+            _linked_target(forwarding.linked_line_id)
+            links, names = _links_from(line_id, item.display_name, forwarding.linked_line_id)
+            loop = find_loop(line_id, links)
+            if loop:
+                raise RuleRefused("this link would make a loop: " + " → ".join(names.get(i, i) for i in loop),
+                                  field="forwarding.linked_line_id")
+    store.apply_changes(item, {"forwarding": forwarding.model_dump(mode="json") if forwarding else None})
+    store.set_link(item, forwarding.linked_line_id if forwarding else None)
+    return store.save_line(item, before, actor=actor, action="line.forwarding", primary=primary)
+
+
+def with_routing(lines: list[Line]) -> list[Line]:
+    """Each line with its card's routing summary; a linked line shows the rules it follows."""
+    known = {line.line_id: line for line in lines}
+    return [line.model_copy(update={"routing_summary": _summary(line, known)}) for line in lines]
+
+
+def _summary(line: Line, known: dict[str, Line]) -> str:
+    seen: list[str] = []
+    current = line
+    while current.forwarding and current.forwarding.linked_line_id and len(seen) < MAX_LINK_CHAIN:
+        seen.append(current.line_id)
+        target_id = current.forwarding.linked_line_id
+        found = known.get(target_id)
+        if found is None:
+            item = store.find_line(target_id)
+            if item is None:
+                return "Linked to a line that no longer exists"
+            found = known[target_id] = store.to_line(item)
+        current = found
+    if current.line_id == line.line_id:
+        return routing_summary(line.forwarding)
+    return f"Linked to {current.display_name} ({current.number_display}): {routing_summary(current.forwarding)}"

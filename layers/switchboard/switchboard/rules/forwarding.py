@@ -1,0 +1,131 @@
+"""Call forwarding on a texting line as admins set it: open-hours and after-hours destinations, or a
+link to another line, validated; what a line card says about calls, and whether a chain of links
+loops. Where a call goes at a moment is `switchboard.rules.call_routing`, which reads what these models saved.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+from switchboard.core.fields import DomainModel, UsPhoneNumber
+from switchboard.core.phones import format_national
+from switchboard.rules.call_routing import MAX_LINK_CHAIN
+
+MAX_RING_GROUP = 10  # a <Dial> rings at most ten numbers at once
+Voice = Literal["alice", "man", "woman", "Polly.Joanna", "Polly.Matthew", "Polly.Lupe", "Polly.Miguel"]
+SpokenText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class CallStatus(StrEnum):
+    FORWARDING = "forwarding"
+    LINKED = "linked"
+    UNASSIGNED = "unassigned"
+
+
+class RingGroup(DomainModel):
+    """One number, or several that ring together; the first to answer takes the call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    numbers: list[UsPhoneNumber] = Field(min_length=1, max_length=MAX_RING_GROUP)
+    timeout_seconds: int = Field(default=20, ge=5, le=60)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RingGroup:
+        if len(set(self.numbers)) != len(self.numbers):
+            raise ValueError("lists a number twice")
+        return self
+
+
+class SpokenMessage(DomainModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: SpokenText
+    voice: Voice = "alice"
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")] = "en-US"
+
+
+class AfterHoursRoute(DomainModel):
+    """After hours and on closures: ring other numbers, or speak a message and hang up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ring: RingGroup | None = None
+    say: SpokenMessage | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> AfterHoursRoute:
+        if (self.ring is None) == (self.say is None):
+            raise ValueError("give either ring or say")
+        return self
+
+
+class Forwarding(DomainModel):
+    model_config = ConfigDict(extra="forbid")
+
+    open_hours: RingGroup | None = None
+    after_hours: AfterHoursRoute | None = None
+    linked_line_id: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @model_validator(mode="after")
+    def _linked_alone(self) -> Forwarding:
+        if self.linked_line_id and (self.open_hours or self.after_hours):
+            raise ValueError("a linked line follows its target's rules; give no destinations of its own")
+        return self
+
+    def destinations(self) -> list[str]:
+        groups = [self.open_hours, self.after_hours.ring if self.after_hours else None]
+        return [number for group in groups if group for number in group.numbers]
+
+
+def call_status(forwarding: Forwarding | None) -> CallStatus:
+    if forwarding is None:
+        return CallStatus.UNASSIGNED
+    if forwarding.linked_line_id:
+        return CallStatus.LINKED
+    if forwarding.open_hours or forwarding.after_hours:
+        return CallStatus.FORWARDING
+    return CallStatus.UNASSIGNED
+
+
+def _ring_summary(group: RingGroup) -> str:
+    shown = ", ".join(format_national(n) for n in group.numbers)
+    return f"rings {shown}" if len(group.numbers) == 1 else f"rings {shown} together"
+
+
+def routing_summary(forwarding: Forwarding | None) -> str:
+    """One line for a card: what a call to this line does (a linked line's own rules are shown by the caller)."""
+    if call_status(forwarding) is CallStatus.UNASSIGNED or forwarding is None:
+        return "No call routing: callers hear that the number is for texts"
+    parts = [f"Open hours: {_ring_summary(forwarding.open_hours)}" if forwarding.open_hours
+             else "Open hours: texts only"]
+    after = forwarding.after_hours
+    if after and after.ring:
+        parts.append(f"after hours: {_ring_summary(after.ring)}")
+    elif after and after.say:
+        parts.append("after hours: a spoken message")
+    else:
+        parts.append("after hours: closed notice")
+    return "; ".join(parts)
+
+
+def check_destinations(forwarding: Forwarding, own_number: str) -> None:
+    if own_number in forwarding.destinations():
+        raise ValueError("a line cannot forward to its own number")
+
+
+def find_loop(start: str, links: dict[str, str | None]) -> list[str] | None:
+    """The chain of line ids that comes back to itself when following links from `start`, if any."""
+    chain = [start]
+    current = links.get(start)
+    while current is not None:
+        if current in chain:
+            return [*chain[chain.index(current):], current]
+        chain.append(current)
+        if len(chain) > MAX_LINK_CHAIN:
+            return chain
+        current = links.get(current)
+    return None

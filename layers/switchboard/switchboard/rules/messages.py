@@ -1,0 +1,71 @@
+"""What a message is on its way: its status, direction and sender, and the order statuses move in.
+
+No pydantic here: the webhooks that record deliveries and texts import this at cold start.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MessageStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    RECEIVED = "received"
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class Handoff(StrEnum):
+    """Which queue a stored message goes to from the table's stream (see functions/handoff)."""
+
+    OUTBOUND = "outbound"  # send it
+    INBOUND = "inbound"  # answer it (after hours, MPSP)
+
+
+class SenderKind(StrEnum):
+    WORKFLOW = "workflow"
+    STAFF = "staff"
+    AUTO_RESPONSE = "auto_response"
+    INTEGRATION = "integration"
+    CAMPAIGN = "campaign"
+    PATIENT = "patient"
+
+
+FINAL_STATUSES = frozenset(
+    {MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED, MessageStatus.SUPPRESSED,
+     MessageStatus.RECEIVED}
+)
+
+# Delivery moves one way: a late "sent" never overwrites "delivered".
+_RANK = {MessageStatus.SCHEDULED: -1, MessageStatus.QUEUED: 0,
+         MessageStatus.SENDING: 1, MessageStatus.SENT: 2, MessageStatus.DELIVERED: 3,
+         MessageStatus.UNDELIVERED: 3, MessageStatus.FAILED: 3}
+
+CARRIER_STATUSES: dict[str, MessageStatus] = {
+    "queued": MessageStatus.SENDING,
+    "accepted": MessageStatus.SENDING,
+    "scheduled": MessageStatus.SENDING,
+    "sending": MessageStatus.SENDING,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,
+}
+
+
+def statuses_before(status: MessageStatus) -> list[MessageStatus]:
+    """The statuses a message may move to `status` from."""
+    rank = _RANK[status]
+    return [s for s, r in _RANK.items() if r < rank]
