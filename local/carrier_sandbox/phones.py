@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 _NANP = re.compile(r"^\+1([2-9]\d{2})([2-9]\d{2})(\d{4})$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -65,6 +65,11 @@ def is_landline_range(number: str) -> bool:
     """The fixed landline range: NPA-555-019X in any area code (+1 NPA 555 0190 … 0199)."""
     match = _NANP.match(number)
     return match is not None and match.group(2) == LANDLINE_EXCHANGE and match.group(3).startswith(LANDLINE_LINE_PREFIX)
+
+
+def is_landline(number: str, registered: Collection[str]) -> bool:
+    """A landline to the carrier: registered through the control API, in the fixed range, or Twilio's magic one."""
+    return number in registered or is_landline_range(number) or number == "+15005550009"
 
 
 def mask(number: str | None) -> str:

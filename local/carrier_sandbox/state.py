@@ -8,6 +8,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -21,6 +22,11 @@ FLUSH_SECONDS = 0.2
 
 def new_sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
+
+
+def public(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource as the API shows it: without the "_" keys the sandbox keeps for itself."""
+    return {k: v for k, v in resource.items() if not k.startswith("_")}
 
 
 def empty_state() -> dict[str, Any]:

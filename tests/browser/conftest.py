@@ -121,7 +121,7 @@ def simulator_reachable(local_stack: RunningStack) -> bool:  # noqa: F811
 def needs_simulator(simulator_reachable: bool) -> None:
     if not simulator_reachable:
         pytest.skip("the phone simulator needs the carrier sandbox to answer CORS for the gateway's origin "
-                    "(OPTIONS and Access-Control-Allow-Origin on /sandbox/... in local/carrier_sandbox/server.py)")
+                    "(OPTIONS and Access-Control-Allow-Origin on /sandbox/... in local/carrier_sandbox/http.py)")
 
 
 @dataclass
