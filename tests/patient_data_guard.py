@@ -20,7 +20,7 @@ What counts as patient data:
   (415) 555-2671, 415.555.2671, 415-555-2671, +1 415 555 2671, %2B14155552671; the masked form the product
   logs (+1415•••2671) is fine;
 - any message body the tests produced (bodies of MIN_BODY characters or more; shorter ones, such as "STOP"
-  or "Yes", are too common to tell apart): what was stored (`switchboard.data.conversations.new_message`),
+  or "Yes", are too common to tell apart): what was stored (`new_message` where `switchboard.data` stores messages),
   what reached an in-process carrier sandbox (`Messages.new_message`), what webhooks carried
   (`switchboard.edge.webhooks._body_text`: their `Body` parameter), and what a local stack's carrier sandbox holds
   (`<data dir>/carrier/carrier.json`).
@@ -226,10 +226,11 @@ def _webhook_bodies(text: Any, *_: Any, **__: Any) -> None:
 
 def _install_harvesters() -> None:
     try:
-        from switchboard.data import conversations
+        from switchboard.data import intake, outgoing, patient_texts
         from switchboard.edge import webhooks
 
-        _wrap(conversations, "new_message", lambda item, *a, **k: GUARD.add_bodies([k.get("body")]))
+        for storing in (intake, outgoing, patient_texts):
+            _wrap(storing, "new_message", lambda item, *a, **k: GUARD.add_bodies([k.get("body")]))
         _wrap(webhooks, "_body_text", _webhook_bodies)
     except Exception:  # the layer is not importable in this run: numbers are still checked
         pass

@@ -1,25 +1,28 @@
-"""After hours: for each stored patient text, count replies, run MPSP, and answer once per closed period."""
+"""Follow-up: for each stored patient text, count replies, run MPSP, and answer once per closed period."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from switchboard.aws.jobs import FollowUp, decode
 from switchboard.core.observability import MetricUnit, logger, metrics, tracer
 from switchboard.core.settings import queue_settings, store_settings
-from switchboard.flows.follow_up import answer_inbound
+from switchboard.flows.follow_up import Outcome, follow_up
 
 _ = store_settings(), queue_settings()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def handle(record: SQSRecord) -> None:
-    outcome = answer_inbound(json.loads(record.body))
-    metrics.add_metric(name="InboundAnswered" if outcome == "after-hours reply" else "InboundNotAnswered",
+    job = decode(record.body)
+    if not isinstance(job, FollowUp):
+        raise ValueError("the follow-up queue carries patients' texts only")
+    outcome = follow_up(job)
+    metrics.add_metric(name="InboundAnswered" if outcome is Outcome.ANSWERED else "InboundNotAnswered",
                        unit=MetricUnit.Count, value=1)
 
 

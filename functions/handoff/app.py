@@ -1,9 +1,9 @@
-"""Outbox: new items on the table's stream; a message a webhook stored for sending or answering goes on its queue.
+"""Hand-off: new items on the table's stream; a message a webhook stored for sending or answering goes on its queue.
 
 The stream's filter passes only such messages; anything else that arrives is skipped. Records are
 handed off in order and the first that fails stops the batch: it and every record after it are
 reported, so the retry (from the lowest reported sequence number) hands nothing off twice. After six
-hours of failing a record's batch is described in the outbox DLQ.
+hours of failing a record's batch is described in the hand-off DLQ.
 """
 
 from __future__ import annotations

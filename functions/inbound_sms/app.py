@@ -20,7 +20,7 @@ TWIML = "text/xml"
 
 def store_text(request: webhooks.CarrierRequest) -> dict[str, Any]:
     try:
-        received = receive_text(request.params, status_callback=f"{request.base_url}/twilio/status")
+        received = receive_text(request.params, status_callback=request.webhooks.status_url)
     except NotFound:
         logger.warning("text to a number no line has")
         return webhooks.answer(404, str(MessagingResponse()), content_type=TWIML)

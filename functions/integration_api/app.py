@@ -31,8 +31,7 @@ ApiKey = Annotated[str | None, Header(alias="X-Api-Key", description="The practi
 
 def _callback() -> str:
     event = app.current_event
-    base = webhooks.public_base_url(event.headers, event.request_context.stage, DEPLOYMENT.public_base_url)
-    return f"{base}/twilio/status"
+    return webhooks.carrier_webhooks(event.headers, event.request_context.stage).status_url
 
 
 def _send(job: dict[str, Any]) -> dict[str, Any]:

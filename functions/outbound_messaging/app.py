@@ -6,7 +6,6 @@ backoff on the record's visibility), and after the queue's max receives lands in
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -14,10 +13,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.aws import queues
+from switchboard.aws.jobs import AddCounts, SendText, decode
 from switchboard.core.observability import MetricUnit, logger, metrics, tracer
 from switchboard.core.settings import carrier_settings, queue_settings, store_settings
-from switchboard.data.conversations import MessageRef
-from switchboard.data.workflows import bump_counts
+from switchboard.data import counts
 from switchboard.flows import delivery
 
 _ = store_settings(), carrier_settings(), queue_settings()
@@ -25,13 +24,14 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def handle(record: SQSRecord) -> None:
-    job = json.loads(record.body)
-    if "count" in job:
-        count = job["count"]
-        bump_counts(count["practice_id"], f"COUNTS#{count['workflow_id']}", count["counters"])
+    job = decode(record.body)
+    if isinstance(job, AddCounts):
+        counts.add(job.counts, job.counters)
         return
+    if not isinstance(job, SendText):
+        raise ValueError("the outbound queue carries texts to send and counts only")
     try:
-        outcome = delivery.deliver(MessageRef(**job["send"]), status_callback_url=job["status_callback"])
+        outcome = delivery.deliver(job.message)
     except delivery.RetryLater as later:
         queues.retry_later(record.receipt_handle, attempt=int(record.attributes.approximate_receive_count),
                            delay_seconds=later.delay_seconds)

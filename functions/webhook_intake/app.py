@@ -10,9 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from switchboard.core.errors import DomainError, NotFound
 from switchboard.core.observability import MetricUnit, logger, metrics, tracer
 from switchboard.core.settings import deployment_settings, queue_settings, store_settings
-from switchboard.data.conversations import IntakeOutcome
 from switchboard.edge import webhooks
-from switchboard.flows.intake import CALLER_FIELD, take_call
+from switchboard.flows.intake import CALLER_FIELD, IntakeOutcome, take_call
 
 DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
 
@@ -24,9 +23,9 @@ def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any
     event = webhooks.ProxyEvent(raw)
     try:
         number = webhooks.single(webhooks.parameters(event), CALLER_FIELD)
-        base_url = webhooks.public_base_url(event.headers, event.stage, DEPLOYMENT.public_base_url)
+        urls = webhooks.carrier_webhooks(event.headers, event.stage)
         intake = take_call(event.path_parameters.get("token", ""), number, environment=DEPLOYMENT.environment,
-                           callback_base_url=base_url)
+                           status_callback=urls.status_url)
     except NotFound:
         return webhooks.answer(404, {"message": "Not Found"})
     except DomainError as error:

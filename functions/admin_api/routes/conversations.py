@@ -13,13 +13,13 @@ from switchboard.core.errors import NotFound
 from switchboard.core.fields import DomainModel
 from switchboard.core.phones import parse_us_number
 from switchboard.data import conversations as store
-from switchboard.data.conversations import LineOwner
-from switchboard.flows import follow_up
+from switchboard.flows import staff_replies
 from switchboard.rules.access import Caller, Role, require_line, require_member
+from switchboard.rules.addresses import LineOwner
 from switchboard.rules.conversations import InboxEntry, Message
 from switchboard.rules.segments import count_segments
 
-from .identity import current_caller, public_base_url
+from .identity import carrier_webhooks, current_caller
 
 router = Router()
 PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -130,12 +130,12 @@ def reply(
 ) -> tuple[dict[str, str], int]:
     caller = current_caller(router)
     e164, _ = _conversation(caller, practice_id, line_id, phone)
-    queued = follow_up.reply_from_staff(
+    queued = staff_replies.reply_from_staff(
         LineOwner(practice_id, line_id),
         e164,
         draft.body,
         staff=caller.email,
-        status_callback=f"{public_base_url(router)}/twilio/status",
+        status_callback=carrier_webhooks(router).status_url,
     )
     return {"status": "queued", "message_id": queued.message_id}, 202
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from switchboard.core.settings import deployment_settings
 from switchboard.data.users import caller_for
 from switchboard.edge import webhooks
 from switchboard.rules.access import Caller, identity_from_claims
+from switchboard.rules.addresses import CarrierWebhooks
 
 
 def current_caller(router: Router) -> Caller:
@@ -18,4 +18,9 @@ def current_caller(router: Router) -> Caller:
 def public_base_url(router: Router) -> str:
     """The API's base URL as the outside world calls it, for the webhook URLs we hand out."""
     event = router.current_event
-    return webhooks.public_base_url(event.headers, event.request_context.stage, deployment_settings().public_base_url)
+    return webhooks.public_base_url(event.headers, event.request_context.stage)
+
+
+def carrier_webhooks(router: Router) -> CarrierWebhooks:
+    event = router.current_event
+    return webhooks.carrier_webhooks(event.headers, event.request_context.stage)

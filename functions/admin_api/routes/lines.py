@@ -13,10 +13,11 @@ from switchboard.core.fields import DomainModel
 from switchboard.data import lines as store
 from switchboard.flows import line_changes
 from switchboard.rules.access import permitted, require_line, require_manager, require_member
+from switchboard.rules.addresses import CarrierWebhooks
 from switchboard.rules.forwarding import Forwarding
 from switchboard.rules.lines import Line, LineChanges, LineStatus, NewHostedLine, NewPurchasedLine
 
-from .identity import current_caller, public_base_url
+from .identity import carrier_webhooks, current_caller
 
 router = Router()
 PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -29,8 +30,8 @@ class ReleaseRequest(DomainModel):
     confirm_number: str = Field(min_length=1, max_length=40, description="The line's number, typed again")
 
 
-def _webhooks() -> line_changes.Webhooks:
-    return line_changes.Webhooks.under(public_base_url(router))
+def _webhooks() -> CarrierWebhooks:
+    return carrier_webhooks(router)
 
 
 @router.get("/api/practices/<practice_id>/available-numbers", summary="Numbers for sale in an area code")

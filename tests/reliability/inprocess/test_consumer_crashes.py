@@ -30,9 +30,9 @@ def workflow_counts(admin_api, setup):
 
 def test_a_consumer_that_dies_between_the_carriers_accept_and_our_write_does_not_text_twice(
         intake, queues, carrier_account, monkeypatch, admin_api, setup):
-    from switchboard.data import conversations
+    from switchboard.data import deliveries
 
-    record_accepted, crashes = conversations.record_accepted, []
+    record_accepted, crashes = deliveries.record_accepted, []
 
     def dies_once(*args, **kwargs):
         if not crashes:
@@ -40,7 +40,7 @@ def test_a_consumer_that_dies_between_the_carriers_accept_and_our_write_does_not
             raise RuntimeError("the consumer died before recording the carrier's answer")
         return record_accepted(*args, **kwargs)
 
-    monkeypatch.setattr(conversations, "record_accepted", dies_once)
+    monkeypatch.setattr(deliveries, "record_accepted", dies_once)
     assert intake(CALLER).status == 202
     assert len(queues.deliver()["batchItemFailures"]) == 1
     assert len(texts(carrier_account)) == 1

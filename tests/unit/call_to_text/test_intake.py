@@ -116,7 +116,8 @@ def test_a_caller_is_texted_again_after_the_window(intake, queues, setup, carrie
     assert intake().status == 202
     queues.deliver()
     eleven_minutes_on = datetime.now(UTC) + timedelta(minutes=11)
-    again = take_call(setup.token, "4155552671", environment="local", callback_base_url="https://api.test/local",
+    again = take_call(setup.token, "4155552671", environment="local",
+                      status_callback="https://api.test/local/twilio/status",
                       at=eleven_minutes_on)
     assert again.outcome == "queued"
     queues.deliver()

@@ -15,12 +15,11 @@ notification: a failure to publish is logged and never undoes or blocks the chan
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from typing import Any
 
 from switchboard.core.observability import logger
-from switchboard.core.settings import store_settings
+from switchboard.core.settings import service_settings, store_settings
 
 SOURCE = "switchboard"
 
@@ -33,7 +32,7 @@ def _events() -> Any:
 
 
 def publish(detail_type: str, detail: dict[str, Any]) -> None:
-    bus = os.environ.get("EVENT_BUS_NAME")
+    bus = service_settings().event_bus_name
     if not bus:
         return
     try:

@@ -8,11 +8,10 @@ stage belongs to without a circular dependency); without that variable there is 
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
-from switchboard.core.settings import store_settings
+from switchboard.core.settings import service_settings, store_settings
 
 # The plan of a stack never changes; a warm container asks SSM at most this often.
 PLAN_MAX_AGE_SECONDS = 3600
@@ -26,7 +25,7 @@ def _apigateway() -> Any:
 
 
 def _plan() -> str | None:
-    name = os.environ.get("USAGE_PLAN_PARAMETER")
+    name = service_settings().usage_plan_parameter
     if not name:
         return None
     from aws_lambda_powertools.utilities import parameters

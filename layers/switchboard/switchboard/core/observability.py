@@ -9,7 +9,6 @@ Every handler decorates in the same order:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from functools import cached_property
@@ -20,6 +19,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from switchboard.core.phones import mask
+from switchboard.core.settings import service_settings
 
 # Any way a NANP number may be written: +14155552671, (415) 555-2671, 415.555.2671, 1 415 555 2671.
 _PHONE = re.compile(r"(?<![\w+])\+?(?:1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\w)")
@@ -64,7 +64,7 @@ class Tracing:
 
     @property
     def enabled(self) -> bool:
-        return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in ("1", "true")
+        return service_settings().tracing
 
     @cached_property
     def _tracer(self) -> Any:

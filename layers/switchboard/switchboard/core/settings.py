@@ -7,6 +7,7 @@ ones must not pay pydantic's import for four strings (see the README's cold-star
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cache
@@ -25,6 +26,7 @@ class Variable:
     required: bool = True
     min_length: int = 1
     choices: tuple[str, ...] = ()
+    pattern: str | None = None
 
     def problem(self, value: str | None) -> str | None:
         if value is None:
@@ -33,6 +35,8 @@ class Variable:
             return f"must be at least {self.min_length} characters"
         if self.choices and value not in self.choices:
             return f"must be one of {', '.join(self.choices)}"
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            return "is not in the expected form"
         return None
 
 
@@ -96,12 +100,38 @@ class CarrierSettings(_EnvSettings):
 
 @dataclass(frozen=True)
 class QueueSettings(_EnvSettings):
+    """The work queues, and the first retry's delay (doubled on each later one)."""
+
     VARIABLES: ClassVar[dict[str, Variable]] = {
         "outbound_queue_url": Variable("OUTBOUND_QUEUE_URL"),
         "follow_up_queue_url": Variable("FOLLOW_UP_QUEUE_URL"),
+        "retry_base": Variable("RETRY_BASE_SECONDS", required=False, pattern=r"\d+(\.\d+)?"),
     }
     outbound_queue_url: str
     follow_up_queue_url: str
+    retry_base: str | None = None
+
+    @property
+    def retry_base_seconds(self) -> float:
+        return float(self.retry_base or 15)
+
+
+@dataclass(frozen=True)
+class ServiceSettings(_EnvSettings):
+    """The deployment's other AWS services: its event bus, the integration API's usage plan, tracing."""
+
+    VARIABLES: ClassVar[dict[str, Variable]] = {
+        "event_bus_name": Variable("EVENT_BUS_NAME", required=False),
+        "usage_plan_parameter": Variable("USAGE_PLAN_PARAMETER", required=False),
+        "trace_disabled": Variable("POWERTOOLS_TRACE_DISABLED", required=False),
+    }
+    event_bus_name: str | None = None
+    usage_plan_parameter: str | None = None
+    trace_disabled: str | None = None
+
+    @property
+    def tracing(self) -> bool:
+        return (self.trace_disabled or "false").lower() not in ("1", "true")
 
 
 @cache
@@ -122,3 +152,8 @@ def carrier_settings() -> CarrierSettings:
 @cache
 def queue_settings() -> QueueSettings:
     return QueueSettings.from_environ()
+
+
+@cache
+def service_settings() -> ServiceSettings:
+    return ServiceSettings.from_environ()

@@ -11,7 +11,7 @@ from switchboard.core.errors import NotFound, RuleRefused
 from switchboard.rules.campaigns import Campaign, CampaignCounts, CampaignStatus
 
 from . import audit
-from .keys import practice_key
+from .keys import campaign_counts_sk, practice_key
 from .models import CampaignItem, CountsItem, Item, LineRateItem, RecipientItem, connection
 from .workflows import counts_from_raw
 from .writes import transaction
@@ -22,10 +22,6 @@ PENDING, QUEUED, SUPPRESSED = "pending", "queued", "suppressed"
 
 def campaign_key(practice_id: str, campaign_id: str) -> tuple[str, str]:
     return practice_key(practice_id), f"CAMPAIGN#{campaign_id}"
-
-
-def counts_sk(campaign_id: str) -> str:
-    return f"COUNTS#CAMPAIGN#{campaign_id}"
 
 
 def add_campaign(practice_id: str, *, name: str, line_id: str, template: str, rate_per_second: float,
@@ -42,7 +38,7 @@ def add_campaign(practice_id: str, *, name: str, line_id: str, template: str, ra
                         created_by=actor, pending_pk=RUNNING, pending_sk=campaign_id)
     with transaction() as writes:
         writes.put(item, condition=CampaignItem.pk.does_not_exist())
-        writes.put(CountsItem(practice_key(practice_id), counts_sk(campaign_id), practice_id=practice_id,
+        writes.put(CountsItem(practice_key(practice_id), campaign_counts_sk(campaign_id), practice_id=practice_id,
                               workflow_id=f"CAMPAIGN#{campaign_id}"))
         audit.record(writes, actor=actor, practice_id=practice_id, action="campaign.create", entity="campaign",
                      entity_id=campaign_id, before=None,
@@ -67,7 +63,7 @@ def _tally(campaign_id: str) -> dict[str, int]:
 
 def to_campaign(item: CampaignItem) -> Campaign:
     raw: dict[str, Any] | None = connection().get_item(
-        Item.Meta.table_name, practice_key(item.practice_id), counts_sk(item.campaign_id),
+        Item.Meta.table_name, practice_key(item.practice_id), campaign_counts_sk(item.campaign_id),
         consistent_read=True).get("Item")
     counted, tally = counts_from_raw(raw), _tally(item.campaign_id)
     return Campaign(

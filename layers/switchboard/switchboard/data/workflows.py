@@ -13,21 +13,21 @@ from switchboard.rules.tokens import token_hash
 from switchboard.rules.workflows import NewWorkflow, Workflow, WorkflowChanges, WorkflowCounts, WorkflowKind
 
 from . import audit
-from .keys import line_key, practice_key
+from .counts import FAILED_PREFIX
+from .keys import line_key, practice_key, workflow_counts_sk
 from .models import CountsItem, Item, LineItem, PracticeItem, TokenItem, WorkflowItem, connection
 from .practices import load as load_practice
-from .writes import Writes, count_actions, transaction
+from .writes import Writes, transaction
 
 STALE = "the workflow was changed by someone else; reload and try again"
 _COUNTERS = ("received", "texted", "delivered", "duplicates", "failed", "opted_out", "not_textable", "canceled",
              "replied")
-_FAILED_PREFIX = "failed:"
 
 
 def counts_from_raw(raw: dict[str, Any] | None) -> WorkflowCounts:
     """Counters from the raw item: reasons are attribute names only known at run time."""
     numbers = {name: int(value["N"]) for name, value in (raw or {}).items() if "N" in value}
-    reasons = {k.removeprefix(_FAILED_PREFIX): v for k, v in numbers.items() if k.startswith(_FAILED_PREFIX)}
+    reasons = {k.removeprefix(FAILED_PREFIX): v for k, v in numbers.items() if k.startswith(FAILED_PREFIX)}
     return WorkflowCounts(**{name: numbers.get(name, 0) for name in _COUNTERS}, failed_by_reason=reasons)
 
 
@@ -69,7 +69,7 @@ def add_workflow(practice_id: str, draft: NewWorkflow, token: str, *, actor: str
                         workflow_id=workflow_id, name=draft.name, workflow_kind=draft.kind.value,
                         vendor=draft.vendor, language=draft.language, line_id=draft.line_id,
                         template=draft.template, enabled=draft.enabled, token_hash=token_hash(token))
-    counts = CountsItem(practice_key(practice_id), f"COUNTS#{workflow_id}", practice_id=practice_id,
+    counts = CountsItem(practice_key(practice_id), workflow_counts_sk(workflow_id), practice_id=practice_id,
                         workflow_id=workflow_id)
     try:
         with transaction() as writes:
@@ -93,7 +93,7 @@ def load(practice_id: str, workflow_id: str) -> WorkflowItem:
 
 def _load_counts(practice_id: str, workflow_id: str) -> dict[str, Any] | None:
     found: dict[str, Any] | None = connection().get_item(
-        Item.Meta.table_name, practice_key(practice_id), f"COUNTS#{workflow_id}", consistent_read=True
+        Item.Meta.table_name, practice_key(practice_id), workflow_counts_sk(workflow_id), consistent_read=True
     ).get("Item")
     return found
 
@@ -149,13 +149,3 @@ def change_workflow(practice_id: str, workflow_id: str, changes: WorkflowChanges
             raise Conflict(STALE, field="version") from None
         raise
     return to_workflow(item, _load_counts(practice_id, workflow_id))
-
-
-def bump_counts(practice_id: str, counts_sk: str, counters: dict[str, int]) -> None:
-    """ADD to a workflow's or campaign's counters (names may be `failed:<reason>`), in one request."""
-    connection().update_item(Item.Meta.table_name, practice_key(practice_id), counts_sk,
-                             actions=count_actions(counters))
-
-
-def failed_counter(reason: str) -> str:
-    return f"{_FAILED_PREFIX}{reason}"

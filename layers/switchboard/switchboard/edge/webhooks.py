@@ -17,6 +17,7 @@ from switchboard.carrier.signatures import is_signed_by_carrier, webhook_url
 from switchboard.core.errors import DomainError, Forbidden, InvalidInput, TooLarge, UnsupportedMediaType
 from switchboard.core.settings import deployment_settings
 from switchboard.edge import http_errors
+from switchboard.rules.addresses import CarrierWebhooks
 
 MAX_BODY_BYTES = 16 * 1024
 FORM = "application/x-www-form-urlencoded"
@@ -130,7 +131,7 @@ class CarrierRequest:
 
     event: ProxyEvent
     params: dict[str, str]
-    base_url: str
+    webhooks: CarrierWebhooks
 
 
 def from_carrier(raw: dict[str, Any], respond: Callable[[CarrierRequest], dict[str, Any]]) -> dict[str, Any]:
@@ -139,13 +140,20 @@ def from_carrier(raw: dict[str, Any], respond: Callable[[CarrierRequest], dict[s
     configured = deployment_settings().public_base_url
     try:
         params = carrier_parameters(event, auth_token=credentials().auth_token, public_base_url=configured)
-        return respond(CarrierRequest(event, params, public_base_url(event.headers, event.stage, configured)))
+        return respond(CarrierRequest(event, params, carrier_webhooks(event.headers, event.stage)))
     except DomainError as error:
         return error_answer(error)
 
 
-def public_base_url(headers: Mapping[str, str], stage: str, configured: str | None) -> str:
-    """The API's base URL as callers reach it (stage included)."""
+def public_base_url(headers: Mapping[str, str], stage: str) -> str:
+    """The API's base URL as callers reach it (stage included): the configured one, else the request's host."""
+    configured = deployment_settings().public_base_url
     if configured:
         return configured.rstrip("/")
     return f"https://{header(headers, 'host')}/{stage}"
+
+
+def carrier_webhooks(headers: Mapping[str, str], stage: str) -> CarrierWebhooks:
+    """The URLs the carrier is given, under the API's base URL as this request reached it."""
+    base = public_base_url(headers, stage)
+    return CarrierWebhooks(f"{base}/twilio/sms", f"{base}/twilio/voice", f"{base}/twilio/status")

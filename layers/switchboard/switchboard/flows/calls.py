@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from switchboard.core.errors import NotFound
 from switchboard.core.observability import logger
 from switchboard.data import call_routing as store
-from switchboard.data import conversations as conversation_store
 from switchboard.data.call_routing import LineForCalls
+from switchboard.data.numbers import line_for_number
 from switchboard.rules.call_routing import MAX_LINK_CHAIN, NOT_FOR_CALLS, CallRules, Dial, Say, route_call
 from switchboard.rules.line_status import LineStatus
 
@@ -31,7 +31,7 @@ def _followed(line: LineForCalls) -> LineForCalls:
 
 
 def answer_call(params: dict[str, str], at: datetime | None = None) -> Dial | Say:
-    owner = conversation_store.line_for_number(params.get("To", ""))
+    owner = line_for_number(params.get("To", ""))
     if owner is None:
         logger.warning("call to a number no line has")
         return Say(UNKNOWN_NUMBER)

@@ -5,20 +5,19 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from switchboard.aws import queues
 from switchboard.core.errors import DomainError, InvalidInput
 from switchboard.core.observability import logger
 from switchboard.data import campaigns as store
-from switchboard.data import conversations as conversation_store
+from switchboard.data import counts
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
-from switchboard.data import workflows as counts_store
-from switchboard.data.conversations import LineOwner, MessageRef
 from switchboard.data.models import CampaignItem
+from switchboard.flows.outgoing import NotQueued, queue_text
 from switchboard.flows.sends import allowed_at, check_reachable, sending_line
+from switchboard.rules.addresses import CountsOf, LineOwner
 from switchboard.rules.campaigns import Campaign, NewCampaign
-from switchboard.rules.messages import SenderKind
+from switchboard.rules.messages import OutgoingText, SenderKind
 from switchboard.rules.sends import render
 
 HORIZON = timedelta(minutes=1)  # how far ahead one run schedules sends; the schedule runs every minute
@@ -37,7 +36,6 @@ def _run_one(campaign: CampaignItem, now: datetime) -> int:
         store.finish(campaign)
         return 0
     owner, queued = LineOwner(campaign.practice_id, line.line_id), 0
-    counts_sk = store.counts_sk(campaign.campaign_id)
     for recipient in recipients:
         if slot >= horizon:
             break
@@ -47,18 +45,18 @@ def _run_one(campaign: CampaignItem, now: datetime) -> int:
         except DomainError as refused:
             store.mark(recipient, store.SUPPRESSED, reason=refused.message)
             continue
-        sent = conversation_store.queue_text(owner, recipient.phone, body=body, sender=SenderKind.CAMPAIGN,
-                                             sender_id=campaign.campaign_id, status_callback=campaign.status_callback,
-                                             at=now, campaign_id=campaign.campaign_id)
-        if not isinstance(sent, MessageRef):
+        text = OutgoingText(owner, recipient.phone, body, SenderKind.CAMPAIGN, campaign.status_callback,
+                            sender_id=campaign.campaign_id, campaign_id=campaign.campaign_id)
+        try:
+            sent = queue_text(text, at=now, delay_seconds=math.ceil(slot - now.timestamp()))
+        except NotQueued:
             store.mark(recipient, store.SUPPRESSED, reason="opted out")
             continue
-        queues.send_message_job(sent, campaign.status_callback, delay_seconds=math.ceil(slot - now.timestamp()))
         store.mark(recipient, store.QUEUED, message_id=sent.message_id)
         slot += 1 / rate
         queued += 1
     if queued:
-        counts_store.bump_counts(campaign.practice_id, counts_sk, {"queued": queued})
+        counts.add(CountsOf(campaign.practice_id, campaign_id=campaign.campaign_id), {"queued": queued})
     return queued
 
 

@@ -13,17 +13,22 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from switchboard import carrier as carriers
-from switchboard.aws import events
+from switchboard.aws import events, queues
+from switchboard.aws.jobs import SendText
 from switchboard.core.observability import logger
 from switchboard.core.phones import format_national
 from switchboard.data import campaigns as campaign_store
-from switchboard.data import conversations as store
+from switchboard.data import conversations as conversation_store
+from switchboard.data import deliveries as store
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data import workflows as workflow_store
-from switchboard.data.conversations import MessageRef
+from switchboard.data.counts import failed_counter
+from switchboard.data.messages import load_message, ref_of
 from switchboard.data.models import LineItem, MessageItem
+from switchboard.flows import delivery_status
+from switchboard.rules.addresses import MessageRef
 from switchboard.rules.campaigns import CampaignStatus
 from switchboard.rules.lines import LineStatus
 from switchboard.rules.messages import CARRIER_STATUSES, FINAL_STATUSES, MessageStatus
@@ -55,7 +60,7 @@ class RetryLater(Exception):
 def _fail(message: MessageItem, reason: str, *, code: int | None = None, suppressed: str | None = None,
           opted_out: bool = False, not_textable: bool = False) -> Delivery:
     status = MessageStatus.SUPPRESSED if suppressed else MessageStatus.FAILED
-    counters = {suppressed: 1} if suppressed else {"failed": 1, workflow_store.failed_counter(reason): 1}
+    counters = {suppressed: 1} if suppressed else {"failed": 1, failed_counter(reason): 1}
     store.record_refused(message, status=status, reason=reason, code=code, at=datetime.now(UTC), counters=counters,
                          opted_out=opted_out, not_textable=not_textable)
     logger.info("message not sent", extra={"message_id": message.message_id, "reason": reason})
@@ -103,8 +108,8 @@ def _wait_for_slot(line_id: str, rate: float) -> None:
     raise RetryLater("the line is at its sending rate", delay_seconds=1 / rate)
 
 
-def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
-    message = store.load_message(ref)
+def deliver(ref: MessageRef) -> Delivery:
+    message = load_message(ref)
     if message is None:
         logger.warning("queued message not found", extra={"message_id": ref.message_id})
         return Delivery.MISSING
@@ -120,7 +125,7 @@ def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
     line, _ = line_store.load(message.practice_id, message.line_id)
     if line.status != LineStatus.ENABLED.value:
         return _fail(message, f"line is {line.status}")
-    conversation = store.load_conversation(message.line_id, message.phone)
+    conversation = conversation_store.load_conversation(message.line_id, message.phone)
     if conversation is not None and conversation.opted_out:
         return _fail(message, "recipient opted out", suppressed="opted_out")
     if conversation is not None and conversation.not_textable:
@@ -143,7 +148,7 @@ def deliver(ref: MessageRef, *, status_callback_url: str) -> Delivery:
     message.attempt_started_at = now
     try:
         sent = carriers.carrier().send_message(to=message.phone, from_=line.number, body=body,
-                                               status_callback=status_callback_url)
+                                               status_callback=message.status_callback or "")
     except carriers.CarrierRefused as refused:
         outcome = refused.outcome
         if outcome is carriers.Outcome.OPTED_OUT:
@@ -175,9 +180,6 @@ def reconcile_in_flight(at: datetime | None = None) -> dict[str, int]:
     - `queued` and never attempted: its queue job was lost, so queue it again (sending is idempotent).
     Jobs that were attempted and are waiting in the queue or its DLQ are left to them.
     """
-    from switchboard.aws import queues
-    from switchboard.flows import delivery_status
-
     now = at or datetime.now(UTC)
     tally = {"checked": 0, "updated": 0, "found_at_carrier": 0, "requeued": 0, "errors": 0}
     for message in store.in_flight_before(now - STUCK_AFTER):
@@ -199,9 +201,8 @@ def reconcile_in_flight(at: datetime | None = None) -> dict[str, int]:
                                           status=CARRIER_STATUSES.get(earlier.status, MessageStatus.SENDING),
                                           at=now, counters={"texted": 1})
                     tally["found_at_carrier"] += 1
-            elif message.attempt_started_at is None and message.status_callback:
-                queues.send_message_job(MessageRef(message.line_id, message.phone, message.message_id),
-                                        message.status_callback)
+            elif message.attempt_started_at is None:
+                queues.send(SendText(ref_of(message)))
                 tally["requeued"] += 1
         except (carriers.CarrierError, RetryLater):
             tally["errors"] += 1

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from switchboard.aws import events
 from switchboard.carrier.errors import Outcome, outcome_for_code, reason_for_code
 from switchboard.core.observability import logger
-from switchboard.data import conversations as store
+from switchboard.data import deliveries as store
 from switchboard.rules.messages import CARRIER_STATUSES, MessageStatus
 
 
@@ -25,7 +25,9 @@ def record(params: dict[str, str]) -> bool:
     if not change.message_known:
         logger.info("status callback for an unknown message ignored", extra={"sid": sid})
     if change.applied and status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED) and change.message:
-        events.publish("Message Failed", {**change.message, "status": status.value, "error_code": code,
-                                              "reason": reason_for_code(code) if code else None,
-                                              "at": datetime.now(UTC)})
+        ref = change.message
+        events.publish("Message Failed", {"practice_id": change.practice_id, "line_id": ref.line_id,
+                                          "message_id": ref.message_id, "status": status.value, "error_code": code,
+                                          "reason": reason_for_code(code) if code else None,
+                                          "at": datetime.now(UTC)})
     return change.applied

@@ -6,7 +6,6 @@ the carrier but failed to record is handed back at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from switchboard import carrier as carriers
@@ -17,6 +16,7 @@ from switchboard.data import lines as store
 from switchboard.data import practices as practice_store
 from switchboard.data import resources as resource_store
 from switchboard.data.models import LineItem
+from switchboard.rules.addresses import CarrierWebhooks
 from switchboard.rules.call_routing import MAX_LINK_CHAIN
 from switchboard.rules.forwarding import Forwarding, check_destinations, find_loop, routing_summary
 from switchboard.rules.lines import (
@@ -32,20 +32,6 @@ from switchboard.rules.lines import (
     check_status_change,
 )
 from switchboard.rules.resources import Resource
-
-
-@dataclass(frozen=True)
-class Webhooks:
-    """Where the carrier calls us for a line's texts, calls and delivery statuses."""
-
-    sms_url: str
-    voice_url: str
-    status_url: str
-
-    @classmethod
-    def under(cls, base_url: str) -> Webhooks:
-        base = base_url.rstrip("/")
-        return cls(f"{base}/twilio/sms", f"{base}/twilio/voice", f"{base}/twilio/status")
 
 
 def _refusal(error: carriers.CarrierError, field: str | None = None) -> Exception:
@@ -66,7 +52,7 @@ def _refuse_claimed(number: str) -> None:
         raise Conflict("this number is already used by another line", field="number")
 
 
-def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: Webhooks, *, actor: str) -> Line:
+def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhooks, *, actor: str) -> Line:
     practice_store.load(practice_id)
     _refuse_claimed(draft.number)
     try:
@@ -83,7 +69,7 @@ def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: Webhooks, *, a
         raise
 
 
-def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: Webhooks, *, actor: str,
+def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: CarrierWebhooks, *, actor: str,
                      contact_phone: str) -> Line:
     draft.authorization.check(today=datetime.now(UTC).date())
     practice = practice_store.get_practice(practice_id)

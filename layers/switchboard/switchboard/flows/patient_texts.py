@@ -1,5 +1,5 @@
 """Texts patients send: stored once, keywords honoured, HELP answered at once. The stored text reaches
-the follow-up queue (`inbox.answer_inbound`) through the table's stream, so the carrier gets its
+the follow-up queue (`flows.follow_up`) through the table's stream, so the carrier gets its
 answer after one write.
 """
 
@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from switchboard.core.errors import NotFound
 from switchboard.core.observability import logger
-from switchboard.data import conversations as store
+from switchboard.data.numbers import line_for_number
+from switchboard.data.patient_texts import record_inbound
 from switchboard.rules.keywords import Keyword, keyword_in, sounds_like_opt_out
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -26,7 +27,7 @@ class Received:
 def receive_text(params: dict[str, str], *, status_callback: str, at: datetime | None = None) -> Received:
     """Store a signed inbound text; answer HELP with the help text. NotFound when no line has the number."""
     now = at or datetime.now(UTC)
-    owner = store.line_for_number(params.get("To", ""))
+    owner = line_for_number(params.get("To", ""))
     if owner is None:
         raise NotFound("no line has this number")
     phone, body, sid = params.get("From", ""), params.get("Body", ""), params.get("MessageSid", "")
@@ -34,7 +35,7 @@ def receive_text(params: dict[str, str], *, status_callback: str, at: datetime |
         logger.warning("inbound text without a sender or sid ignored")
         return Received(stored=False)
     keyword = keyword_in(body)
-    ref = store.record_inbound(owner, phone, body=body, sid=sid, keyword=keyword.value if keyword else None,
+    ref = record_inbound(owner, phone, body=body, sid=sid, keyword=keyword.value if keyword else None,
                                flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now,
                                status_callback=status_callback)
     if ref is None:

@@ -6,15 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from switchboard.aws import queues
+from switchboard.aws.jobs import SendText
 from switchboard.core.errors import NotFound, RuleRefused
 from switchboard.data import conversations as store
+from switchboard.data import deliveries as delivery_store
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
-from switchboard.data.conversations import LineOwner, MessageRef
+from switchboard.data.messages import ref_of
 from switchboard.flows.line_changes import line_for_resource
+from switchboard.flows.outgoing import NotQueued, queue_text
+from switchboard.rules.addresses import LineOwner
 from switchboard.rules.lines import Line
-from switchboard.rules.messages import SenderKind
+from switchboard.rules.messages import OutgoingText, SenderKind
 from switchboard.rules.practices import Practice
 from switchboard.rules.sends import SendRequest, SendResult, render
 
@@ -73,12 +77,12 @@ def send(practice_id: str, request: SendRequest, *, sender_id: str, status_callb
     body = request.text or render(request.template or "", request.variables)
     send_at = None if request.urgent else allowed_at(practice, line, now)
     later = send_at if send_at and send_at > now else None
-    queued = store.queue_text(LineOwner(practice_id, line.line_id), phone, body=body, sender=SenderKind.INTEGRATION,
-                              sender_id=sender_id, status_callback=status_callback, at=now, send_at=later)
-    if not isinstance(queued, MessageRef):
-        raise RuleRefused("the patient opted out of texts from this line", field="to")
-    if later is None:
-        queues.send_message_job(queued, status_callback)
+    text = OutgoingText(LineOwner(practice_id, line.line_id), phone, body, SenderKind.INTEGRATION, status_callback,
+                        sender_id=sender_id)
+    try:
+        queued = queue_text(text, at=now, send_at=later)
+    except NotQueued:
+        raise RuleRefused("the patient opted out of texts from this line", field="to") from None
     return SendResult(message_id=queued.message_id, status="scheduled" if later else "queued", line_id=line.line_id,
                       from_number=line.number, send_at=later)
 
@@ -87,9 +91,8 @@ def release_due(at: datetime | None = None) -> int:
     """Queue every scheduled message whose time has come (run every minute)."""
     now = at or datetime.now(UTC)
     released = 0
-    for message in store.scheduled_due(now):
-        if store.release_scheduled(message, now) and message.status_callback:
-            queues.send_message_job(MessageRef(message.line_id, message.phone, message.message_id),
-                                    message.status_callback)
+    for message in delivery_store.scheduled_due(now):
+        if delivery_store.release_scheduled(message, now):
+            queues.send(SendText(ref_of(message)))
             released += 1
     return released

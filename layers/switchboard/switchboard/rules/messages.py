@@ -5,7 +5,10 @@ No pydantic here: the webhooks that record deliveries and texts import this at c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+
+from switchboard.rules.addresses import LineOwner
 
 
 class MessageStatus(StrEnum):
@@ -69,3 +72,23 @@ def statuses_before(status: MessageStatus) -> list[MessageStatus]:
     """The statuses a message may move to `status` from."""
     rank = _RANK[status]
     return [s for s, r in _RANK.items() if r < rank]
+
+
+class Refusal(StrEnum):
+    """Why a text we start was not stored to send."""
+
+    OPTED_OUT = "opted_out"
+    ALREADY_ANSWERED = "already_answered"  # the closed period has its after-hours answer
+
+
+@dataclass(frozen=True)
+class OutgoingText:
+    """A text we start, from a line to a phone; `status_callback` is where the carrier reports on it."""
+
+    owner: LineOwner
+    phone: str
+    body: str
+    sender: SenderKind
+    status_callback: str
+    sender_id: str | None = None
+    campaign_id: str | None = None

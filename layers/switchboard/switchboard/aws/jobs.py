@@ -1,0 +1,94 @@
+"""The queues' jobs: small typed values, each with one encoding on the wire and one way back.
+
+Plain dataclasses and json (no pydantic): the webhooks' stream consumer and the queue consumers
+build and read these at cold start.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from switchboard.rules.addresses import CountsOf, MessageRef
+
+
+def _ref(document: dict[str, Any]) -> MessageRef:
+    return MessageRef(str(document["line_id"]), str(document["phone"]), str(document["message_id"]))
+
+
+def _ref_document(ref: MessageRef) -> dict[str, str]:
+    return {"line_id": ref.line_id, "phone": ref.phone, "message_id": ref.message_id}
+
+
+@dataclass(frozen=True)
+class SendText:
+    """Send a stored message through the carrier (outbound queue)."""
+
+    message: MessageRef
+
+    def encode(self) -> str:
+        return json.dumps({"send": _ref_document(self.message)})
+
+    @classmethod
+    def decode(cls, document: dict[str, Any]) -> SendText:
+        return cls(_ref(document["send"]))
+
+
+@dataclass(frozen=True)
+class AddCounts:
+    """Add to a workflow's counters what queued no text, e.g. a repeat call (outbound queue)."""
+
+    counts: CountsOf
+    counters: dict[str, int]
+
+    def encode(self) -> str:
+        return json.dumps({"count": {"practice_id": self.counts.practice_id, "workflow_id": self.counts.workflow_id,
+                                     "campaign_id": self.counts.campaign_id, "counters": self.counters}})
+
+    @classmethod
+    def decode(cls, document: dict[str, Any]) -> AddCounts:
+        count = document["count"]
+        return cls(CountsOf(str(count["practice_id"]), workflow_id=count.get("workflow_id"),
+                            campaign_id=count.get("campaign_id")),
+                   {str(name): int(amount) for name, amount in count["counters"].items()})
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A patient's stored text, to count, announce and maybe answer (follow-up queue)."""
+
+    message: MessageRef
+    practice_id: str
+    body: str
+    keyword: str | None
+    received_at: datetime
+    status_callback: str  # where the carrier reports on an answer
+
+    def encode(self) -> str:
+        return json.dumps({"message": _ref_document(self.message), "practice_id": self.practice_id,
+                           "keyword": self.keyword, "body": self.body, "received_at": self.received_at.isoformat(),
+                           "status_callback": self.status_callback})
+
+    @classmethod
+    def decode(cls, document: dict[str, Any]) -> FollowUp:
+        return cls(_ref(document["message"]), str(document["practice_id"]), str(document.get("body") or ""),
+                   document.get("keyword"), datetime.fromisoformat(str(document["received_at"])),
+                   str(document.get("status_callback") or ""))
+
+
+Job = SendText | AddCounts | FollowUp
+
+
+def decode(body: str) -> Job:
+    """The job a queue message carries; ValueError for one no producer of ours wrote."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise ValueError("the queue message is not JSON") from None
+    if isinstance(document, dict):
+        for key, kind in (("send", SendText), ("count", AddCounts), ("message", FollowUp)):
+            if key in document:
+                return kind.decode(document)
+    raise ValueError("the queue message is not a job")

@@ -1,0 +1,47 @@
+"""A patient's text, stored once with its conversation and contact; the stream hands it to the follow-up."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import TransactWriteError
+from ulid import ULID
+
+from switchboard.rules.addresses import LineOwner, MessageRef
+from switchboard.rules.messages import Direction, Handoff, MessageStatus, SenderKind
+
+from .conversations import contact_upsert, conversation_touch
+from .keys import contact_key, conversation_key
+from .messages import new_message, preview
+from .models import ContactItem, ConversationItem, InboundSidItem
+from .writes import transaction
+
+
+def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
+                   at: datetime, status_callback: str) -> MessageRef | None:
+    """Store a patient's text with its conversation and contact in one write; None when it was stored already.
+    The table's stream hands it on to be answered (`status_callback` is for the answer)."""
+    ref = MessageRef(owner.line_id, phone, str(ULID()))
+    message = new_message(ref, practice_id=owner.practice_id, direction=Direction.INBOUND, sender=SenderKind.PATIENT,
+                          status=MessageStatus.RECEIVED, at=at, body=body, carrier_sid=sid,
+                          status_callback=status_callback)
+    message.keyword, message.flag, message.handoff = keyword, flag, Handoff.INBOUND.value
+    marker = InboundSidItem(f"INBOUND#{sid}", "INBOUND", expires_at=at + timedelta(days=7))
+    conversation = conversation_touch(owner.practice_id, owner.line_id, phone, at,
+                                       preview(Direction.INBOUND, body, MessageStatus.RECEIVED, at), unread=1)
+    if keyword == "opt_out":
+        conversation.append(ConversationItem.opted_out.set(True))
+    elif keyword == "opt_in":
+        conversation.append(ConversationItem.opted_out.set(False))
+    try:
+        with transaction() as writes:
+            writes.put(marker, condition=InboundSidItem.pk.does_not_exist())
+            writes.update(ContactItem(*contact_key(owner.practice_id, phone)),
+                          contact_upsert(owner.practice_id, phone, at))
+            writes.update(ConversationItem(*conversation_key(owner.line_id, phone)), conversation)
+            writes.put(message)
+    except TransactWriteError as error:
+        if (marker.pk, marker.sk) in writes.failed(error):
+            return None
+        raise
+    return ref

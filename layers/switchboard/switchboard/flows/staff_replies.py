@@ -1,0 +1,29 @@
+"""A staff member's reply from the inbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from switchboard.core.errors import NotFound, RuleRefused
+from switchboard.data import conversations as store
+from switchboard.data import lines as line_store
+from switchboard.flows.outgoing import NotQueued, queue_text
+from switchboard.rules.addresses import LineOwner, MessageRef
+from switchboard.rules.messages import OutgoingText, SenderKind
+
+
+def reply_from_staff(owner: LineOwner, phone: str, body: str, *, staff: str, status_callback: str) -> MessageRef:
+    """Queue a staff member's reply; refused, with the reason, when it could not reach the patient."""
+    line = line_store.get_line(owner.practice_id, owner.line_id)
+    if not line.can_text:
+        raise RuleRefused(f"the line is {line.status.value}: texts from it would fail")
+    conversation = store.load_conversation(owner.line_id, phone)
+    if conversation is None:
+        raise NotFound("no such conversation")
+    if conversation.not_textable:
+        raise RuleRefused("this number cannot receive texts (not a mobile number)")
+    text = OutgoingText(owner, phone, body, SenderKind.STAFF, status_callback, sender_id=staff)
+    try:
+        return queue_text(text, at=datetime.now(UTC))
+    except NotQueued:
+        raise RuleRefused("the patient opted out of texts from this line; they must text START first") from None
