@@ -224,6 +224,7 @@ def test_sam_build_produces_arm64_artifacts_within_lambda_limits(python313_dir: 
                 BUILD_STATE / "cache",
                 "--cached",
                 "--parallel",
+                "--language-extensions",  # SAM CLI reads Fn::ForEach only with it (off by default in 1.170)
             ],  # fmt: skip
             cwd=BUILD_STATE,
             path_first=python313_dir,
@@ -433,7 +434,7 @@ def test_table_keys_and_indexes_match_the_pynamodb_models(template: dict[str, An
 
     from switchboard.data import models
 
-    schema: dict[str, Any] = models.table_schema()
+    schema: dict[str, Any] = dict(models.Item._get_schema())  # as CreateTable takes them
     properties = template["Resources"][_main_table_id(template)]["Properties"]
 
     assert _key_schema(properties["KeySchema"]) == _key_schema(schema["key_schema"])
@@ -509,3 +510,102 @@ def test_loader_turns_short_tags_into_their_long_form(tmp_path: Path) -> None:
         "F": {"Fn::Join": ["", ["a", {"Fn::Select": [0, {"Fn::Split": [",", "x,y"]}]}]]},
         "G": "2012-10-17",
     }
+
+
+# A template using every part of Fn::ForEach that the loader expands; test_deploy_gate holds the loader's
+# expansion of it to SAM CLI's language extensions.
+FOR_EACH_TEMPLATE = """\
+Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
+Parameters:
+  Sizes: {Type: CommaDelimitedList, Default: "small, large"}
+Conditions:
+  "Fn::ForEach::IsSize":
+    - Size
+    - !Ref Sizes
+    - "Is${Size}": !Equals [!Ref Size, small]
+Resources:
+  Plain: {Type: AWS::SNS::Topic}
+  "Fn::ForEach::Queues":
+    - Name
+    - [Orders, Refunds]
+    - "Fn::ForEach::QueueKinds":
+        - Kind
+        - [Work, Dead]
+        - "${Name}${Kind}Queue":
+            Type: AWS::SQS::Queue
+            Properties:
+              QueueName: !Sub "${AWS::StackName}-${Name}-${Kind}"
+              Tags: [{Key: kind, Value: !Ref Kind}]
+      "${Name}Alarm":
+        Type: AWS::CloudWatch::Alarm
+        Properties:
+          Dimensions: [{Name: QueueName, Value: !GetAtt [!Sub "${Name}DeadQueue", QueueName]}]
+          AlarmActions: [{Ref: !Sub "${Name}Topic"}]
+  "Fn::ForEach::Hosts":
+    - Host
+    - [api.example.com, www.example.com]
+    - "&{Host}Record":
+        Type: AWS::Route53::RecordSet
+        Properties:
+          Name: !Ref Host
+          "Fn::ForEach::Ttl":
+            - Seconds
+            - ["60"]
+            - "TTL": !Ref Seconds
+Outputs:
+  "Fn::ForEach::QueueArns":
+    - Name
+    - [Orders, Refunds]
+    - "${Name}WorkQueueArn":
+        Value: !GetAtt [!Sub "${Name}WorkQueue", Arn]
+"""
+
+
+def test_loader_expands_fn_foreach_loops_as_the_language_extensions_transform_does(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(FOR_EACH_TEMPLATE, encoding="utf-8")
+
+    template = load_template(path)
+
+    assert template["Conditions"] == {"Issmall": {"Fn::Equals": ["small", "small"]},
+                                      "Islarge": {"Fn::Equals": ["large", "small"]}}
+    resources = template["Resources"]
+    assert list(resources) == ["Plain", "OrdersWorkQueue", "OrdersDeadQueue", "OrdersAlarm", "RefundsWorkQueue",
+                               "RefundsDeadQueue", "RefundsAlarm", "apiexamplecomRecord", "wwwexamplecomRecord"]
+    assert resources["RefundsDeadQueue"]["Properties"] == {
+        "QueueName": {"Fn::Sub": "${AWS::StackName}-Refunds-Dead"}, "Tags": [{"Key": "kind", "Value": "Dead"}]}
+    assert resources["OrdersAlarm"]["Properties"] == {
+        "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [{"Fn::Sub": "OrdersDeadQueue"}, "QueueName"]}}],
+        "AlarmActions": [{"Ref": "OrdersTopic"}]}
+    assert resources["wwwexamplecomRecord"]["Properties"] == {"Name": "www.example.com", "TTL": "60"}
+    assert template["Outputs"] == {
+        f"{name}WorkQueueArn": {"Value": {"Fn::GetAtt": [{"Fn::Sub": f"{name}WorkQueue"}, "Arn"]}}
+        for name in ("Orders", "Refunds")}
+
+
+def test_loader_without_the_transform_leaves_fn_foreach_alone(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(FOR_EACH_TEMPLATE.replace("AWS::LanguageExtensions, ", ""), encoding="utf-8")
+
+    assert "Fn::ForEach::Queues" in load_template(path)["Resources"]
+
+
+@pytest.mark.parametrize(("change", "problem", "message"), [
+    ("- [Orders, Refunds]\n    - \"Fn::ForEach::QueueKinds\"", "- [Orders, Orders]\n    - \"Fn::ForEach::QueueKinds\"",
+     "the same key twice"),
+    ("  Plain: {Type: AWS::SNS::Topic}", "  OrdersAlarm: {Type: AWS::SNS::Topic}", "already there: OrdersAlarm"),
+    ("    - Host\n", "    - Sizes\n", "'Sizes' is also a parameter"),
+    ("[{Ref: !Sub \"${Name}Topic\"}]", "[{Ref: !Sub \"${Name}${AWS::Region}\"}]", "nothing left to substitute"),
+    ("    - Name\n    - [Orders, Refunds]\n    - \"Fn::ForEach::QueueKinds\"",
+     "    - Name\n    - !Ref Plain\n    - \"Fn::ForEach::QueueKinds\"", "a Ref to a CommaDelimitedList"),
+], ids=["same key twice", "key already there", "identifier is a parameter", "Ref of an unfinished Sub",
+        "collection not a list"])
+def test_loader_refuses_a_loop_cloudformation_would_refuse(
+    tmp_path: Path, change: str, problem: str, message: str
+) -> None:
+    assert change in FOR_EACH_TEMPLATE
+    path = tmp_path / "t.yaml"
+    path.write_text(FOR_EACH_TEMPLATE.replace(change, problem, 1), encoding="utf-8")
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_template(path)

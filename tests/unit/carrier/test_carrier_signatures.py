@@ -10,7 +10,8 @@ from pathlib import Path
 
 from twilio.request_validator import RequestValidator
 
-from switchboard.carrier import is_signed_by_carrier, is_signed_json, sign, sign_json, webhook_url
+from switchboard.carrier import is_signed_by_carrier, sign, webhook_url
+from tests.unit.carrier.json_signing import is_signed_json, sign_json
 
 TOKEN = "12345678901234567890123456789012"
 URL = "https://abc123.execute-api.us-east-1.amazonaws.com/Prod/twilio/sms"

@@ -27,7 +27,7 @@ from switchboard.carrier.errors import (
     outcome_for_code,
     reason_for_code,
 )
-from switchboard.carrier.signatures import is_signed_by_carrier, is_signed_json, sign, sign_json, webhook_url
+from switchboard.carrier.signatures import is_signed_by_carrier, sign, webhook_url
 
 if TYPE_CHECKING:
     from switchboard.carrier.http import CarrierHttpClient, SandboxHttpClient
@@ -49,11 +49,9 @@ __all__ = [
     "carrier",
     "credentials",
     "is_signed_by_carrier",
-    "is_signed_json",
     "outcome_for_code",
     "reason_for_code",
     "sign",
-    "sign_json",
     "webhook_url",
 ]
 

@@ -6,8 +6,7 @@ Cheap to import (no twilio.rest, no requests): webhook handlers load it at cold 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from hashlib import sha256
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
@@ -30,14 +29,6 @@ def sign(url: str, params: Params, auth_token: str) -> str:
     return str(RequestValidator(auth_token).compute_signature(url, _multi(params)))
 
 
-def sign_json(url: str, body: str | bytes, auth_token: str) -> tuple[str, str]:
-    """(URL with `bodySHA256` added, signature) for a JSON POST, as Twilio does it."""
-    text = body.decode() if isinstance(body, bytes) else body
-    separator = "&" if urlsplit(url).query else "?"
-    signed_url = f"{url}{separator}{urlencode({'bodySHA256': sha256(text.encode()).hexdigest()})}"
-    return signed_url, sign(signed_url, {}, auth_token)
-
-
 def is_signed_by_carrier(url: str, params: Params, signature: str | None, auth_token: str) -> bool:
     """True when `signature` is the account's signature of a form-encoded webhook to `url`.
 
@@ -51,16 +42,6 @@ def is_signed_by_carrier(url: str, params: Params, signature: str | None, auth_t
     except ValueError:  # a malformed URL (bad port) is not a signed one
         return False
 
-
-def is_signed_json(url: str, body: str | bytes, signature: str | None, auth_token: str) -> bool:
-    """True for a JSON webhook: `url` carries `bodySHA256` of `body`, and the signature covers the URL."""
-    if not signature or not auth_token or "bodySHA256" not in parse_qs(urlsplit(url).query):
-        return False
-    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-    try:
-        return bool(RequestValidator(auth_token).validate(url, text, signature))
-    except ValueError:
-        return False
 
 
 def webhook_url(

@@ -1,6 +1,6 @@
 """Domain errors. Each says what went wrong in words safe to show (never a phone number or a body).
 
-HTTP status codes are chosen in one place: `switchboard.http_errors`.
+HTTP status codes are chosen in one place: `switchboard.edge.http_errors`.
 """
 
 from __future__ import annotations

@@ -195,11 +195,6 @@ class NumberClaim(Item, discriminator="number_claim"):
     line_id = UnicodeAttribute()
 
 
-def table_schema() -> dict[str, Any]:
-    """Key schema and indexes as CreateTable takes them; template.yaml must declare the same."""
-    return dict(Item._get_schema())
-
-
 def create_table(wait: bool = True) -> None:
     """Create the table from the models when it is missing, its stream on when it is off (local stack, tests)."""
     if not Item.exists():

@@ -93,10 +93,6 @@ def _load(practice_id: str, email: str) -> UserItem:
     return item
 
 
-def get_user(practice_id: str, email: str) -> User:
-    return to_user(_load(practice_id, email))
-
-
 def list_users(practice_id: str) -> list[User]:
     return [to_user(item) for item in UserItem.gsi1.query(f"USERS#{practice_id}") if isinstance(item, UserItem)]
 

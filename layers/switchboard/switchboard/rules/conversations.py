@@ -1,4 +1,4 @@
-"""Contacts, conversations and messages: who a patient is to a practice, and what was said on a line."""
+"""The inbox as staff read it: conversations, their messages, and the patients a phone may be."""
 
 from __future__ import annotations
 
@@ -10,34 +10,12 @@ from switchboard.core.fields import DomainModel
 from switchboard.rules.messages import Direction, MessageStatus, SenderKind
 
 
-class Contact(DomainModel):
-    practice_id: str
-    phone: str
-    verified: bool = False
-    name: str | None = None
-    not_textable: bool = False
-
-
 class PatientMatch(DomainModel):
     """A verified patient elsewhere in the enterprise with the same phone."""
 
     practice_id: str
     patient_id: str
     name: str
-
-
-class Conversation(DomainModel):
-    line_id: str
-    practice_id: str
-    phone: str
-    unread: int = 0
-    last_activity_at: datetime
-    opted_out: bool = False
-    not_textable: bool = False
-    verified: bool = False
-    workflow_id: str | None = None
-    matches: list[PatientMatch] = Field(default_factory=list)
-    patient_id: str | None = None
 
 
 class LastMessage(DomainModel):

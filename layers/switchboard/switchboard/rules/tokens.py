@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 
@@ -21,7 +20,3 @@ def token_hash(token: str) -> str:
 def token_environment(token: str) -> str | None:
     """The environment a well-formed token was minted in; None for anything that is not a token."""
     return token.split("_", 1)[0] if _TOKEN.match(token) else None
-
-
-def same_secret(stored_hash: str, presented: str) -> bool:
-    return hmac.compare_digest(stored_hash, token_hash(presented))
