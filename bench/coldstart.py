@@ -22,15 +22,14 @@ from typing import Any
 
 from bench.common import FAKE_CREDENTIALS, LAYER_DIR, PYTHON, ROOT, Section, child_environment, median
 from bench.importtime import ImportTree, parse_importtime
-from local.runtime import LocalTemplateError, LocalValues, QueueEndpoint, Resolver, local_parameters, table_names
-from local.template import Function, functions, load_template
+from local.assembly import stage_values
+from local.runtime import LOCAL_ACCOUNT_ID, LOCAL_REGION, LambdaRuntime, LocalFunction, LocalValues, QueueEndpoint
+from local.template import Function, Template, load_template, queues
 
 ROUNDS = 15
 WEBHOOK_BUDGET = 1.15
 FUNCTION_BUDGET = 1.6
 NEVER_IN_WEBHOOKS = ("twilio.rest", "phonenumbers.geocoder")
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 STAGE = "prod"
 
 BASELINE_APP = '''"""The bare handler cold starts are compared with: Powertools Logger and a boto3 DynamoDB client."""
@@ -96,78 +95,44 @@ def is_webhook_facing(function: Function) -> bool:
     return False
 
 
-def _resolver(template: dict[str, Any]) -> Resolver:
-    from local.template import queues
-
-    endpoints = {
-        logical_id: QueueEndpoint(
-            logical_id,
-            f"switchboard-{STAGE}-{logical_id}",
-            f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/switchboard-{STAGE}-{logical_id}",
-            f"arn:aws:sqs:{REGION}:{ACCOUNT}:switchboard-{STAGE}-{logical_id}",
-        )
-        for logical_id in queues(template)
-    }
-    values = LocalValues(
-        parameters=local_parameters(template, {"Environment": STAGE}),
-        queues=endpoints,
-        tables=table_names(template, f"switchboard-{STAGE}"),
-        region=REGION,
-        account_id=ACCOUNT,
-        stack_name=f"switchboard-{STAGE}",
-    )
-    return Resolver(template, values)
+def deployed_values(template: Template) -> LocalValues:
+    """What the template's references resolve to once deployed as `STAGE`: queue URLs as SQS gives them."""
+    prefix = f"https://sqs.{LOCAL_REGION}.amazonaws.com/{LOCAL_ACCOUNT_ID}/switchboard-{STAGE}-"
+    endpoints = {logical_id: QueueEndpoint.from_url(logical_id, prefix + logical_id) for logical_id in queues(template)}
+    return stage_values(template, STAGE, endpoints)
 
 
-def lambda_environment(function: Function, resolver: Resolver, name: str) -> dict[str, str]:
-    """The function's variables from the template (Globals merged, intrinsics resolved for `prod`),
-    the ones the brief fixes, and what Lambda itself sets for a function."""
-    env: dict[str, str] = {}
-    for key, value in function.environment.items():
-        try:
-            resolved = resolver.resolve(value, f"{function.logical_id}.Environment.{key}")
-        except LocalTemplateError:
-            resolved = f"bench-{key.lower()}"
-        env[key] = "true" if resolved is True else "false" if resolved is False else str(resolved)
-    queues_by_var = {"OUTBOUND_QUEUE_URL": "OutboundQueue", "FOLLOW_UP_QUEUE_URL": "FollowUpQueue"}
-    for variable, queue in queues_by_var.items():
-        env.setdefault(variable, f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/switchboard-{STAGE}-{queue}")
-    env.setdefault("TABLE_NAME", f"switchboard-{STAGE}")
-    env.setdefault("TWILIO_SECRET_NAME", "switchboard/twilio")
-    env["ENVIRONMENT"] = STAGE
-    env.update({
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_LAMBDA_FUNCTION_NAME": f"switchboard-{STAGE}-{name}",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+def lambda_environment(function: LocalFunction) -> dict[str, str]:
+    """The function's variables as deployed (Globals merged, intrinsics resolved for `prod`), with what Lambda
+    itself sets in the function's process."""
+    return {
+        **function.lambda_environment(),
+        "AWS_REGION": LOCAL_REGION,
+        "AWS_DEFAULT_REGION": LOCAL_REGION,
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         **FAKE_CREDENTIALS,
-    })
-    return env
+    }
 
 
 def discover(template_path: Path = ROOT / "template.yaml") -> tuple[list[Target], list[str]]:
     template = load_template(template_path)
-    resolver = _resolver(template)
+    lambdas = LambdaRuntime(template, deployed_values(template), ROOT, placeholders=True)
     targets: list[Target] = []
-    notes: list[str] = []
-    for function in functions(template).values():
-        folder = (ROOT / function.code_uri).resolve()
-        module, _, attribute = function.handler.rpartition(".")
-        file = folder / (module.replace(".", "/") + ".py")
-        name = folder.name
-        if not file.is_file():
-            notes.append(f"{function.logical_id}: no handler file {file.relative_to(ROOT)} yet; skipped")
+    notes = [f"{reason} (the bench used a placeholder)" for reason in lambdas.unresolved.values()]
+    for function in lambdas.functions.values():
+        if not function.handler_file.is_file():
+            notes.append(f"{function.logical_id}: no handler file {function.handler_file.relative_to(ROOT)} yet; "
+                         "skipped")
             continue
-        targets.append(Target(name, folder, module, attribute, lambda_environment(function, resolver, name),
-                              function.memory_size, is_webhook_facing(function)))
+        module, _, attribute = function.spec.handler.rpartition(".")
+        targets.append(Target(function.folder, function.code_dir, module, attribute, lambda_environment(function),
+                              function.spec.memory_size, is_webhook_facing(function.spec)))
     return targets, notes
 
 
 def baseline_target(folder: Path, like: Target | None) -> Target:
     (folder / "app.py").write_text(BASELINE_APP)
-    env = dict(like.environment) if like else {"AWS_REGION": REGION, **FAKE_CREDENTIALS}
+    env = dict(like.environment) if like else {"AWS_REGION": LOCAL_REGION, **FAKE_CREDENTIALS}
     env["POWERTOOLS_SERVICE_NAME"] = "baseline"
     env["AWS_LAMBDA_FUNCTION_NAME"] = "baseline"
     return Target("baseline", folder, "app", "lambda_handler", env, like.memory_mb if like else 512)
@@ -277,7 +242,8 @@ def breakdown(target: Target, baseline_packages: set[str], baseline_tree: Import
     root = tree.find(target.module)
     lines = ["", f"#### {target.name}: import-time breakdown ({'OVER BUDGET' if over else 'within budget'})", ""]
     total = root.cumulative_ms if root else tree.total_ms
-    base_total = baseline_tree.find("app").cumulative_ms if baseline_tree and baseline_tree.find("app") else None
+    base_root = baseline_tree.find("app") if baseline_tree else None
+    base_total = base_root.cumulative_ms if base_root else None
     head = f"`python -X importtime`, one run: `import {target.module}` {total:.0f} ms cumulative"
     if base_total:
         head += f" (baseline app {base_total:.0f} ms under importtime)"

@@ -5,8 +5,8 @@ EVENT.json a file or `-` for stdin. The result is printed as JSON on stdout (log
 that raises prints Lambda's `{"errorType", "errorMessage", "stackTrace"}` and exits 1.
 
 The handler needs the local data services, so a stack must be running (`make run` in another terminal):
-its ready file (`.local/stack.json`, or `--data-dir`) gives the environment the stack's handlers run
-with, endpoints included, and this process uses the same.
+its ready file (`.local/stack.json`, or `--data-dir`) gives its endpoints and queues, from which this
+process resolves the environment the stack's handlers run with (local.assembly.running).
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import traceback
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from local.assembly import running
 from local.dynamodb import answers
-from local.runtime import LambdaRuntime, LocalValues, QueueEndpoint, local_parameters, table_names
-from local.template import load_template
+from local.runtime import LambdaRuntime
 from switchboard.carrier.signatures import sign, webhook_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,22 +51,7 @@ def running_stack(data_dir: Path) -> dict[str, Any]:
 
 def runtime_for(info: dict[str, Any], root: Path = ROOT) -> LambdaRuntime:
     """The template's functions, resolved the way the running stack resolved them, its environment exported."""
-    os.environ.update(info["environment"])
-    template = load_template(root / "template.yaml")
-    values = LocalValues(
-        parameters=local_parameters(template, {"Environment": info["stage"], "PublicBaseUrl": info["api_url"]}),
-        queues={
-            logical_id: QueueEndpoint(logical_id, url.rsplit("/", 1)[1], url, _queue_arn(url))
-            for logical_id, url in info["queues"].items()
-        },
-        tables=table_names(template),
-    )
-    return LambdaRuntime(template, values, root)
-
-
-def _queue_arn(url: str) -> str:
-    account, name = url.rstrip("/").split("/")[-2:]
-    return f"arn:aws:sqs:{os.environ.get('AWS_REGION', 'us-east-1')}:{account}:{name}"
+    return running(info, root).lambdas
 
 
 def signed_like_the_carrier(event: dict[str, Any], auth_token: str, public_base_url: str | None) -> dict[str, Any]:
@@ -90,12 +73,6 @@ def signed_like_the_carrier(event: dict[str, Any], auth_token: str, public_base_
     return {**event, "headers": {**headers, name: sign(url, params, auth_token)}}
 
 
-def _carrier_token(info: dict[str, Any]) -> str:
-    with urllib.request.urlopen(f"{info['carrier_sandbox_url']}/sandbox/account", timeout=5) as answer:
-        token: str = json.load(answer)["auth_token"]
-    return token
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__.split("\n")[0])
     parser.add_argument("function", help="folder under functions/ or logical id")
@@ -109,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"local.invoke: {error}", file=sys.stderr)
         return 2
     text = sys.stdin.read() if args.event == "-" else Path(args.event).read_text(encoding="utf-8")
-    event = signed_like_the_carrier(json.loads(text), _carrier_token(info), info["environment"].get("PUBLIC_BASE_URL"))
+    local = running(info)
+    event = signed_like_the_carrier(json.loads(text), local.carrier_credentials["auth_token"],
+                                    local.environment.get("PUBLIC_BASE_URL"))
     try:
-        function = runtime_for(info).function(args.function)
+        function = local.lambdas.function(args.function)
     except KeyError as error:
         print(f"local.invoke: {error.args[0]}", file=sys.stderr)
         return 2

@@ -55,6 +55,12 @@ class QueueEndpoint:
     url: str
     arn: str
 
+    @classmethod
+    def from_url(cls, logical_id: str, url: str, region: str = LOCAL_REGION) -> QueueEndpoint:
+        """The queue a URL names (`.../<account>/<name>`, as SQS and moto give them)."""
+        account, name = url.rstrip("/").split("/")[-2:]
+        return cls(logical_id, name, url, f"arn:aws:sqs:{region}:{account}:{name}")
+
 
 @dataclass
 class LocalValues:
@@ -276,6 +282,31 @@ class LocalFunction:
         module_path = self.spec.handler.rsplit(".", 1)[0]
         return f"{self.code_dir.parent.name}.{self.folder}.{module_path}"
 
+    @property
+    def handler_file(self) -> Path:
+        module_path = self.spec.handler.rpartition(".")[0]
+        return self.code_dir / (module_path.replace(".", "/") + ".py")
+
+    def lambda_environment(self) -> dict[str, str]:
+        """The variables Lambda gives this function's process: the template's and Lambda's own about the function."""
+        return {
+            **self.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": self.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.spec.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        }
+
+    def context(self, request_id: str | None = None) -> LocalLambdaContext:
+        return LocalLambdaContext(
+            function_name=self.name,
+            memory_limit_in_mb=self.spec.memory_size,
+            invoked_function_arn=self.arn,
+            aws_request_id=request_id or str(uuid.uuid4()),
+            log_group_name=f"/aws/lambda/{self.name}",
+            log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{self._stream}",
+            timeout_seconds=self.spec.timeout,
+        )
+
     def load(self) -> Handler:
         """Import the handler's module (once), with this function's own variables set during import."""
         if self._handler is not None:
@@ -285,12 +316,11 @@ class LocalFunction:
                 module_path, _, attribute = self.spec.handler.rpartition(".")
                 if not module_path:
                     raise LocalTemplateError(f"{self.logical_id}: Handler {self.spec.handler!r} is not module.fn")
-                file = self.code_dir / (module_path.replace(".", "/") + ".py")
-                if not file.is_file():
-                    raise LocalTemplateError(f"{self.logical_id}: no handler file {file}")
+                if not self.handler_file.is_file():
+                    raise LocalTemplateError(f"{self.logical_id}: no handler file {self.handler_file}")
                 ensure_on_path(self.code_dir)
                 with self._import_environment():
-                    module = _import_file(self.module_name, file)
+                    module = _import_file(self.module_name, self.handler_file)
                 self._handler = getattr(module, attribute)
         return self._handler
 
@@ -298,18 +328,9 @@ class LocalFunction:
         """Call the handler like Lambda would; exceptions propagate to the caller (gateway, poller...)."""
         with self._lock:
             handler = self.load()
-            context = LocalLambdaContext(
-                function_name=self.name,
-                memory_limit_in_mb=self.spec.memory_size,
-                invoked_function_arn=self.arn,
-                aws_request_id=request_id or str(uuid.uuid4()),
-                log_group_name=f"/aws/lambda/{self.name}",
-                log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{self._stream}",
-                timeout_seconds=self.spec.timeout,
-            )
             started = time.monotonic()
             try:
-                return handler(event, context)
+                return handler(event, self.context(request_id))
             finally:
                 elapsed = time.monotonic() - started
                 if elapsed > self.spec.timeout:
@@ -322,12 +343,7 @@ class LocalFunction:
 
     @contextmanager
     def _import_environment(self) -> Iterator[None]:
-        overlay = {
-            **self.environment,
-            "AWS_LAMBDA_FUNCTION_NAME": self.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.spec.memory_size),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        }
+        overlay = self.lambda_environment()
         saved = {name: os.environ.get(name) for name in overlay}
         os.environ.update(overlay)
         try:
@@ -375,22 +391,37 @@ def layer_directories(template: Template, root: Path) -> list[Path]:
 
 
 class LambdaRuntime:
-    """All functions of the template, resolved against local values, ready to invoke by name."""
+    """All functions of the template, resolved against local values, ready to invoke by name.
 
-    def __init__(self, template: Template, values: LocalValues, root: Path) -> None:
+    With `placeholders`, a variable that cannot be resolved here (say, a Ref to a resource SAM generates) gets a
+    placeholder instead of failing, so one such variable does not stop a benchmark; `unresolved` maps each such
+    variable to why.
+    """
+
+    def __init__(self, template: Template, values: LocalValues, root: Path, *, placeholders: bool = False) -> None:
         self.template = template
         self.values = values
         self.root = root
-        resolver = self.resolver = Resolver(template, values)
+        self.resolver = Resolver(template, values)
+        self.unresolved: dict[str, str] = {}
         self.functions: dict[str, LocalFunction] = {}
         for logical_id, spec in functions(template).items():
             environment = {
-                name: _stringify(resolver.resolve(value, f"{logical_id}.Environment.{name}"))
+                name: self._resolve_variable(value, f"{logical_id}.Environment.{name}", name, placeholders)
                 for name, value in spec.environment.items()
             }
             self.functions[logical_id] = LocalFunction(spec, environment, root, values)
         for directory in layer_directories(template, root):
             ensure_on_path(directory)
+
+    def _resolve_variable(self, value: Any, where: str, name: str, placeholders: bool) -> str:
+        try:
+            return _stringify(self.resolver.resolve(value, where))
+        except LocalTemplateError as error:
+            if not placeholders:
+                raise
+            self.unresolved.setdefault(name, str(error))
+            return f"unresolved-{name.lower()}"
 
     def event_buses(self) -> list[str]:
         """Names of the template's EventBridge buses, to create on the local AWS stand-in."""
@@ -416,9 +447,8 @@ class LambdaRuntime:
                     )
                 union[name] = value
                 owners[name] = logical_id
-        resolver = Resolver(self.template, self.values)
         for name in PER_FUNCTION_VARIABLES & set(globals_variables):
-            union[name] = _stringify(resolver.resolve(globals_variables[name], f"Globals.{name}"))
+            union[name] = _stringify(self.resolver.resolve(globals_variables[name], f"Globals.{name}"))
         return union
 
     def function(self, name: str) -> LocalFunction:

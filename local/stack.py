@@ -2,8 +2,8 @@
 
 Starts, in order: DynamoDB Local (Java; data in `<data-dir>/dynamodb`), a moto server for SQS and Secrets
 Manager (in memory), the carrier sandbox (data in `<data-dir>/carrier`), then creates the table from the
-models, the template's queues and the carrier secret, imports every handler, and starts the SQS
-event-source loops, the schedules and the API gateway. Everything listens on 127.0.0.1. When all of it
+models, the template's queues and the carrier secret (local.assembly), imports every handler, and starts the
+SQS event-source loops, the schedules and the API gateway. Everything listens on 127.0.0.1. When all of it
 answers, it prints the URLs and writes the ready file (`<data-dir>/stack.json` unless `--ready-file`):
 JSON with every URL, port and the environment the handlers run with (local.invoke reads it).
 Ctrl-C or SIGTERM stops everything, Java included. `--port 0` picks free ports (the tests do).
@@ -51,19 +51,18 @@ from pathlib import Path
 from typing import IO, Any
 
 from local import aws_calls
+from local.assembly import STAGE, CarrierAccount, Endpoints, assemble
 from local.auth import LocalAuthorizer, api_gateway_claims
 from local.dynamodb import DynamoDBLocal, answers
 from local.gateway import Gateway, GatewayServer, HttpRequest, HttpResponse, json_response
-from local.queues import EventSources, MotoServer, aws_client, create_queues, put_secret
-from local.runtime import LOCAL_REGION, LambdaRuntime, LocalValues, Resolver, local_parameters, table_names
+from local.queues import EventSources, MotoServer
+from local.runtime import LOCAL_REGION
 from local.scheduler import ScheduledRun, Scheduler
-from local.streams import describe_failure, stream_sources
 from local.template import api_routes, load_template, schedules
 
 log = logging.getLogger("local.stack")
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGE = "local"
 _STOP_ORDER = (
     "gateway",
     "scheduler",
@@ -121,55 +120,18 @@ class LocalStack:
         moto.start()
 
         carrier = self._start_carrier_sandbox()
+        endpoints = Endpoints(dynamodb.endpoint_url, moto.endpoint_url, carrier)
 
-        visibility = os.environ.get("LOCAL_QUEUE_VISIBILITY_TIMEOUT")
-        queue_endpoints = create_queues(moto.client("sqs"), template, int(visibility) if visibility else None)
-        values = LocalValues(
-            parameters=local_parameters(template, {"Environment": STAGE, "PublicBaseUrl": f"{base_url}/{STAGE}"}),
-            queues=queue_endpoints,
-            tables=table_names(template),
-            physical_ids=create_usage_plans(moto.client("apigateway"), template),
-        )
-        create_parameters(moto.client("ssm"), template, Resolver(template, values))
         dynamodb.wait_ready()
-        runtime = LambdaRuntime(template, values, self.root)
-        environment = {
-            **runtime.shared_environment(),
-            **local_environment(dynamodb.endpoint_url, moto.endpoint_url, carrier.url if carrier else None),
-        }
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-            os.environ.pop(name, None)  # never let real credentials reach the local stack
-        os.environ.update(environment)
+        visibility = os.environ.get("LOCAL_QUEUE_VISIBILITY_TIMEOUT")
+        local = assemble(template, endpoints, f"{base_url}/{STAGE}", root=self.root,
+                         visibility_timeout=int(visibility) if visibility else None)
         if recorder is not None:
-            aws_calls.name_local_stack(recorder, template, values)
-
-        secret_name = environment.get("TWILIO_SECRET_NAME") or values.parameters.get("TwilioSecretName")
-        if secret_name:
-            credentials = (
-                {"account_sid": carrier.account_sid, "auth_token": carrier.auth_token}
-                if carrier
-                else {"account_sid": "AC" + "0" * 32, "auth_token": "local-no-carrier-sandbox"}
-            )
-            put_secret(moto.client("secretsmanager"), secret_name, credentials)
-        for bus in runtime.event_buses():
-            moto.client("events").create_event_bus(Name=bus)
-
-        from switchboard.data.models import create_table  # reads TABLE_NAME etc. at import
-
-        create_table(wait=True)
-
+            aws_calls.name_local_stack(recorder, template, local.values)
+        runtime = local.lambdas
         failures = runtime.load_all()
 
-        sources = EventSources.from_template(template, moto.endpoint_url, queue_endpoints, runtime.invoke)
-        sqs = moto.client("sqs")
-        # Lambda keeps its place in the stream across deploys; the local stack keeps none, so it starts at
-        # the newest record rather than replaying a day of hand-offs after a restart.
-        sources.mappings.extend(stream_sources(
-            template, values.tables, aws_client("dynamodb", dynamodb.endpoint_url),
-            aws_client("dynamodbstreams", dynamodb.endpoint_url), runtime.invoke, LOCAL_REGION,
-            starting_position="LATEST",
-            on_failure=lambda queue_id: describe_failure(sqs, queue_endpoints[queue_id].url)
-            if queue_id in queue_endpoints else None))
+        sources = local.event_sources(runtime.invoke)
         self._stops["SQS and stream event sources"] = sources.stop
         sources.start()
 
@@ -209,10 +171,10 @@ class LocalStack:
                 "moto": int(moto.endpoint_url.rsplit(":", 1)[1]),
                 "carrier_sandbox": int(carrier.url.rsplit(":", 1)[1].split("/")[0]) if carrier else None,
             },
-            "queues": {logical_id: endpoint.url for logical_id, endpoint in queue_endpoints.items()},
+            "queues": {logical_id: endpoint.url for logical_id, endpoint in local.queues.items()},
             "functions": {f.logical_id: f.folder for f in runtime.functions.values()},
             "function_errors": {name: repr(error) for name, error in failures.items()},
-            "environment": environment,
+            "environment": local.environment,
         }
         answering = [base_url + "/local/health", dynamodb.endpoint_url, moto.endpoint_url]
         self._wait_until_answering(answering + ([carrier.url] if carrier else []))
@@ -247,7 +209,7 @@ class LocalStack:
             ) from None
         self._lock_file = lock_file
 
-    def _start_carrier_sandbox(self) -> Any:
+    def _start_carrier_sandbox(self) -> CarrierAccount | None:
         try:
             from local.carrier_sandbox import CarrierSandbox
         except ImportError as error:
@@ -256,7 +218,7 @@ class LocalStack:
         carrier = CarrierSandbox(self.data_dir / "carrier", host="127.0.0.1", port=0)
         self._stops["carrier sandbox"] = carrier.stop
         carrier.start()
-        return carrier
+        return CarrierAccount(carrier.url, carrier.account_sid, carrier.auth_token)
 
     def _add_local_endpoints(
         self, gateway: Gateway, authorizer: LocalAuthorizer, scheduler: Scheduler, sources: EventSources
@@ -287,25 +249,6 @@ class LocalStack:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{url} does not answer")
                 time.sleep(0.1)
-
-
-def create_usage_plans(apigateway: Any, template: dict[str, Any]) -> dict[str, str]:
-    """The template's usage plans on the local API Gateway stand-in (integration keys join them, as deployed);
-    logical id -> plan id."""
-    return {
-        logical_id: apigateway.create_usage_plan(name=logical_id)["id"]
-        for logical_id, resource in (template.get("Resources") or {}).items()
-        if resource.get("Type") == "AWS::ApiGateway::UsagePlan"
-    }
-
-
-def create_parameters(ssm: Any, template: dict[str, Any], resolver: Resolver) -> None:
-    """The template's SSM parameters, their names and values resolved as CloudFormation would."""
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if resource.get("Type") != "AWS::SSM::Parameter":
-            continue
-        properties = resolver.resolve(resource["Properties"], f"{logical_id}.Properties")
-        ssm.put_parameter(Name=properties["Name"], Value=properties["Value"], Type=properties["Type"], Overwrite=True)
 
 
 MAX_RUN_WAIT_SECONDS = 20.0  # a `?wait=` longer than this is cut to it: clients poll again rather than hang
@@ -343,28 +286,6 @@ def add_schedule_endpoints(gateway: Gateway, scheduler: Scheduler) -> None:
 
     gateway.add_local_endpoint("POST", r"/local/schedules/(?P<function_id>[^/]+)/run", start)
     gateway.add_local_endpoint("GET", r"/local/schedules/(?P<function_id>[^/]+)/runs/(?P<run_id>[^/]+)", report)
-
-
-def local_environment(dynamodb_endpoint: str, aws_endpoint: str, carrier_url: str | None) -> dict[str, str]:
-    """What the handlers need to reach the local services instead of AWS and Twilio."""
-    environment = {
-        "AWS_REGION": LOCAL_REGION,
-        "AWS_DEFAULT_REGION": LOCAL_REGION,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "DYNAMODB_ENDPOINT": dynamodb_endpoint,
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
-        "AWS_ENDPOINT_URL_SQS": aws_endpoint,
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws_endpoint,
-        "AWS_ENDPOINT_URL_EVENTBRIDGE": aws_endpoint,
-        "AWS_ENDPOINT_URL_SSM": aws_endpoint,
-        "AWS_ENDPOINT_URL_API_GATEWAY": aws_endpoint,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    if carrier_url:
-        environment["CARRIER_API_URL"] = carrier_url
-    return environment
 
 
 def write_ready_file(path: Path, info: dict[str, Any]) -> None:
