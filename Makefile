@@ -102,7 +102,7 @@ invoke: setup
 	$(PY) -m local.invoke $(FN) $(EVENT)
 
 build: $(TOOLS)/.installed
-	PATH="$(PYTHON313_BIN):$$PATH" $(TOOLS)/bin/sam build --cached --parallel
+	PATH="$(PYTHON313_BIN):$$PATH" $(TOOLS)/bin/sam build --cached --parallel --language-extensions
 
 bench: setup
 	$(PY) -m bench

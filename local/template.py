@@ -2,8 +2,10 @@
 
 `load_template` turns the short intrinsic tags (`!Ref`, `!Sub`, `!GetAtt`, `!If`, ...) into their long
 form (`{"Ref": ...}`, `{"Fn::Sub": ...}`, `{"Fn::GetAtt": [resource, attribute]}`), so the result is the
-same dictionary a JSON template would give. The helpers below read SAM resources as written: they do not
-resolve parameters or evaluate conditions; intrinsic values are returned unresolved.
+same dictionary a JSON template would give, and, when the template declares the `AWS::LanguageExtensions`
+transform, expands its `Fn::ForEach` loops as that transform does (`expand_language_extensions`): the local
+stack, the tests and the benches see the resources CloudFormation creates. The helpers below read SAM resources as
+written: they do not resolve parameters or evaluate conditions; intrinsic values are returned unresolved.
 """
 
 from __future__ import annotations
@@ -59,12 +61,150 @@ _CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
 
 
 def load_template(path: str | Path = "template.yaml") -> Template:
-    """Parse a CloudFormation/SAM template, short intrinsic tags turned into their long form."""
+    """Parse a CloudFormation/SAM template, short intrinsic tags turned into their long form.
+
+    With the `AWS::LanguageExtensions` transform, its `Fn::ForEach` loops come expanded
+    (`expand_language_extensions`).
+    """
     with open(path, encoding="utf-8") as stream:
         template = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
     if not isinstance(template, dict):
         raise ValueError(f"{path} is not a template: its top level is not a mapping")
+    if _LANGUAGE_EXTENSIONS in _transforms(template):
+        template = expand_language_extensions(template)
     return template
+
+
+# --- Fn::ForEach, as the AWS::LanguageExtensions transform expands it ------------------------------------
+#
+# CloudFormation's documented semantics (Fn::ForEach in the template reference): a key
+# `Fn::ForEach::<LoopName>` in Conditions, Resources (resource properties included) or Outputs holds
+# `[Identifier, Collection, {OutputKey: OutputValue}]`. For each item of the collection (a list, or a `Ref`
+# to a CommaDelimitedList parameter), the fragment is copied with `${Identifier}` replaced by the item,
+# `&{Identifier}` by the item without its non-alphanumeric characters, and `{"Ref": Identifier}` by the
+# item, in keys and values alike; a loop may hold loops (five deep at most). An identifier may not be a
+# parameter's name or an enclosing loop's identifier, and no two expanded keys may collide. The transform
+# also allows an intrinsic inside `Ref`: `Ref: !Sub "${Prefix}Function"` is how a loop refers to a logical id
+# made from its identifier (cfn-lint, like CloudFormation's examples, replaces `${Identifier}` only in keys
+# and `Fn::Sub` strings, so a bare `Ref: "${Prefix}Function"` fails the lint). The deploy gate (tests/template)
+# holds this expansion to SAM CLI's own copy of the transform.
+
+_LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+_FOR_EACH = "Fn::ForEach::"
+_FOR_EACH_SECTIONS = ("Conditions", "Resources", "Outputs")
+_FOR_EACH_MAX_DEPTH = 5
+
+
+def _transforms(template: Template) -> list[Any]:
+    transform = template.get("Transform")
+    if transform is None:
+        return []
+    return list(transform) if isinstance(transform, list) else [transform]
+
+
+def expand_language_extensions(template: Template) -> Template:
+    """A copy of the template with every `Fn::ForEach` loop expanded and `Ref: !Sub "<name>"` made `Ref: <name>`.
+
+    ValueError where a loop is malformed, or a `Ref` holds another intrinsic (which needs parameter values).
+    The other intrinsics in what the loops produce stay as written, unresolved.
+    """
+    parameters = template.get("Parameters") or {}
+    expanded = dict(template)
+    for section in _FOR_EACH_SECTIONS:
+        if isinstance(template.get(section), dict):
+            loops_expanded = _expand_loops(template[section], parameters, (), section)
+            expanded[section] = _resolve_ref_arguments(loops_expanded, section)
+    return expanded
+
+
+def _expand_loops(value: Any, parameters: dict[str, Any], identifiers: tuple[str, ...], where: str) -> Any:
+    """`value` with the loops in it (at any depth) expanded; `identifiers` are the enclosing loops'."""
+    if isinstance(value, list):
+        return [_expand_loops(item, parameters, identifiers, where) for item in value]
+    if not isinstance(value, dict):
+        return value
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(key, str) and key.startswith(_FOR_EACH):
+            produced = _expand_loop(key, item, parameters, identifiers, f"{where}/{key}")
+        else:
+            produced = {key: _expand_loops(item, parameters, identifiers, f"{where}/{key}")}
+        collisions = sorted(str(k) for k in produced.keys() & result.keys())
+        if collisions:
+            raise ValueError(f"{where}: Fn::ForEach makes keys that are already there: {', '.join(collisions)}")
+        result.update(produced)
+    return result
+
+
+def _expand_loop(
+    key: str, loop: Any, parameters: dict[str, Any], identifiers: tuple[str, ...], where: str
+) -> dict[str, Any]:
+    if not (isinstance(loop, list) and len(loop) == 3 and isinstance(loop[0], str) and loop[0]
+            and isinstance(loop[2], dict)):
+        raise ValueError(f"{where}: not [Identifier, Collection, {{OutputKey: OutputValue}}]")
+    identifier, collection, fragment = loop
+    if identifier in parameters or identifier in identifiers:
+        raise ValueError(f"{where}: identifier {identifier!r} is also a parameter or an enclosing loop's identifier")
+    if len(identifiers) + 1 > _FOR_EACH_MAX_DEPTH:
+        raise ValueError(f"{where}: Fn::ForEach loops nest at most {_FOR_EACH_MAX_DEPTH} deep")
+    items = _collection(collection, parameters, where)
+    expanded: dict[str, Any] = {}
+    for item in items:
+        instance = _expand_loops(_substitute(fragment, identifier, item), parameters, (*identifiers, identifier), where)
+        collisions = sorted(str(k) for k in instance.keys() & expanded.keys())
+        if collisions:
+            raise ValueError(f"{where}: Fn::ForEach makes the same key twice: {', '.join(collisions)}")
+        expanded.update(instance)
+    return expanded
+
+
+def _collection(collection: Any, parameters: dict[str, Any], where: str) -> list[str]:
+    """The loop's items as strings: a list as written, or a CommaDelimitedList parameter's default."""
+    if isinstance(collection, dict) and set(collection) == {"Ref"}:
+        parameter = parameters.get(collection["Ref"]) or {}
+        if parameter.get("Type") != "CommaDelimitedList" or "Default" not in parameter:
+            raise ValueError(f"{where}: a collection read locally is a list, or a Ref to a CommaDelimitedList "
+                             "parameter with a Default")
+        collection = [item.strip() for item in str(parameter["Default"]).split(",")]
+    if not isinstance(collection, list) or not all(isinstance(item, str | int | float) for item in collection):
+        raise ValueError(f"{where}: the collection is not a list of values")
+    return [_as_text(item) for item in collection]
+
+
+def _as_text(value: str | int | float) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _resolve_ref_arguments(value: Any, where: str) -> Any:
+    """`{"Ref": {"Fn::Sub": "Name"}}` as `{"Ref": "Name"}`, at any depth."""
+    if isinstance(value, list):
+        return [_resolve_ref_arguments(item, where) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and not isinstance(value["Ref"], str):
+        argument = value["Ref"]
+        name = argument.get("Fn::Sub") if isinstance(argument, dict) and len(argument) == 1 else None
+        if not isinstance(name, str) or re.search(r"\$\{[^!]", name):
+            raise ValueError(f"{where}: a Ref read locally names its target, or is an Fn::Sub with nothing left to "
+                             f"substitute: {value!r}")
+        return {"Ref": name.replace("${!", "${")}
+    return {key: _resolve_ref_arguments(item, f"{where}/{key}") for key, item in value.items()}
+
+
+def _substitute(value: Any, identifier: str, item: str) -> Any:
+    """`value` with `${identifier}`, `&{identifier}` and `{"Ref": identifier}` replaced by `item`."""
+    if isinstance(value, str):
+        alphanumeric = re.sub(r"[^A-Za-z0-9]", "", item)
+        return value.replace(f"${{{identifier}}}", item).replace(f"&{{{identifier}}}", alphanumeric)
+    if isinstance(value, list):
+        return [_substitute(element, identifier, item) for element in value]
+    if isinstance(value, dict):
+        if value == {"Ref": identifier}:
+            return item
+        return {_substitute(k, identifier, item): _substitute(v, identifier, item) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)

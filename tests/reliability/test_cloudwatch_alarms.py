@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -13,8 +14,13 @@ TOPIC = {"Ref": "AlarmTopicArn"}
 
 
 @pytest.fixture(scope="module")
-def resources() -> dict[str, Any]:
-    return dict(load_template(ROOT / "template.yaml")["Resources"])
+def template() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml")
+
+
+@pytest.fixture(scope="module")
+def resources(template) -> dict[str, Any]:
+    return dict(template["Resources"])
 
 
 def alarms(resources: dict[str, Any]) -> list[dict[str, Any]]:
@@ -62,3 +68,35 @@ def test_every_function_alarms_on_any_error_and_any_throttle(resources, metric):
         alarm = alarm_on(resources, "AWS/Lambda", metric, "FunctionName", {"Ref": function})
         assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
             "Sum", 0, "GreaterThanThreshold")
+
+
+def _substituted(template: dict[str, Any], value: Any) -> Any:
+    """An `Fn::Sub` whose variables are `Fn::FindInMap` look-ups, with them looked up (`${Environment}` stays)."""
+    sub = value["Fn::Sub"] if isinstance(value, dict) else value
+    if not isinstance(sub, list):
+        return sub
+    text, variables = sub
+    for name, lookup in variables.items():
+        mapping, top, second = lookup["Fn::FindInMap"]
+        found = ((template.get("Mappings") or {}).get(mapping) or {}).get(top, {}).get(second)
+        assert isinstance(found, str), f"Mappings has no {mapping}.{top}.{second}"
+        text = text.replace(f"${{{name}}}", found)
+    return text
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_each_function_alarm_keeps_its_logical_id_and_name_and_points_to_the_runbook(template, resources, metric):
+    """`<Prefix>ErrorsAlarm`, named `switchboard-<env>-<prefix in kebab case>-errors` (and likewise throttles)."""
+    functions = [name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    for function in functions:
+        prefix = function.removesuffix("Function")
+        alarm = resources.get(f"{prefix}{metric}Alarm")
+        assert alarm is not None and alarm["Type"] == "AWS::CloudWatch::Alarm", f"no {prefix}{metric}Alarm"
+        properties = alarm["Properties"]
+        assert properties["MetricName"] == metric
+        assert {"Name": "FunctionName", "Value": {"Ref": function}} in properties["Dimensions"]
+        kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", prefix).lower()
+        name = f"switchboard-${{Environment}}-{kebab}-{metric.lower()}"
+        assert _substituted(template, properties["AlarmName"]) == name
+        description = _substituted(template, properties["AlarmDescription"])
+        assert function in description and "README, Runbook" in description, description

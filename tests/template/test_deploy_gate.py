@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from local.template import load_template
-from tests.template.cloudformation import deployed_template
-from tests.template.test_template import REPO_ROOT, run_tool, tool
+from tests.template.cloudformation import deployed_template, language_extensions_expanded
+from tests.template.test_template import FOR_EACH_TEMPLATE, REPO_ROOT, run_tool, tool
 
 pytestmark = pytest.mark.template
 
@@ -31,6 +31,31 @@ def with_sam_skips(translated: dict[str, Any], source: dict[str, Any]) -> dict[s
         if owners:
             resource.setdefault("Metadata", {})["checkov"] = skipping[max(owners, key=len)]
     return translated
+
+
+def _alarms(template: dict[str, Any]) -> dict[str, Any]:
+    return {logical_id: resource for logical_id, resource in template["Resources"].items()
+            if resource["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+@pytest.mark.parametrize("template", ["template.yaml", "every use of Fn::ForEach the loader knows"])
+def test_the_local_loader_expands_fn_foreach_as_sam_clis_language_extensions_do(template: str, tmp_path: Path) -> None:
+    path = REPO_ROOT / template
+    if template != "template.yaml":
+        path = tmp_path / "for_each.yaml"
+        path.write_text(FOR_EACH_TEMPLATE, encoding="utf-8")
+
+    expanded, read = language_extensions_expanded(path), load_template(path)
+
+    for section in ("Conditions", "Resources", "Outputs"):
+        assert read.get(section) == expanded.get(section), f"local.template expands {section} otherwise"
+
+
+def test_the_alarms_deployed_are_the_ones_the_template_readers_see() -> None:
+    deployed, read = _alarms(deployed_template()), _alarms(load_template(REPO_ROOT / "template.yaml"))
+
+    assert deployed == read
+    assert {"AdminApiErrorsAlarm", "ConsoleThrottlesAlarm", "HandoffIteratorAgeAlarm"} <= set(deployed)
 
 
 def test_the_translated_template_has_no_lint_findings_circular_dependencies_included(tmp_path: Path) -> None:
