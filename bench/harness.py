@@ -7,7 +7,7 @@ with API Gateway REST events built by local.gateway.proxy_event, exactly as the 
 table's stream reaches its consumers only when `hand_off` (or `drain`, `receive`) says so.
 
 `Recorder` counts and times requests with botocore hooks on the clients the layer itself uses (PynamoDB's,
-`switchboard.data.models.connection().client`, and the SQS one); DynamoDB Local's ConsumedCapacity (PynamoDB
+`switchboard.data.table.connection().client`, and the SQS one); DynamoDB Local's ConsumedCapacity (PynamoDB
 asks for TOTAL on every request) gives the request units the cost model uses.
 """
 
@@ -191,7 +191,7 @@ class Harness:
         if self._attached:
             return
         from switchboard.aws import queues
-        from switchboard.data.models import connection
+        from switchboard.data.table import connection
 
         self.recorder.attach(connection().client, "dynamodb")
         sqs_factory = getattr(queues, "_sqs", None)

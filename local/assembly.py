@@ -177,7 +177,7 @@ def assemble(
     for bus in local.lambdas.event_buses():
         local.client("events").create_event_bus(Name=bus)
 
-    from switchboard.data.models import create_table  # reads TABLE_NAME etc. at import
+    from switchboard.data.table import create_table  # reads TABLE_NAME etc. at import
 
     create_table(wait=True)
     return local

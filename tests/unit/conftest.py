@@ -28,7 +28,7 @@ mend_sleep_under_libfaketime()  # the year-ahead run (`faketime`) must be able t
 @pytest.fixture(autouse=True)
 def aws() -> Iterator[None]:
     with mock_aws():
-        from switchboard.data.models import create_table
+        from switchboard.data.table import create_table
 
         create_table()
         sqs = boto3.client("sqs")
@@ -197,7 +197,7 @@ def dynamodb_reads() -> Callable[[], Any]:
     """Count DynamoDB requests and items read, with a botocore event hook on the table's client."""
     from contextlib import contextmanager
 
-    from switchboard.data.models import connection
+    from switchboard.data.table import connection
 
     @contextmanager
     def counting() -> Iterator[DynamoDBTraffic]:

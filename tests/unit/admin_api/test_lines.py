@@ -2,7 +2,8 @@
 
 import pytest
 
-from switchboard.data.models import Item, LineItem
+from switchboard.data.models import LineItem
+from switchboard.data.table import Item
 from tests.claims import ADMIN
 from tests.clock import days_from_now, recently_signed
 

@@ -1,4 +1,4 @@
-from switchboard.data.models import Item
+from switchboard.data.table import Item
 from tests.claims import STAFF
 
 HOURS = {"mon": [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:00"}]}

@@ -271,7 +271,7 @@ def test_unknown_placeholder_is_refused(admin_api, setup):
 
 
 def test_webhook_url_is_shown_once_and_only_its_hash_is_kept(admin_api, setup):
-    from switchboard.data.models import Item
+    from switchboard.data.table import Item
 
     token = setup.token
     assert all(token not in json.dumps(item.serialize()) for item in Item.scan())

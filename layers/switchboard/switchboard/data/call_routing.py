@@ -11,7 +11,8 @@ from typing import Any
 from switchboard.rules.opening import OpeningHours
 
 from .keys import line_key, practice_key
-from .models import Item, LineItem, PracticeItem
+from .models import LineItem, PracticeItem
+from .table import Item
 
 
 @dataclass(frozen=True)

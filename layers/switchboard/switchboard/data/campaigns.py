@@ -12,7 +12,8 @@ from switchboard.rules.campaigns import Campaign, CampaignCounts, CampaignStatus
 
 from . import audit
 from .keys import campaign_counts_sk, practice_key
-from .models import CampaignItem, CountsItem, Item, LineRateItem, RecipientItem, connection
+from .models import CampaignItem, CountsItem, LineRateItem, RecipientItem
+from .table import Item, connection
 from .workflows import counts_from_raw
 from .writes import transaction
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from switchboard.rules.addresses import CountsOf
 
 from .keys import counts_key
-from .models import CountsItem, Item, connection
+from .models import CountsItem
+from .table import Item, connection
 from .writes import Writes, count_actions
 
 FAILED_PREFIX = "failed:"

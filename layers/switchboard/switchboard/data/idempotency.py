@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from switchboard.core.settings import store_settings
 
-from .models import connection
+from .table import connection
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig

@@ -15,7 +15,8 @@ from . import audit
 from .call_routing import find_line as find_line  # re-exported: callers read lines through data.lines
 from .call_routing import line_with_practice
 from .keys import line_key, practice_key
-from .models import Item, LineItem, NumberClaim, PracticeItem, ResourceItem, WorkflowItem, now
+from .models import LineItem, NumberClaim, PracticeItem, ResourceItem, WorkflowItem
+from .table import Item, now
 from .writes import Writes, transaction
 
 PENDING_ORDERS = "LINE_ORDERS"

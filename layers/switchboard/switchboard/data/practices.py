@@ -12,7 +12,8 @@ from switchboard.rules.practices import NewPractice, Practice, PracticeChanges, 
 
 from . import audit
 from .keys import practice_key
-from .models import PracticeItem, now
+from .models import PracticeItem
+from .table import now
 from .writes import transaction
 
 STALE = "the practice was changed by someone else; reload and try again"

@@ -15,8 +15,9 @@ from switchboard.rules.workflows import NewWorkflow, Workflow, WorkflowChanges, 
 from . import audit
 from .counts import FAILED_PREFIX
 from .keys import line_key, practice_key, workflow_counts_sk
-from .models import CountsItem, Item, LineItem, PracticeItem, TokenItem, WorkflowItem, connection
+from .models import CountsItem, LineItem, PracticeItem, TokenItem, WorkflowItem
 from .practices import load as load_practice
+from .table import Item, connection
 from .writes import Writes, transaction
 
 STALE = "the workflow was changed by someone else; reload and try again"

@@ -12,7 +12,7 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from .models import Item, connection
+from .table import Item, connection
 
 Key = tuple[str, str]
 
