@@ -3,7 +3,7 @@
 Functions come from template.yaml. Each run is a new `python -c` process started in the function's
 folder (Lambda's /var/task: on sys.path first) with the layer on PYTHONPATH (Lambda's /opt/python) and
 the environment the template gives that function. The child times `import app` with perf_counter, then
-reads its peak RSS (getrusage), checks sys.modules for what webhook functions must never load, and
+reads its peak RSS (VmHWM), checks sys.modules for what webhook functions must never load, and
 finally times building the table's DynamoDB client (which the baseline builds during init).
 One warm-up run per target (bytecode cached, files in the page cache), then ROUNDS rounds, each
 running every target once in a shuffled order, so the baseline sees the same machine as the functions.
@@ -47,7 +47,7 @@ def lambda_handler(event, context):
 '''
 
 CHILD = r'''
-import json, resource, sys, time
+import json, sys, time
 module_name, attribute, watch = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 started, cpu_started = time.perf_counter(), time.process_time()
 __import__(module_name)
@@ -55,11 +55,12 @@ module = sys.modules[module_name]
 handler = getattr(module, attribute)
 init_ms = (time.perf_counter() - started) * 1000
 init_cpu_ms = (time.process_time() - cpu_started) * 1000
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM belongs to this process image; ru_maxrss would carry the parent's peak across fork and exec.
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 client_ms = None
-if "switchboard.data.models" in sys.modules:
+if "switchboard.data.table" in sys.modules:
     began = time.process_time()
-    sys.modules["switchboard.data.models"].connection().client
+    sys.modules["switchboard.data.table"].connection().client
     client_ms = (time.process_time() - began) * 1000
 print(json.dumps({"init_ms": init_ms, "init_cpu_ms": init_cpu_ms, "peak_rss_kb": peak_kb, "client_ms": client_ms,
                   "loaded": [name for name in watch if name in sys.modules],
