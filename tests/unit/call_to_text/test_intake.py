@@ -277,3 +277,13 @@ def test_webhook_url_is_shown_once_and_only_its_hash_is_kept(admin_api, setup):
     assert all(token not in json.dumps(item.serialize()) for item in Item.scan())
     listed = admin_api("GET", f"/api/practices/{setup.practice_id}/workflows").body
     assert "webhook_url" not in listed[0]
+
+
+def test_a_failure_the_carrier_gives_no_code_for_is_still_counted_by_name(intake, queues, status_callback, admin_api,
+                                                                          setup):
+    intake()
+    queues.deliver()
+    status_callback(next(MessageItem.scan()).carrier_sid, "failed")
+    counts = admin_api("GET", f"/api/practices/{setup.practice_id}/workflows/{setup.workflow['workflow_id']}").body
+    assert counts["counts"]["failed"] == 1
+    assert counts["counts"]["failed_by_reason"] == {"unspecified": 1}

@@ -12,8 +12,9 @@ from .writes import Writes, count_actions
 FAILED_PREFIX = "failed:"
 
 
-def failed_counter(reason: str) -> str:
-    return f"{FAILED_PREFIX}{reason}"
+def failed_counter(reason: str | None) -> str:
+    # A carrier failure may come with no reason; it still needs a name a report can show.
+    return f"{FAILED_PREFIX}{reason or 'unspecified'}"
 
 
 def add(of: CountsOf, counters: dict[str, int]) -> None:

@@ -112,7 +112,7 @@ def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | N
             if not_textable:
                 mark_not_textable(writes, pointer.practice_id, ref.phone, ref.line_id, at)
             if status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
-                add_in(writes, counts_of(pointer), {"failed": 1, failed_counter(str(reason)): 1})
+                add_in(writes, counts_of(pointer), {"failed": 1, failed_counter(reason): 1})
             elif status is MessageStatus.DELIVERED:
                 add_in(writes, counts_of(pointer), {"delivered": 1})
     except TransactWriteError as error:
