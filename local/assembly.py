@@ -31,6 +31,7 @@ from local.runtime import (
 )
 from local.streams import StreamEventSource, describe_failure, stream_sources
 from local.template import Template, load_template
+from local.user_pool import UserPool, create_user_pool
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = "local"
@@ -59,7 +60,7 @@ class CarrierAccount:
 @dataclass(frozen=True)
 class Endpoints:
     dynamodb: str
-    aws: str  # moto: SQS, Secrets Manager, EventBridge, SSM, API Gateway
+    aws: str  # moto: SQS, Secrets Manager, EventBridge, SSM, API Gateway, Cognito
     carrier: CarrierAccount | None = None
 
 
@@ -78,6 +79,7 @@ def local_environment(endpoints: Endpoints) -> dict[str, str]:
         "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoints.aws,
         "AWS_ENDPOINT_URL_SSM": endpoints.aws,
         "AWS_ENDPOINT_URL_API_GATEWAY": endpoints.aws,
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": endpoints.aws,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     if endpoints.carrier:
@@ -109,9 +111,11 @@ class LocalRuntime:
     """The template's functions resolved against the local services (see the module's docstring)."""
 
     def __init__(
-        self, template: Template, values: LocalValues, endpoints: Endpoints, root: Path, *, placeholders: bool = False
+        self, template: Template, values: LocalValues, endpoints: Endpoints, root: Path, *, placeholders: bool = False,
+        user_pool: UserPool | None = None,
     ) -> None:
         self.template = template
+        self.user_pool = user_pool
         self.values = values
         self.endpoints = endpoints
         self.lambdas = LambdaRuntime(template, values, root, placeholders=placeholders)
@@ -163,13 +167,15 @@ def assemble(
 ) -> LocalRuntime:
     """Create what the template declares on the local services and resolve the functions against it; the
     environment is exported to this process, the table is ready, no handler is imported yet."""
+    pool = create_user_pool(aws_client("cognito-idp", endpoints.aws), template)
     values = stage_values(
         template, STAGE, create_queues(aws_client("sqs", endpoints.aws), template, visibility_timeout),
         public_base_url=public_base_url,
-        physical_ids=create_usage_plans(aws_client("apigateway", endpoints.aws), template),
+        physical_ids={**create_usage_plans(aws_client("apigateway", endpoints.aws), template),
+                      pool.logical_id: pool.pool_id},
     )
     create_parameters(aws_client("ssm", endpoints.aws), template, Resolver(template, values))
-    local = LocalRuntime(template, values, endpoints, root, placeholders=placeholders)
+    local = LocalRuntime(template, values, endpoints, root, placeholders=placeholders, user_pool=pool)
     local.export()
     secret_name = local.environment.get("TWILIO_SECRET_NAME") or values.parameters.get("TwilioSecretName")
     if secret_name:
@@ -190,8 +196,10 @@ def running(info: Mapping[str, Any], root: Path = ROOT) -> LocalRuntime:
     endpoints = Endpoints(info["dynamodb_endpoint"], info["aws_endpoint"],
                           CarrierAccount.at(carrier_url) if carrier_url else None)
     queues = {logical_id: QueueEndpoint.from_url(logical_id, url) for logical_id, url in info["queues"].items()}
-    local = LocalRuntime(template, stage_values(template, info["stage"], queues, public_base_url=info["api_url"]),
-                         endpoints, root)
+    pool = UserPool(**info["user_pool"]) if info.get("user_pool") else None
+    values = stage_values(template, info["stage"], queues, public_base_url=info["api_url"],
+                          physical_ids=info.get("physical_ids") or {})
+    local = LocalRuntime(template, values, endpoints, root, user_pool=pool)
     local.export()
     return local
 

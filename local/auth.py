@@ -17,8 +17,10 @@ Acting as a user: `GET /local/token` returns `{"token": ..., "claims": ...}` for
     curl -s 'http://127.0.0.1:3000/local/token?email=nobody@clinic.test&groups='     # no groups
     curl -s 'http://127.0.0.1:3000/local/token?email=x@clinic.test&custom:practice_id=p1'  # extra claims
 
-then `curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/api/...`. The `sub` is derived from the
-email, so the same email is always the same user. `ttl` (seconds, default 12 h) sets the lifetime.
+then `curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/api/...`. The `sub` is the one the local
+user pool gave that email's login (made when a practice added the user), as a Cognito token would carry it;
+an email with no login gets one derived from it, which no user has. `ttl` (seconds, default 12 h) sets the
+lifetime.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -69,10 +71,12 @@ def api_gateway_claims(claims: Mapping[str, Any]) -> dict[str, str]:
 class LocalAuthorizer:
     """Issues and checks the local ID tokens."""
 
-    def __init__(self, data_dir: Path, region: str = "us-east-1", pool_id: str = "us-east-1_local") -> None:
+    def __init__(self, data_dir: Path, region: str = "us-east-1", pool_id: str = "us-east-1_local",
+                 subject_of: Callable[[str], str | None] | None = None) -> None:
         self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
         self.audience = "switchboard-local-console"
         self._secret = _load_or_create_secret(data_dir / "auth" / "jwt-secret")
+        self._subject_of = subject_of
 
     def issue(
         self,
@@ -83,7 +87,7 @@ class LocalAuthorizer:
     ) -> tuple[str, dict[str, Any]]:
         """A signed token and its claims for `email` in `groups`."""
         now = int(time.time())
-        sub = subject_for(email)
+        sub = (self._subject_of(email) if self._subject_of else None) or subject_for(email)
         claims: dict[str, Any] = {
             "sub": sub,
             "email": email,

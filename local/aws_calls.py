@@ -49,6 +49,7 @@ RESOURCE_KINDS = {
     "AWS::ApiGateway::UsagePlan": "apigateway:usage-plan",
     "AWS::SSM::Parameter": "ssm:parameter",
     "AWS::KMS::Key": "kms:key",
+    "AWS::Cognito::UserPool": "cognito-idp:userpool",
 }
 _NAME_PROPERTIES = ("Name", "TableName", "QueueName", "AliasName")
 
@@ -132,6 +133,10 @@ def _kms(operation: str, params: Mapping[str, Any]) -> list[dict[str, str]]:
     return [_item("kms:key", params["KeyId"])] if "KeyId" in params else []
 
 
+def _cognito_idp(operation: str, params: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [_item("cognito-idp:userpool", params["UserPoolId"])] if "UserPoolId" in params else []
+
+
 _EXTRACTORS: dict[str, Callable[[str, Mapping[str, Any]], list[dict[str, str]]]] = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
@@ -140,6 +145,7 @@ _EXTRACTORS: dict[str, Callable[[str, Mapping[str, Any]], list[dict[str, str]]]]
     "apigateway": _apigateway,
     "ssm": _ssm,
     "kms": _kms,
+    "cognito-idp": _cognito_idp,
 }
 
 

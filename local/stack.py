@@ -38,6 +38,7 @@ dead-letter queue without waiting minutes.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fcntl
 import json
 import logging
@@ -59,6 +60,7 @@ from local.queues import EventSources, MotoServer
 from local.runtime import LOCAL_REGION
 from local.scheduler import ScheduledRun, Scheduler
 from local.template import api_routes, load_template, schedules
+from local.user_pool import subject_of
 
 log = logging.getLogger("local.stack")
 
@@ -140,7 +142,9 @@ class LocalStack:
         self._stops["scheduler"] = scheduler.stop
         scheduler.start()
 
-        authorizer = LocalAuthorizer(self.data_dir, LOCAL_REGION)
+        pool, cognito = local.user_pool, local.client("cognito-idp")
+        subjects = (lambda email: subject_of(cognito, pool.pool_id, email)) if pool else None
+        authorizer = LocalAuthorizer(self.data_dir, LOCAL_REGION, subject_of=subjects)
         gateway = Gateway(
             api_routes(template),
             runtime.invoke,
@@ -172,6 +176,8 @@ class LocalStack:
                 "carrier_sandbox": int(carrier.url.rsplit(":", 1)[1].split("/")[0]) if carrier else None,
             },
             "queues": {logical_id: endpoint.url for logical_id, endpoint in local.queues.items()},
+            "physical_ids": local.values.physical_ids,
+            "user_pool": dataclasses.asdict(local.user_pool) if local.user_pool else None,
             "functions": {f.logical_id: f.folder for f in runtime.functions.values()},
             "function_errors": {name: repr(error) for name, error in failures.items()},
             "environment": local.environment,

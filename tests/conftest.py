@@ -37,9 +37,6 @@ def _nothing_remembered_between_tests() -> Iterator[None]:
     """Each test starts with its own users and parameters: what a warm container remembers never leaks between
     tests."""
     yield
-    users = sys.modules.get("switchboard.data.users")
-    if users is not None:
-        users._callers.clear()
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
     if parameters is not None:
         parameters.clear_caches()  # a warm container's SSM parameters and secrets belong to one test

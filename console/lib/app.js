@@ -23,8 +23,13 @@ const MANAGERS_ONLY = new Set(['settings', 'users', 'audit', 'practice-new']);
 const view = document.getElementById('view');
 const ctx = {
   config: null, me: null, practices: [], practiceId: null,
-  get isAdmin() { return this.me && this.me.role === 'admin'; },
-  get isManager() { return this.me && (this.me.role === 'admin' || this.me.role === 'manager'); },
+  get isAdmin() { return Boolean(this.me && this.me.is_admin); },
+  // The signed-in person's place in the chosen practice (one person may serve several practices).
+  get membership() {
+    return (this.me && this.me.memberships.find((m) => m.practice_id === this.practiceId)) || null;
+  },
+  get role() { return this.isAdmin ? 'admin' : (this.membership ? this.membership.role : null); },
+  get isManager() { return this.role === 'admin' || this.role === 'manager'; },
   get practice() { return this.practices.find((p) => p.practice_id === this.practiceId) || null; },
   navigate, refreshPractices, title: setTitle, pageDisposed: null,
 };
@@ -72,8 +77,7 @@ async function refreshPractices() {
   ctx.practices = await get('practices');
   const stored = sessionStorage.getItem('sb.practice');
   const known = (id) => ctx.practices.some((p) => p.practice_id === id);
-  ctx.practiceId = (ctx.me.practice_id && known(ctx.me.practice_id) && ctx.me.practice_id)
-    || (known(stored) && stored) || (ctx.practices[0] && ctx.practices[0].practice_id) || null;
+  ctx.practiceId = (known(stored) && stored) || (ctx.practices[0] && ctx.practices[0].practice_id) || null;
   renderShell();
 }
 
@@ -102,17 +106,17 @@ function renderShell() {
     navItems().map(([path, label]) => h('li', {},
       h('a', { href: path, 'aria-current': route === path || (route === 'line' && path === 'lines') ? 'page' : null }, label)))));
   const picker = document.getElementById('practice-picker');
-  if (ctx.isAdmin) {
+  if (ctx.isAdmin || ctx.practices.length > 1) {
     const select = h('select', { id: 'practice-select', onchange: (e) => choosePractice(e.target.value) },
       ctx.practices.map((p) => h('option', { value: p.practice_id }, p.name)));
     select.value = ctx.practiceId || '';
     replace(picker, ctx.practices.length ? [h('label', { for: 'practice-select' }, 'Practice'), select] : null,
-      h('a', { href: 'practices/new', class: 'small' }, 'Open a practice'));
+      ctx.isAdmin ? h('a', { href: 'practices/new', class: 'small' }, 'Open a practice') : null);
   } else {
     replace(picker, ctx.practice ? h('span', { class: 'practice-name' }, ctx.practice.name) : null);
   }
   replace(document.getElementById('who'),
-    h('span', {}, ctx.me.email, ' ', h('span', { class: 'role' }, ctx.me.role)),
+    h('span', {}, ctx.me.email, ' ', h('span', { class: 'role' }, ctx.role || '')),
     button('Sign out', () => auth.signOut(ctx.config), { class: 'link' }));
 }
 
@@ -121,7 +125,7 @@ async function render() {
   let route = currentRoute();
   if (!ctx.me && route !== 'signin') { navigate('signin', { replace: true }); return; }
   if (ctx.me && (route === '' || route === 'signin')) {
-    route = ctx.me.role === 'staff' ? 'inbox' : (ctx.practiceId || !ctx.isAdmin ? 'lines' : 'practices/new');
+    route = ctx.role === 'staff' ? 'inbox' : (ctx.practiceId || !ctx.isAdmin ? 'lines' : 'practices/new');
     history.replaceState(null, '', new URL(route, document.baseURI).href);
   }
   const found = ROUTES.map(([pattern, name, title]) => [route.match(pattern), name, title]).find(([m]) => m);

@@ -69,7 +69,7 @@ export default async function render(view, ctx, params) {
 
   function drawList() {
     if (!conversations.length) {
-      const noLines = ctx.me.role === 'staff' && !ctx.me.line_ids.length;
+      const noLines = ctx.role === 'staff' && !ctx.membership.line_ids.length;
       replace(list, h('li', { class: 'empty' }, noLines
         ? 'No conversations: you have permission on no lines yet. Ask a manager to give you lines (Users page).'
         : 'No conversations.'));

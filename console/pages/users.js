@@ -41,7 +41,7 @@ export default async function render(view, ctx) {
           h('button', { type: 'submit', 'aria-label': `Save ${u.email}` }, 'Save')));
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
-        const done = await submitting(form, () => patch(`${base}/users/${seg(u.email)}`, {
+        const done = await submitting(form, () => patch(`${base}/users/${seg(u.user_id)}`, {
           role: form.querySelector('[name="role"]').value,
           line_ids: [...form.querySelectorAll('[name="line_ids"]:checked')].map((c) => c.value), version: u.version,
         }));
@@ -52,8 +52,8 @@ export default async function render(view, ctx) {
   }
 
   async function remove(u) {
-    const done = await confirmDialog({ title: `Remove ${u.email}?`, body: ['They can no longer sign in to this practice.'],
-      confirmLabel: 'Remove user', danger: true, onConfirm: () => del(`${base}/users/${seg(u.email)}`).then(() => true) });
+    const done = await confirmDialog({ title: `Remove ${u.email}?`, body: ['They can no longer use this practice; if it was their last, their sign-in is disabled and they are signed out.'],
+      confirmLabel: 'Remove user', danger: true, onConfirm: () => del(`${base}/users/${seg(u.user_id)}`).then(() => true) });
     if (done) { announce(`${u.email} removed.`); await reload(); }
   }
 

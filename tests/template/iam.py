@@ -109,6 +109,8 @@ _SSM_OPERATIONS = {"GetParameter", "GetParameters", "GetParameterHistory", "PutP
                    "GetParametersByPath"}
 _KMS_OPERATIONS = {"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "DescribeKey",
                    "ReEncrypt", "Sign", "Verify"}
+_COGNITO_OPERATIONS = {"AdminCreateUser", "AdminGetUser", "AdminEnableUser", "AdminDisableUser",
+                       "AdminUserGlobalSignOut", "AdminAddUserToGroup", "AdminRemoveUserFromGroup"}
 _NO_PERMISSION = {("sts", "GetCallerIdentity")}
 
 
@@ -227,6 +229,8 @@ class Symbols:
                 return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{named}"
             case "AWS::IAM::ManagedPolicy":
                 return f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{self._property(name, 'ManagedPolicyName') or name}"
+            case "AWS::Cognito::UserPool":
+                return f"{REGION}_{name}"
         return named
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -294,6 +298,8 @@ class Symbols:
                 return str(self.ref(logical_id))
             case "kms:key":
                 return self.get_att(logical_id, "Arn")
+            case "cognito-idp:userpool":
+                return str(self.ref(logical_id))
         raise CallError(f"no symbolic identifier for a {kind} ({logical_id})")
 
 
@@ -502,6 +508,10 @@ def parameter_arn(name: str) -> str:
     return f"arn:{PARTITION}:ssm:{REGION}:{ACCOUNT}:parameter/{name.lstrip('/')}"
 
 
+def userpool_arn(pool_id: str) -> str:
+    return f"arn:{PARTITION}:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool_id}"
+
+
 def apigateway_arn(path: str) -> str:
     return f"arn:{PARTITION}:apigateway:{REGION}::{path}"
 
@@ -672,6 +682,11 @@ def call_requirements(call: Mapping[str, Any], names: Names, access: FunctionAcc
             name = named({**item, "kind": "ssm:parameter"})[1]
             found.append(Requirement(f"ssm:{operation}", parameter_arn(name), why))
         return found
+    if service == "cognito-idp":
+        if operation not in _COGNITO_OPERATIONS:
+            raise CallError(f"{why}: no IAM mapping; teach tests/template/iam.py")
+        return [Requirement(f"cognito-idp:{operation}", userpool_arn(named(item)[1]), why)
+                for item in only("cognito-idp:userpool")]
     if service == "kms":
         if operation not in _KMS_OPERATIONS:
             raise CallError(f"{why}: no IAM mapping; teach tests/template/iam.py")

@@ -609,3 +609,20 @@ def test_loader_refuses_a_loop_cloudformation_would_refuse(
 
     with pytest.raises(ValueError, match=re.escape(message)):
         load_template(path)
+
+
+def test_the_user_pool_lets_no_one_claim_an_email_or_sign_in_around_the_hosted_ui(template: dict[str, Any]) -> None:
+    (pool,) = _resources(template, "AWS::Cognito::UserPool").values()
+    (client,) = _resources(template, "AWS::Cognito::UserPoolClient").values()
+    pool_properties, client_properties = pool["Properties"], client["Properties"]
+    # An email changes only once its owner proves it; until then the token keeps the verified one.
+    assert pool_properties["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+    assert pool_properties["UsernameAttributes"] == ["email"]
+    assert pool_properties["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert (pool_properties["MfaConfiguration"], pool_properties["EnabledMfas"]) == ("ON", ["SOFTWARE_TOKEN_MFA"])
+    # The console's tokens cannot call Cognito's own user APIs, and the client cannot write the email.
+    assert "aws.cognito.signin.user.admin" not in client_properties["AllowedOAuthScopes"]
+    assert "email" not in client_properties["WriteAttributes"]
+    assert {"email", "email_verified"} <= set(client_properties["ReadAttributes"])
+    assert client_properties["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
+    assert client_properties["PreventUserExistenceErrors"] == "ENABLED"

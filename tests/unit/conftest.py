@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import itertools
 import json
@@ -25,6 +26,20 @@ from tests.clock import ClinicClock, ClinicWeek, coming_week, mend_sleep_under_l
 mend_sleep_under_libfaketime()  # the year-ahead run (`faketime`) must be able to sleep
 
 
+def _import_mock_signing_key_once() -> None:
+    """moto's user pools all sign with one fixed key, which each new pool imports again (0.1 s of RSA work):
+    every test makes a pool, so the imported key is shared."""
+    from types import SimpleNamespace
+
+    from moto.cognitoidp import models
+
+    key = models.jwk.RSAKey.import_key(models.load_resource("cognitoidp/resources/jwks-private.json"))
+    models.jwk = SimpleNamespace(RSAKey=SimpleNamespace(import_key=lambda _: key))  # type: ignore[assignment]
+
+
+_import_mock_signing_key_once()
+
+
 @pytest.fixture(autouse=True)
 def aws() -> Iterator[None]:
     with mock_aws():
@@ -36,7 +51,26 @@ def aws() -> Iterator[None]:
             sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
         _event_bus_to_queue(sqs)
         _usage_plan()
+        _user_pool()
         yield
+
+
+@functools.cache
+def _template() -> Any:
+    from local.template import load_template
+
+    return load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+
+
+def _user_pool() -> None:
+    """The template's user pool in moto, named to the admin API as deployed (`USER_POOL_ID`)."""
+    from local.user_pool import create_user_pool
+    from switchboard.core.settings import login_settings
+
+    pool = create_user_pool(boto3.client("cognito-idp"), _template())
+    os.environ["USER_POOL_ID"] = pool.pool_id
+    os.environ["SIGN_IN_CLIENT_ID"] = pool.sign_in_client_id
+    login_settings.cache_clear()
 
 
 def _usage_plan() -> None:

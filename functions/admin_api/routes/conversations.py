@@ -14,7 +14,7 @@ from switchboard.core.fields import DomainModel
 from switchboard.core.phones import parse_us_number
 from switchboard.data import conversations as store
 from switchboard.flows import staff_replies
-from switchboard.rules.access import Caller, Role, require_line, require_member
+from switchboard.rules.access import Caller, require_line, require_member
 from switchboard.rules.addresses import LineOwner
 from switchboard.rules.conversations import InboxEntry, Message
 from switchboard.rules.segments import count_segments
@@ -57,10 +57,6 @@ class SegmentAnswer(DomainModel):
     encoding: str
 
 
-def _visible_lines(caller: Caller) -> set[str] | None:
-    return set(caller.line_ids) if caller.role is Role.STAFF else None
-
-
 def _conversation(caller: Caller, practice_id: str, line_id: str, phone: str) -> tuple[str, InboxEntry]:
     require_line(caller, practice_id, line_id)
     e164 = parse_us_number(phone, field="phone") if not phone.startswith("+") or phone.startswith("+1") else phone
@@ -83,7 +79,8 @@ def list_inbox(
 ) -> InboxPage:
     caller = current_caller(router)
     require_member(caller, practice_id)
-    lines = _visible_lines(caller)
+    staff_lines = caller.staff_lines(practice_id)
+    lines = None if staff_lines is None else set(staff_lines)
     if line_id is not None:
         lines = {line_id} & lines if lines is not None else {line_id}
     page = store.inbox_page(

@@ -31,7 +31,7 @@ def list_practices() -> list[Practice]:
     caller = current_caller(router)
     if caller.is_admin:
         return store.list_practices()
-    return [store.get_practice(caller.practice_id)] if caller.practice_id else []
+    return [store.get_practice(practice_id) for practice_id in caller.practice_ids]
 
 
 @router.get("/api/practices/<practice_id>", summary="Read a practice")

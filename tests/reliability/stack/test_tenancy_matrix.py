@@ -125,7 +125,7 @@ class World:
     def path_values(self) -> dict[str, str]:
         return {"practice_id": self.a["practice_id"], "line_id": self.a["line2"]["line_id"],
                 "workflow_id": self.a["workflow2"]["workflow_id"], "resource_id": self.a["resource_id"],
-                "quick_id": self.a["quick_id"], "email": self.a["throwaway_user"],
+                "quick_id": self.a["quick_id"], "user_id": self.a["throwaway_user"],
                 "phone": self.a["patient"], "key_id": self.a["key_id"],
                 **{name: f"none-{name}" for name in NOTHING_TO_FIND}}
 
@@ -134,8 +134,8 @@ class World:
         a = self.a
         values = [a["practice_id"], a["name"], a["line1"]["line_id"], a["line2"]["line_id"], a["key_id"],
                   a["workflow"]["workflow_id"], a["workflow2"]["workflow_id"], a["resource_id"], a["quick_id"],
-                  a["throwaway_user"], a["staff_email"], a["workflow"]["webhook_url"].rsplit("/", 1)[1],
-                  a["inbound_body"]]
+                  a["throwaway_user"], a["throwaway_email"], a["staff_email"],
+                  a["workflow"]["webhook_url"].rsplit("/", 1)[1], a["inbound_body"]]
         for number in (a["line1"]["number"], a["line2"]["number"], a["patient"], a["verified_phone"]):
             values += [number, number[2:], a_display(number)]
         return values
@@ -180,10 +180,12 @@ def build_world(stack: ReliabilityStack) -> World:
               "other_staff": (f"olu{suffix}@birch-clinic.com", b_clinic.practice_id, "staff",
                               [b_clinic.line["line_id"]]),
               "other_manager": (f"mia{suffix}@birch-clinic.com", b_clinic.practice_id, "manager", [])}
-    for email, practice_id, role, lines in people.values():
+    user_ids: dict[str, str] = {}
+    for persona, (email, practice_id, role, lines) in people.items():
         added = stack.api("POST", f"/api/practices/{practice_id}/users",
                           {"email": email, "name": "Person", "role": role, "line_ids": lines})
         assert added.status == 201, added.body
+        user_ids[persona] = added.body["user_id"]
     tokens: dict[str, str | None] = {"no_token": None, "admin": stack.token()}
     for persona in ("staff_without_line", "other_staff", "other_manager"):
         email, _, role, _ = people[persona]
@@ -192,7 +194,8 @@ def build_world(stack: ReliabilityStack) -> World:
          "workflow": a_clinic.workflow, "workflow2": workflow2, "resource_id": resource["resource_id"],
          "quick_id": quick["quick_response_id"],
          "patient": patient, "inbound_body": inbound, "verified_phone": verified,
-         "throwaway_user": people["throwaway"][0], "staff_email": people["staff_without_line"][0],
+         "throwaway_user": user_ids["throwaway"], "throwaway_email": people["throwaway"][0],
+         "staff_email": people["staff_without_line"][0],
          "key_id": api_key.body.get("key_id", "no-key") if api_key.status == 201 else "no-key"}
     return World(stack, a, {"practice_id": b_clinic.practice_id}, tokens)
 

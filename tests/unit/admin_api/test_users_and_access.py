@@ -1,16 +1,18 @@
 """Roles, line permissions and tenancy."""
 
+import uuid
+
 import pytest
 
-from tests.claims import ADMIN
+from tests.claims import ADMIN, claims_of
 from tests.clock import recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
        "signed_on": recently_signed()}
 
 
-def person(email: str, groups: str = "") -> dict[str, str]:
-    return {"sub": email, "email": email, "cognito:groups": groups}
+def stranger(email: str) -> dict[str, str]:
+    return {"sub": str(uuid.uuid4()), "email": email, "email_verified": "true", "cognito:groups": ""}
 
 
 @pytest.fixture
@@ -21,14 +23,14 @@ def clinic(admin_api, carrier_account):
     lines = [admin_api("POST", f"/api/practices/{a}/lines",
                        {"display_name": f"Line {n}", "number": f"31255501{n:02d}", "authorization": LOA}).body
              for n in range(2)]
-    admin_api("POST", f"/api/practices/{a}/users",
-              {"email": "mo@maple.com", "name": "Mo", "role": "manager", "line_ids": []})
-    admin_api("POST", f"/api/practices/{a}/users",
-              {"email": "sue@maple.com", "name": "Sue", "role": "staff", "line_ids": [lines[0]["line_id"]]})
-    admin_api("POST", f"/api/practices/{b}/users",
-              {"email": "bo@oak.com", "name": "Bo", "role": "manager", "line_ids": []})
-    return {"a": a, "b": b, "lines": lines, "manager": person("mo@maple.com"), "staff": person("sue@maple.com"),
-            "other_manager": person("bo@oak.com")}
+    mo = admin_api("POST", f"/api/practices/{a}/users",
+                   {"email": "mo@maple.com", "name": "Mo", "role": "manager", "line_ids": []}).body
+    sue = admin_api("POST", f"/api/practices/{a}/users",
+                    {"email": "sue@maple.com", "name": "Sue", "role": "staff", "line_ids": [lines[0]["line_id"]]}).body
+    bo = admin_api("POST", f"/api/practices/{b}/users",
+                   {"email": "bo@oak.com", "name": "Bo", "role": "manager", "line_ids": []}).body
+    return {"a": a, "b": b, "lines": lines, "manager": claims_of(mo), "staff": claims_of(sue),
+            "other_manager": claims_of(bo), "users": {"mo": mo, "sue": sue, "bo": bo}}
 
 
 def test_staff_see_only_their_permitted_lines(admin_api, clinic):
@@ -77,7 +79,7 @@ def test_a_manager_lists_only_their_practice(admin_api, clinic):
 
 
 def test_a_sign_in_without_a_user_record_is_refused(admin_api, clinic):
-    answer = admin_api("GET", "/api/practices", claims=person("stranger@nowhere.com"))
+    answer = admin_api("GET", "/api/practices", claims=stranger("stranger@nowhere.com"))
     assert answer.status == 403
     assert "no Switchboard user" in answer.body["message"]
 
@@ -98,11 +100,12 @@ def test_managers_cannot_make_admins(admin_api, clinic):
 
 
 def test_changing_permissions_is_audited(admin_api, clinic):
-    admin_api("PATCH", f"/api/practices/{clinic['a']}/users/sue@maple.com",
+    sue = clinic["users"]["sue"]
+    admin_api("PATCH", f"/api/practices/{clinic['a']}/users/{sue['user_id']}",
               {"line_ids": [line["line_id"] for line in clinic["lines"]]})
     entry = admin_api("GET", f"/api/practices/{clinic['a']}/audit").body[0]
     assert entry["action"] == "user.update"
-    assert entry["entity_id"] == "sue@maple.com"
+    assert entry["entity_id"] == sue["user_id"]
     assert len(entry["changes"]["line_ids"]["after"]) == 2
     assert admin_api("GET", f"/api/practices/{clinic['a']}/lines", claims=clinic["staff"]).status == 200
     assert len(admin_api("GET", f"/api/practices/{clinic['a']}/lines", claims=clinic["staff"]).body) == 2
@@ -110,5 +113,6 @@ def test_changing_permissions_is_audited(admin_api, clinic):
 
 def test_me_tells_the_console_who_is_signed_in(admin_api, clinic):
     me = admin_api("GET", "/api/me", claims=clinic["staff"]).body
-    assert me == {"email": "sue@maple.com", "role": "staff", "practice_id": clinic["a"],
-                  "line_ids": [clinic["lines"][0]["line_id"]]}
+    assert me == {"user_id": clinic["users"]["sue"]["user_id"], "email": "sue@maple.com", "is_admin": False,
+                  "memberships": [{"practice_id": clinic["a"], "role": "staff",
+                                   "line_ids": [clinic["lines"][0]["line_id"]]}]}

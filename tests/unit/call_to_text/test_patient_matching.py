@@ -1,6 +1,7 @@
 """Matching a caller to verified patients, within the practice and, when allowed, across the enterprise."""
 
 from switchboard.data.models import ConversationItem
+from tests.claims import claims_of
 
 
 def patient(admin_api, practice_id, patient_id, name, phone="4155552671"):
@@ -45,7 +46,7 @@ def test_several_matches_flag_mpsp(admin_api, setup, intake, queues):
 
 
 def test_only_admins_change_the_enterprise_setting(admin_api, setup):
-    admin_api("POST", f"/api/practices/{setup.practice_id}/users",
-              {"email": "mo@maple.com", "name": "Mo", "role": "manager", "line_ids": []})
-    manager = {"sub": "m", "email": "mo@maple.com", "cognito:groups": ""}
+    mo = admin_api("POST", f"/api/practices/{setup.practice_id}/users",
+                   {"email": "mo@maple.com", "name": "Mo", "role": "manager", "line_ids": []}).body
+    manager = claims_of(mo)
     assert admin_api("PUT", "/api/enterprise", {"cross_practice_matching": True}, claims=manager).status == 403

@@ -115,6 +115,7 @@ def test_the_real_template_resolves_and_functions_are_found_by_folder_or_id() ->
     assert environment["ENVIRONMENT"] == "local"
     assert runtime.function("admin_api") is runtime.function("AdminApiFunction")
     assert runtime.function("admin_api").module_name == "functions.admin_api.app"
+    assert runtime.function("admin_api").lambda_environment()["USER_POOL_ID"] == "us-east-1_local"
 
 
 def _real_queues(template: dict[str, Any]) -> LocalValues:
@@ -123,6 +124,7 @@ def _real_queues(template: dict[str, Any]) -> LocalValues:
         parameters=local_parameters(template, {"Environment": "local"}),
         queues={n: QueueEndpoint(n, n, f"http://q/{n}", f"arn:aws:sqs:us-east-1:123456789012:{n}") for n in names},
         tables={"Table": "switchboard-local"},
+        physical_ids={"UserPool": "us-east-1_local"},  # made in moto when the stack starts
     )
 
 

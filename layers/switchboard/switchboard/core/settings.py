@@ -134,6 +134,16 @@ class ServiceSettings(_EnvSettings):
         return (self.trace_disabled or "false").lower() not in ("1", "true")
 
 
+@dataclass(frozen=True)
+class LoginSettings(_EnvSettings):
+    """The Cognito user pool that holds the console's logins."""
+
+    VARIABLES: ClassVar[dict[str, Variable]] = {
+        "user_pool_id": Variable("USER_POOL_ID", pattern=r"[\w-]+_[0-9a-zA-Z]+"),
+    }
+    user_pool_id: str
+
+
 @cache
 def store_settings() -> StoreSettings:
     return StoreSettings.from_environ()
@@ -157,3 +167,8 @@ def queue_settings() -> QueueSettings:
 @cache
 def service_settings() -> ServiceSettings:
     return ServiceSettings.from_environ()
+
+
+@cache
+def login_settings() -> LoginSettings:
+    return LoginSettings.from_environ()

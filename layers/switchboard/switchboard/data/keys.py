@@ -9,6 +9,18 @@ def practice_key(practice_id: str) -> str:
     return f"PRACTICE#{practice_id}"
 
 
+def user_key(subject: str) -> str:
+    return f"USER#{subject}"
+
+
+def membership_key(subject: str, practice_id: str) -> tuple[str, str]:
+    return user_key(subject), practice_key(practice_id)
+
+
+def practice_users_key(practice_id: str) -> str:
+    return f"USERS#{practice_id}"
+
+
 def line_key(line_id: str) -> str:
     return f"LINE#{line_id}"
 

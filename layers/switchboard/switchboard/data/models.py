@@ -6,7 +6,8 @@
 | line          | PRACTICE#<id>       | LINE#<id>       | LINES / <line id>               |
 | number claim  | NUMBER#<e164>       | NUMBER          |                                 |
 | resource      | PRACTICE#<id>       | RESOURCE#<id>   |                                 |
-| user          | USER#<email>        | USER            | USERS#<practice id> / <email>   |
+| membership    | USER#<sub>          | PRACTICE#<id>   | USERS#<practice id> / <email>   |
+| user (legacy) | USER#<email>        | USER            | USERS#<practice id> / <email>   |
 | audit entry   | AUDIT#<practice id> | <ulid>          |                                 |
 | workflow      | PRACTICE#<id>       | WORKFLOW#<id>   |                                 |
 | workflow count| PRACTICE#<id>       | COUNTS#<wf id>  |                                 |
@@ -86,7 +87,20 @@ class ResourceItem(Item, discriminator="resource"):
     version = VersionAttribute()
 
 
-class UserItem(Item, discriminator="user"):
+class MembershipItem(Item, discriminator="membership"):
+    """A person's place in one practice: `USER#<sub>` / `PRACTICE#<id>`, listed per practice through gsi1."""
+    user_id = UnicodeAttribute()
+    username = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    practice_id = UnicodeAttribute()
+    line_ids = UnicodeSetAttribute(default=set)
+    version = VersionAttribute()
+
+
+class LegacyUserItem(Item, discriminator="user"):
+    """A user as first stored, keyed by email (`USER#<email>` / `USER`); moved to a membership at sign-in."""
     email = UnicodeAttribute()
     name = UnicodeAttribute()
     role = UnicodeAttribute()

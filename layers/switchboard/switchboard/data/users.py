@@ -1,60 +1,80 @@
-"""Storing users, and turning a signed-in identity into a `Caller`."""
+"""Storing each person's memberships of practices, and turning a signed-in identity into a `Caller`.
+
+A caller is read on every request (one Query of their memberships, no cache), so a change made anywhere
+(a role, a line, a removal) holds for their very next request in every container.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from switchboard.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from switchboard.rules.access import Caller, Identity, Role
+from switchboard.rules.access import Caller, Identity, Membership, Role
 from switchboard.rules.users import NewUser, User, UserChanges
 
 from . import audit
+from .keys import membership_key, practice_users_key, user_key
 from .lines import list_lines
-from .models import UserItem
+from .models import LegacyUserItem, MembershipItem
 from .writes import transaction
 
 ADMIN_GROUP = "admin"
-CALLER_TTL_SECONDS = 30
-# A warm container remembers who a signed-in user is for 30 s, so an inbox page is one request, not two.
-# Changes made here apply at once; made through another container, within CALLER_TTL_SECONDS.
-_callers: TTLCache[str, Caller] = TTLCache(maxsize=512, ttl=CALLER_TTL_SECONDS)
 
 
-def user_key(email: str) -> str:
-    return f"USER#{email.casefold()}"
-
-
-def to_user(item: UserItem) -> User:
-    return User(email=item.email, name=item.name, role=Role(item.role), practice_id=item.practice_id,
-                line_ids=sorted(item.line_ids or ()), version=item.version or 0)
+def to_user(item: MembershipItem) -> User:
+    return User(user_id=item.user_id, email=item.email, name=item.name, role=Role(item.role),
+                practice_id=item.practice_id, line_ids=sorted(item.line_ids or ()), version=item.version or 0)
 
 
 def _snapshot(user: User) -> dict[str, Any]:
     return user.model_dump(mode="json", exclude={"version"})
 
 
+def _memberships(subject: str, *, consistent: bool = False) -> list[MembershipItem]:
+    return [item for item in MembershipItem.query(user_key(subject), MembershipItem.sk.startswith("PRACTICE#"),
+                                                  consistent_read=consistent)
+            if isinstance(item, MembershipItem)]
+
+
 def caller_for(identity: Identity) -> Caller:
-    """The identity provider's `admin` group makes an enterprise admin; everyone else needs a user record."""
+    """The identity provider's `admin` group makes an enterprise admin; everyone else needs a membership."""
     if ADMIN_GROUP in identity.groups:
-        return Caller(email=identity.email, role=Role.ADMIN)
-    key = user_key(identity.email)
-    known = _callers.get(key)
-    if known is not None:
-        return known
+        return Caller(identity.subject, identity.email, is_admin=True)
+    items = _memberships(identity.subject) or _adopt_legacy(identity)
+    if not items:
+        raise Forbidden("this sign-in has no Switchboard user; ask your practice manager to add you")
+    return Caller(identity.subject, identity.email, memberships=tuple(
+        Membership(item.practice_id, Role(item.role), frozenset(item.line_ids or ())) for item in items))
+
+
+def _adopt_legacy(identity: Identity) -> list[MembershipItem]:
+    """A user stored by email before logins were keyed by `sub`: moved, once, to the login whose verified
+    email it is (the pool lets no one hold an email they have not verified)."""
     try:
-        item = UserItem.get(key, "USER")
+        legacy = LegacyUserItem.get(user_key(identity.email.casefold()), "USER", consistent_read=True)
     except DoesNotExist:
-        raise Forbidden("this sign-in has no Switchboard user; ask your practice manager to add you") from None
-    caller = _callers[key] = Caller(email=item.email, role=Role(item.role), practice_id=item.practice_id,
-                                    line_ids=frozenset(item.line_ids or ()))
-    return caller
+        return []
+    if not legacy.practice_id or legacy.email.casefold() != identity.email.casefold():
+        return []
+    item = _membership(identity.subject, identity.username, legacy.practice_id, email=legacy.email,
+                       name=legacy.name, role=legacy.role, line_ids=set(legacy.line_ids or ()))
+    try:
+        with transaction() as writes:
+            writes.put(item, condition=MembershipItem.pk.does_not_exist())
+            writes.delete(legacy, condition=LegacyUserItem.pk.exists())
+    except TransactWriteError:
+        return _memberships(identity.subject, consistent=True)  # another request moved it first
+    return [item]
 
 
-def forget_caller(email: str) -> None:
-    _callers.pop(user_key(email), None)
+def _membership(subject: str, username: str, practice_id: str, *, email: str, name: str, role: str,
+                line_ids: set[str]) -> MembershipItem:
+    pk, sk = membership_key(subject, practice_id)
+    return MembershipItem(pk, sk, user_id=subject, username=username, email=email, name=name, role=role,
+                          practice_id=practice_id, line_ids=line_ids or None,
+                          gsi1pk=practice_users_key(practice_id), gsi1sk=email)
 
 
 def _check_lines(practice_id: str, line_ids: list[str]) -> None:
@@ -64,41 +84,48 @@ def _check_lines(practice_id: str, line_ids: list[str]) -> None:
         raise InvalidInput(f"not lines of this practice: {', '.join(unknown)}", field="line_ids")
 
 
-def add_user(practice_id: str, draft: NewUser, *, actor: str) -> User:
+def check_new_user(practice_id: str, draft: NewUser) -> None:
+    """What must hold before a login is made for the draft."""
     _check_lines(practice_id, draft.line_ids)
+
+
+def add_membership(practice_id: str, draft: NewUser, *, subject: str, username: str, actor: str) -> User:
     email = str(draft.email).casefold()
-    item = UserItem(user_key(email), "USER", email=email, name=draft.name, role=draft.role.value,
-                    practice_id=practice_id, line_ids=set(draft.line_ids) or None,
-                    gsi1pk=f"USERS#{practice_id}", gsi1sk=email)
+    item = _membership(subject, username, practice_id, email=email, name=draft.name, role=draft.role.value,
+                       line_ids=set(draft.line_ids))
     try:
         with transaction() as writes:
-            writes.put(item, condition=UserItem.pk.does_not_exist())
+            writes.put(item, condition=MembershipItem.pk.does_not_exist())
             audit.record(writes, actor=actor, practice_id=practice_id, action="user.create", entity="user",
-                         entity_id=email, before=None, after=_snapshot(to_user(item)))
+                         entity_id=subject, before=None, after=_snapshot(to_user(item)))
     except TransactWriteError as error:
         if (item.pk, item.sk) in writes.failed(error):
-            raise Conflict("a user with this email already exists", field="email") from None
+            raise Conflict("this person is already a user of this practice", field="email") from None
         raise
-    forget_caller(email)
     return to_user(item)
 
 
-def _load(practice_id: str, email: str) -> UserItem:
+def load_membership(practice_id: str, user_id: str) -> MembershipItem:
+    if not user_id or len(user_id) > 128:
+        raise NotFound("no such user")
     try:
-        item = UserItem.get(user_key(email), "USER", consistent_read=True)
+        return MembershipItem.get(*membership_key(user_id, practice_id), consistent_read=True)
     except DoesNotExist:
         raise NotFound("no such user") from None
-    if item.practice_id != practice_id:
-        raise NotFound("no such user")
-    return item
+
+
+def roles_of(subject: str) -> set[str]:
+    """Every role the person holds, in any practice."""
+    return {item.role for item in _memberships(subject, consistent=True)}
 
 
 def list_users(practice_id: str) -> list[User]:
-    return [to_user(item) for item in UserItem.gsi1.query(f"USERS#{practice_id}") if isinstance(item, UserItem)]
+    return [to_user(item) for item in MembershipItem.gsi1.query(practice_users_key(practice_id))
+            if isinstance(item, MembershipItem)]
 
 
-def change_user(practice_id: str, email: str, changes: UserChanges, *, actor: str) -> User:
-    item = _load(practice_id, email)
+def change_user(practice_id: str, user_id: str, changes: UserChanges, *, actor: str) -> User:
+    item = load_membership(practice_id, user_id)
     before = to_user(item)
     if changes.version is not None and changes.version != item.version:
         raise Conflict("the user was changed by someone else; reload and try again", field="version")
@@ -113,19 +140,19 @@ def change_user(practice_id: str, email: str, changes: UserChanges, *, actor: st
         with transaction() as writes:
             writes.put(item)
             audit.record(writes, actor=actor, practice_id=practice_id, action="user.update", entity="user",
-                         entity_id=item.email, before=_snapshot(before), after=_snapshot(to_user(item)))
+                         entity_id=item.user_id, before=_snapshot(before), after=_snapshot(to_user(item)))
     except TransactWriteError as error:
         if (item.pk, item.sk) in writes.failed(error):
             raise Conflict("the user was changed by someone else; reload and try again", field="version") from None
         raise
-    forget_caller(item.email)
     return to_user(item)
 
 
-def remove_user(practice_id: str, email: str, *, actor: str) -> None:
-    item = _load(practice_id, email)
+def remove_membership(practice_id: str, user_id: str, *, actor: str) -> MembershipItem:
+    item = load_membership(practice_id, user_id)
     with transaction() as writes:
         writes.delete(item)
         audit.record(writes, actor=actor, practice_id=practice_id, action="user.delete", entity="user",
-                     entity_id=item.email, before=_snapshot(to_user(item)), after=None)
-    forget_caller(item.email)
+                     entity_id=item.user_id, before=_snapshot(to_user(item)), after=None)
+    return item
+

@@ -1,16 +1,18 @@
 """Who may see and change what. Pure rules over a `Caller`; the lookup of callers lives in data.users.
 
-- admin: the whole enterprise (the identity provider's `admin` group, or a user record with that role);
-- manager: one practice's settings, lines, resources and users;
+- admin: the whole enterprise (the identity provider's `admin` group);
+- manager: a practice's settings, lines, resources and users;
 - staff: the conversations of the lines they are permitted on, nothing else.
 
+One person may belong to several practices (call-center agents serve many clinics), with a role in each.
+Who someone is comes from what Cognito verified: the token's `sub`, never an email they could change.
 Someone outside a practice learns nothing about it: they get "not found", never "forbidden".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -29,19 +31,39 @@ class Identity:
 
     subject: str
     email: str
+    username: str
     groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
-class Caller:
-    email: str
+class Membership:
+    practice_id: str
     role: Role
-    practice_id: str | None = None
-    line_ids: frozenset[str] = field(default_factory=frozenset)
+    line_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    email: str
+    is_admin: bool = False
+    memberships: tuple[Membership, ...] = ()
+
+    def membership(self, practice_id: str) -> Membership | None:
+        return next((m for m in self.memberships if m.practice_id == practice_id), None)
 
     @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
+    def practice_ids(self) -> list[str]:
+        return [m.practice_id for m in self.memberships]
+
+    def staff_lines(self, practice_id: str) -> frozenset[str] | None:
+        """The lines a staff member of the practice may use; None for those who may use every line."""
+        if self.is_admin:
+            return None
+        found = self.membership(practice_id)
+        if found is None:
+            return frozenset()
+        return found.line_ids if found.role is Role.STAFF else None
 
 
 def _groups(raw: object) -> frozenset[str]:
@@ -53,9 +75,14 @@ def _groups(raw: object) -> frozenset[str]:
 
 
 def identity_from_claims(claims: Mapping[str, object] | None) -> Identity:
+    """An ID token's claims as the authorizer passed them; an email Cognito has not verified is refused."""
     if not claims or not claims.get("sub") or not claims.get("email"):
         raise Unauthenticated("sign in to use the admin API")
-    return Identity(str(claims["sub"]), str(claims["email"]).strip().lower(), _groups(claims.get("cognito:groups")))
+    if str(claims.get("email_verified", "")).lower() != "true":
+        raise Unauthenticated("this sign-in's email address is not verified")
+    subject = str(claims["sub"])
+    return Identity(subject, str(claims["email"]).strip().lower(), str(claims.get("cognito:username") or subject),
+                    _groups(claims.get("cognito:groups")))
 
 
 def require_admin(caller: Caller) -> None:
@@ -64,7 +91,7 @@ def require_admin(caller: Caller) -> None:
 
 
 def _member(caller: Caller, practice_id: str) -> bool:
-    return caller.is_admin or caller.practice_id == practice_id
+    return caller.is_admin or caller.membership(practice_id) is not None
 
 
 def require_member(caller: Caller, practice_id: str) -> None:
@@ -75,12 +102,16 @@ def require_member(caller: Caller, practice_id: str) -> None:
 
 def require_manager(caller: Caller, practice_id: str) -> None:
     require_member(caller, practice_id)
-    if caller.role is Role.STAFF:
+    found = caller.membership(practice_id)
+    if not caller.is_admin and (found is None or found.role is not Role.MANAGER):
         raise Forbidden("only the practice's managers may change this")
 
 
 def may_use_line(caller: Caller, practice_id: str, line_id: str) -> bool:
-    return _member(caller, practice_id) and (caller.role is not Role.STAFF or line_id in caller.line_ids)
+    if not _member(caller, practice_id):
+        return False
+    lines = caller.staff_lines(practice_id)
+    return lines is None or line_id in lines
 
 
 def require_line(caller: Caller, practice_id: str, line_id: str) -> None:

@@ -1,4 +1,6 @@
-"""Users of the console: managers and staff of a practice, with the lines staff may use."""
+"""Users of the console: managers and staff of a practice, with the lines staff may use.
+
+One person may be a user of several practices, with a role (and lines) in each."""
 
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ class UserChanges(DomainModel):
 
 
 class User(DomainModel):
+    """A person's place in one practice; `user_id` is their login's Cognito `sub`."""
+
+    user_id: str
     email: str
     name: str
     role: Role
