@@ -44,9 +44,9 @@ from local.assembly import STAGE, CarrierAccount, Endpoints, assemble
 from local.template import load_template
 
 TEMPLATE_TEXT = "Thanks for calling {practice_name}! Text us back here at {line_number}."
-ADMIN = {"sub": "bench-admin", "email": "admin@benchfamilyclinic.com", "cognito:groups": "admin"}
+ADMIN = {"sub": "bench-admin", "email": "admin@benchfamilyclinic.com", "email_verified": "true",
+         "cognito:groups": "admin"}
 STAFF_EMAIL = "sam@benchfamilyclinic.com"
-STAFF = {"sub": "bench-staff", "email": STAFF_EMAIL, "cognito:groups": "staff"}
 
 
 class Services:
@@ -301,9 +301,10 @@ class Harness:
         self.setup = {"practice_id": practice_id, "line_id": line["line_id"], "line_number": line["number"],
                       "workflow_id": workflow["workflow_id"], "vendor": vendor, "token": token}
         try:
-            self.api("POST", f"/api/practices/{practice_id}/users",
-                     {"email": STAFF_EMAIL, "name": "Sam", "role": "staff", "line_ids": [line["line_id"]]})
-            self.setup["staff"] = True
+            staff = self.api("POST", f"/api/practices/{practice_id}/users",
+                             {"email": STAFF_EMAIL, "name": "Sam", "role": "staff", "line_ids": [line["line_id"]]})
+            self.setup["staff"] = {"sub": staff["user_id"], "email": STAFF_EMAIL, "email_verified": "true",
+                                   "cognito:groups": "staff"}
         except HandlerError as error:
             self.setup["staff_error"] = str(error)
         return self.setup

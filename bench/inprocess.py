@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, median
-from bench.harness import ADMIN, STAFF, Harness, Services
+from bench.harness import ADMIN, Harness, Services
 from bench.numbers import us_mobile_numbers
 from bench.overhead import overhead
 
@@ -71,13 +71,13 @@ def counts(bench: Harness) -> dict[str, Any]:
     inbox = f"/api/practices/{bench.setup['practice_id']}/inbox"
     found["inbox_admin"] = _inbox_count(bench, inbox, ADMIN)
     if bench.setup.get("staff"):
-        found["inbox_staff"] = _inbox_count(bench, inbox, STAFF)
+        found["inbox_staff"] = _inbox_count(bench, inbox, bench.setup["staff"])
     return found
 
 
 def _inbox_count(bench: Harness, path: str, claims: dict[str, str]) -> dict[str, Any]:
-    """The page as a warm container serves it; the first page for that user is counted too (the caller's
-    user record is read once, then remembered for `CALLER_TTL_SECONDS`)."""
+    """The page as a warm container serves it, and the first page a container serves that user (the same:
+    the caller's memberships are read on every request)."""
     bench.handler("admin_api")
     first = count(bench, "admin_api", bench.event("GET", path, claims=claims))
     counted = count(bench, "admin_api", bench.event("GET", path, claims=claims))

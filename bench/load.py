@@ -1,7 +1,8 @@
 """4. Local load: call-to-text webhooks through the local gateway (HTTP), and every text counted at the carrier.
 
 The bench starts its own stack (`python -m local.stack --port 0` on a temporary data dir), creates a
-practice, buys a number and creates a workflow through the admin API (a token from `/local/token`), then
+practice, buys a number and creates a workflow through the admin API (as the dev admin, signed in through
+the stack's user pool), then
 fires CALLERS webhooks from CALLERS distinct callers plus REPEATS repeats (each at least 100 requests after
 its caller's first call, so inside the duplicate window) from CONCURRENCY threads, each on its own
 keep-alive connection to 127.0.0.1. It then polls the carrier sandbox's `GET /sandbox/messages` until
@@ -100,9 +101,19 @@ def _checked(answer: tuple[int, Any], what: str) -> Any:
     return body
 
 
+def dev_admin_token(info: dict[str, Any]) -> str:
+    """The dev admin's ID token, signed in through the stack's user pool (`/local/cognito`)."""
+    password = Path(info["dev_admin"]["password_file"]).read_text(encoding="utf-8").strip()
+    answer = http_json("POST", info["cognito_url"], {
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "AuthParameters": {"USERNAME": info["dev_admin"]["email"], "PASSWORD": password}},
+        headers={"Content-Type": "application/x-amz-json-1.1",
+                 "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+    return str(_checked(answer, "sign in")["AuthenticationResult"]["IdToken"])
+
+
 def create_workflow(stack: Stack) -> dict[str, Any]:
-    gateway = stack.info["gateway_url"]
-    token = _checked(http_json("GET", f"{gateway}/local/token"), "token")["token"]
+    token = dev_admin_token(stack.info)
     api = stack.api
     practice = _checked(http_json("POST", f"{api}/api/practices", {"name": "Load Test Clinic",
                                                                     "timezone": "America/Chicago"}, token=token),

@@ -285,8 +285,10 @@ class Gateway:
         stage: str,
         verify_token: Callable[[str | None], Mapping[str, Any] | None],
         shape_claims: Callable[[Mapping[str, Any]], dict[str, str]],
+        after_request: Callable[[], None] | None = None,
     ) -> None:
         self.table = RouteTable(routes)
+        self.after_request = after_request  # run after each signed-in request (what it changed is kept)
         self.invoke = invoke
         self.stage = stage
         self.verify_token = verify_token
@@ -326,6 +328,9 @@ class Gateway:
         except Exception:
             log.exception("%s failed on %s %s", route.function_id, request.method, url.path)
             return json_response(502, {"message": "Internal server error"}, [("x-amzn-RequestId", request_id)])
+        finally:
+            if claims is not None and self.after_request is not None:
+                self.after_request()
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
 

@@ -15,7 +15,14 @@ AWS_ENDPOINT_URL_SQS, _SECRETS_MANAGER, _EVENTBRIDGE, _SSM and _API_GATEWAY (mot
 the bus, the template's SSM parameters and usage plans), CARRIER_API_URL (the sandbox),
 POWERTOOLS_TRACE_DISABLED=true, AWS_EC2_METADATA_DISABLED=true.
 
-Local-only endpoints on the gateway: `GET /local/token` (see local.auth), `GET /local/health`,
+Sign-in is against the local user pool (moto's, made from the template's; logins kept in
+`<data-dir>/auth/logins.json`): the dev admin `dev@clinic.test` signs in with the password in
+`<data-dir>/auth/dev-password` (printed at start), everyone else once a practice has added them, with the
+temporary password of their invitation (listed at `GET /local/invitations`, as Cognito would email it).
+
+Local-only endpoints on the gateway: `POST /local/cognito` (the pool's sign-in API, for the console's
+local sign-in: InitiateAuth, RespondToAuthChallenge, AssociateSoftwareToken, VerifySoftwareToken),
+`GET /local/invitations`, `GET /local/health`,
 `POST /local/queues/wait-idle?timeout=10` (`{"idle": true}` as soon as the SQS and stream event sources have
 nothing left to do, `{"idle": false}` after `timeout` seconds), and the schedules' on-demand runs, which never
 hold a request open for the length of a run (a campaign of hundreds of texts can outlast an HTTP timeout):
@@ -47,26 +54,31 @@ import signal
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from local import aws_calls
 from local.assembly import STAGE, CarrierAccount, Endpoints, assemble
-from local.auth import LocalAuthorizer, api_gateway_claims
+from local.auth import PoolAuthorizer, api_gateway_claims, published_keys
 from local.dynamodb import DynamoDBLocal, answers
 from local.gateway import Gateway, GatewayServer, HttpRequest, HttpResponse, json_response
 from local.queues import EventSources, MotoServer
-from local.runtime import LOCAL_REGION
+from local.runtime import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from local.scheduler import ScheduledRun, Scheduler
 from local.template import api_routes, load_template, schedules
-from local.user_pool import subject_of
+from local.user_pool import LocalLogins, dev_password
 
 log = logging.getLogger("local.stack")
 
 ROOT = Path(__file__).resolve().parent.parent
+DEV_ADMIN = "dev@clinic.test"
+SIGN_IN_OPERATIONS = ("InitiateAuth", "RespondToAuthChallenge", "AssociateSoftwareToken", "VerifySoftwareToken")
 _STOP_ORDER = (
     "gateway",
+    "logins",
     "scheduler",
     "SQS and stream event sources",
     "carrier sandbox",
@@ -117,6 +129,12 @@ class LocalStack:
         self._stops["DynamoDB"] = dynamodb.stop
         dynamodb.launch()  # the JVM starts while the rest does
 
+        # The pool checks authenticator codes (moto's one fixed TOTP secret), as Cognito checks everyone's; its
+        # id and its clients' ids follow from their settings, so the pool of the last run is this run's too and
+        # tokens it issued stay good across a restart, as they do across deploys.
+        os.environ["MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"] = "true"
+        os.environ["MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY"] = "HASH"
+        os.environ["MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY"] = "HASH"
         moto = MotoServer()
         self._stops["moto (SQS, Secrets Manager)"] = moto.stop
         moto.start()
@@ -142,17 +160,25 @@ class LocalStack:
         self._stops["scheduler"] = scheduler.stop
         scheduler.start()
 
-        pool, cognito = local.user_pool, local.client("cognito-idp")
-        subjects = (lambda email: subject_of(cognito, pool.pool_id, email)) if pool else None
-        authorizer = LocalAuthorizer(self.data_dir, LOCAL_REGION, subject_of=subjects)
+        pool = local.user_pool
+        assert pool is not None
+        logins = LocalLogins(local.client("cognito-idp"), pool, self.data_dir, LOCAL_REGION, LOCAL_ACCOUNT_ID)
+        restored = logins.restore()
+        logins.ensure_admin(DEV_ADMIN, dev_password(self.data_dir))
+        log.info("user pool %s: %d login(s) restored", pool.pool_id, restored)
+        authorizer = PoolAuthorizer(published_keys(f"{moto.endpoint_url}/{pool.pool_id}/.well-known/jwks.json"),
+                                    f"https://cognito-idp.{LOCAL_REGION}.amazonaws.com/{pool.pool_id}",
+                                    [pool.client_id, pool.sign_in_client_id])
         gateway = Gateway(
             api_routes(template),
             runtime.invoke,
             STAGE,
             authorizer.verify,
             api_gateway_claims,
+            after_request=logins.save,
         )
-        self._add_local_endpoints(gateway, authorizer, scheduler, sources)
+        self._stops["logins"] = logins.save
+        self._add_local_endpoints(gateway, logins, moto.endpoint_url, scheduler, sources)
         server.gateway = gateway
         server.start()
 
@@ -163,7 +189,8 @@ class LocalStack:
             "gateway_url": base_url,
             "api_url": f"{base_url}/{STAGE}",
             "console_url": f"{base_url}/console/",
-            "token_url": f"{base_url}/local/token",
+            "cognito_url": f"{base_url}/local/cognito",
+            "dev_admin": {"email": DEV_ADMIN, "password_file": str(self.data_dir / "auth" / "dev-password")},
             "carrier_sandbox_url": carrier.url if carrier else None,
             "dynamodb_endpoint": dynamodb.endpoint_url,
             "dynamodb_engine": dynamodb.engine,
@@ -227,13 +254,34 @@ class LocalStack:
         return CarrierAccount(carrier.url, carrier.account_sid, carrier.auth_token)
 
     def _add_local_endpoints(
-        self, gateway: Gateway, authorizer: LocalAuthorizer, scheduler: Scheduler, sources: EventSources
+        self, gateway: Gateway, logins: LocalLogins, aws_endpoint: str, scheduler: Scheduler, sources: EventSources
     ) -> None:
-        def token(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+        client_id = logins.pool.sign_in_client_id
+        def cognito(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+            target = request.header("X-Amz-Target") or ""
+            if target.rsplit(".", 1)[-1] not in SIGN_IN_OPERATIONS:
+                return json_response(400, {"__type": "InvalidParameterException",
+                                           "message": f"only the sign-in operations: {', '.join(SIGN_IN_OPERATIONS)}"})
             try:
-                return json_response(200, authorizer.token_response(query))
-            except ValueError as error:
-                return json_response(400, {"message": str(error)})
+                payload = json.loads(request.body or b"{}")
+            except ValueError:
+                return json_response(400, {"__type": "InvalidParameterException", "message": "the body is not JSON"})
+            if "ClientId" in payload or target.endswith(("InitiateAuth", "RespondToAuthChallenge")):
+                payload["ClientId"] = client_id  # the console knows no client id locally: the pool has one for it
+            forwarded = urllib.request.Request(aws_endpoint + "/", json.dumps(payload).encode(), method="POST",
+                                               headers={"Content-Type": "application/x-amz-json-1.1",
+                                                        "X-Amz-Target": target})
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            try:
+                with opener.open(forwarded, timeout=30) as answer:
+                    status, body = answer.status, answer.read()
+            except urllib.error.HTTPError as error:
+                status, body = error.code, error.read()
+            logins.save()
+            return HttpResponse(status, [("Content-Type", "application/x-amz-json-1.1")], body)
+
+        def invitations(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+            return json_response(200, {"invitations": logins.invitations()})
 
         def health(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
             return json_response(200, {"status": "ok", **{k: v for k, v in self.info.items() if k != "environment"}})
@@ -242,7 +290,8 @@ class LocalStack:
             timeout = float((query.get("timeout") or ["10"])[-1])
             return json_response(200, {"idle": sources.wait_idle(timeout)})
 
-        gateway.add_local_endpoint("GET", "/local/token", token)
+        gateway.add_local_endpoint("POST", "/local/cognito", cognito)
+        gateway.add_local_endpoint("GET", "/local/invitations", invitations)
         gateway.add_local_endpoint("GET", "/local/health", health)
         gateway.add_local_endpoint("POST", "/local/queues/wait-idle", wait_idle)
         add_schedule_endpoints(gateway, scheduler)
@@ -311,7 +360,8 @@ def banner(info: dict[str, Any]) -> str:
         f"  Carrier sandbox  {carrier}",
         f"  DynamoDB         {info['dynamodb_endpoint']}   ({info['dynamodb_engine']})",
         f"  SQS + Secrets    {info['aws_endpoint']}   (moto, in memory)",
-        f"  Token            curl -s {info['token_url']}   (add ?email=you@clinic.test&groups=staff to act as another)",
+        f"  Sign in          {info['dev_admin']['email']}, password in {info['dev_admin']['password_file']}",
+        f"  Invitations      {base}/local/invitations   (the temporary passwords Cognito would email)",
         f'                   then: curl -H "Authorization: Bearer $TOKEN" {base}/api/...',
         f"  Schedules        curl -X POST {base}/local/schedules/<FunctionLogicalId>/run   (202: the run's URL;",
         f"                   then: curl {base}/local/schedules/<FunctionLogicalId>/runs/<run_id>?wait=20)",

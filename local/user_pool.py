@@ -11,7 +11,11 @@ off: the console signs in through the hosted UI.
 
 from __future__ import annotations
 
+import json
+import secrets
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from local.template import Template
@@ -78,10 +82,125 @@ def create_user_pool(cognito: Any, template: Template, name: str = "switchboard-
     return UserPool(logical_id, pool_id, client_id, sign_in_id)
 
 
-def subject_of(cognito: Any, pool_id: str, email: str) -> str | None:
-    """The `sub` of the login signing in as `email`, if the pool has one."""
+def ensure_admin_login(cognito: Any, pool_id: str, email: str, password: str) -> None:
+    """An enterprise admin's login (the `admin` group) that signs in with `password`, made if missing."""
     try:
-        found = cognito.admin_get_user(UserPoolId=pool_id, Username=email)
+        cognito.admin_get_user(UserPoolId=pool_id, Username=email)
     except cognito.exceptions.UserNotFoundException:
-        return None
-    return next((a["Value"] for a in found.get("UserAttributes", []) if a["Name"] == "sub"), None)
+        cognito.admin_create_user(UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS",
+                                  UserAttributes=[{"Name": "email", "Value": email},
+                                                  {"Name": "email_verified", "Value": "true"}])
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="admin")
+
+
+def password_sign_in(cognito: Any, pool_id: str, client_id: str, email: str, password: str,
+                     *, choose_password: bool = False) -> dict[str, str]:
+    """The tokens of a password sign-in as `email`; with `choose_password`, the person first replaces their
+    invitation's temporary password with `password`, as they do at their first sign-in."""
+    if choose_password:
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
+    # By the login's own username (its sub): moto files sessions under the name signed in with, and only
+    # this one survives an email change and a global sign-out there, as every name does on Cognito.
+    username = cognito.admin_get_user(UserPoolId=pool_id, Username=email)["Username"]
+    answer = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                   AuthParameters={"USERNAME": username, "PASSWORD": password})
+    return dict(answer["AuthenticationResult"])
+
+
+class LocalLogins:
+    """The local pool's logins, kept under `<data-dir>/auth/logins.json` across restarts (moto keeps them in
+    memory only), the dev admin's login, and the invitations Cognito would have emailed.
+
+    moto runs in this process (local.queues.MotoServer), so the logins are read and restored in its backend:
+    the API gives no way to read a password or to choose a login's `sub`, and memberships in the table are
+    keyed by the `sub`, so a restored login must keep its own.
+    """
+
+    def __init__(self, cognito: Any, pool: UserPool, data_dir: Path, region: str, account_id: str) -> None:
+        self.cognito = cognito
+        self.pool = pool
+        self.path = data_dir / "auth" / "logins.json"
+        self._region, self._account = region, account_id
+        self._saved = ""
+        self._lock = threading.Lock()
+
+    def _backend(self) -> Any:
+        from moto.backends import get_backend
+
+        return get_backend("cognito-idp")[self._account][self._region]
+
+    def _users(self) -> dict[str, Any]:
+        users: dict[str, Any] = self._backend().user_pools[self.pool.pool_id].users
+        return users
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [{"sub": user.id, "attributes": list(user.attributes), "password": user.password,
+                 "status": str(getattr(user.status, "value", user.status)), "enabled": user.enabled,
+                 "authenticator": user.token_verified,
+                 "groups": sorted(group.group_name for group in user.groups)}
+                for user in list(self._users().values())]
+
+    def save(self) -> None:
+        """Write the logins when they changed (cheap enough to call after every request)."""
+        with self._lock:
+            text = json.dumps(self.snapshot(), sort_keys=True)
+            if text == self._saved:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            scratch = self.path.with_suffix(".tmp")
+            scratch.touch(mode=0o600)
+            scratch.write_text(text, encoding="utf-8")
+            scratch.replace(self.path)
+            self._saved = text
+
+    def restore(self) -> int:
+        """The logins of the last run, each with its own `sub`; how many."""
+        if not self.path.is_file():
+            return 0
+        backend, users = self._backend(), self._users()
+        saved = json.loads(self.path.read_text(encoding="utf-8"))
+        for entry in saved:
+            email = next(a["Value"] for a in entry["attributes"] if a["Name"] == "email")
+            user = backend.admin_create_user(self.pool.pool_id, email, "SUPPRESS", entry["password"],
+                                             entry["attributes"])
+            users.pop(user.username)
+            user.id = user.username = entry["sub"]
+            user.update_attributes([{"Name": "sub", "Value": entry["sub"]}])
+            user.status = entry["status"]
+            user.enabled = entry["enabled"]
+            user.token_verified = entry.get("authenticator", False)
+            users[entry["sub"]] = user
+            for group in entry["groups"]:
+                backend.admin_add_user_to_group(self.pool.pool_id, group, entry["sub"])
+        self._saved = json.dumps(self.snapshot(), sort_keys=True)
+        return len(saved)
+
+    def ensure_admin(self, email: str, password: str) -> None:
+        """An enterprise admin's login (the `admin` group) that signs in with `password`."""
+        ensure_admin_login(self.cognito, self.pool.pool_id, email, password)
+        self.save()
+
+    def invitations(self) -> list[dict[str, str]]:
+        """The invitations Cognito would have emailed: who, and the temporary password to sign in with once."""
+        found = []
+        for user in list(self._users().values()):
+            if str(getattr(user.status, "value", user.status)) == "FORCE_CHANGE_PASSWORD" and user.enabled:
+                if not user.password:  # Cognito makes one for each invitation; moto leaves it to the caller
+                    user.password = f"Tmp-{secrets.token_urlsafe(9)}-7x"
+                email = user.attribute_lookup.get("email", "")
+                found.append({"email": email, "temporary_password": user.password or ""})
+        self.save()
+        return sorted(found, key=lambda invitation: invitation["email"])
+
+
+def dev_password(data_dir: Path) -> str:
+    """The dev admin's password, made on first start and kept in `<data-dir>/auth/dev-password`."""
+    path = data_dir / "auth" / "dev-password"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = f"Dev-{secrets.token_urlsafe(12)}-9a"
+    path.touch(mode=0o600)
+    path.write_text(password, encoding="utf-8")
+    return password

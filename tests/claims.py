@@ -27,17 +27,11 @@ def sign_in(email: str, password: str = PASSWORD) -> dict[str, str]:
 
 
 def sign_in_tokens(email: str, password: str = PASSWORD) -> dict[str, str]:
-    """The tokens of a password sign-in; the invitation's temporary password is replaced first, as the
-    person does at their first sign-in."""
-    cognito = boto3.client("cognito-idp")
-    pool = os.environ["USER_POOL_ID"]
-    cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
-    # By the login's own username (its sub): moto files sessions under the name signed in with, and only
-    # this one survives an email change and a global sign-out there, as every name does on Cognito.
-    username = cognito.admin_get_user(UserPoolId=pool, Username=email)["Username"]
-    answer = cognito.initiate_auth(ClientId=os.environ["SIGN_IN_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": username, "PASSWORD": password})
-    return dict(answer["AuthenticationResult"])
+    """The tokens of a password sign-in, once the person replaced their invitation's temporary password."""
+    from local.user_pool import password_sign_in
+
+    return password_sign_in(boto3.client("cognito-idp"), os.environ["USER_POOL_ID"], os.environ["SIGN_IN_CLIENT_ID"],
+                            email, password, choose_password=True)
 
 
 def refreshed_claims(refresh_token: str) -> dict[str, str]:

@@ -1,10 +1,10 @@
-// Sign-in: the local stack's dev tokens (`/local/token`), or Cognito's hosted UI (authorization code + PKCE).
-// The ID token lives in sessionStorage only: closing the tab signs out.
+// Sign-in against Cognito: locally, the local user pool's own sign-in API (password, then the challenges it
+// sets: a new password for an invited person, an authenticator code); deployed, the hosted UI (authorization
+// code + PKCE). The ID token lives in sessionStorage only: closing the tab signs out.
 
 const TOKEN = 'sb.token';
 const VERIFIER = 'sb.pkce.verifier';
 const STATE = 'sb.pkce.state';
-const DEV_USERS = 'sb.devUsers';
 
 function decodePart(part) {
   const padded = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
@@ -35,22 +35,57 @@ function consoleUrl() {
   return new URL('./', document.baseURI).href;
 }
 
-export function devUsers() {
-  const remembered = JSON.parse(localStorage.getItem(DEV_USERS) || '[]');
-  const all = [{ email: 'dev@clinic.test', admin: true }, ...remembered];
-  return all.filter((u, i) => all.findIndex((x) => x.email === u.email) === i);
+async function cognito(config, operation, payload) {
+  const answer = await fetch(config.auth.cognito_url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `AWSCognitoIdentityProviderService.${operation}` },
+    body: JSON.stringify(payload),
+  });
+  const body = await answer.json().catch(() => ({}));
+  if (!answer.ok) {
+    const wrong = body.__type === 'NotAuthorizedException' || body.__type === 'UserNotFoundException';
+    throw Object.assign(new Error(wrong ? (body.message || 'Incorrect email or password.') : (body.message || 'Sign-in failed.')),
+      { errors: [] });
+  }
+  return body;
 }
 
-export async function signInLocal(config, email, admin) {
-  const query = new URLSearchParams({ email, groups: admin ? 'admin' : '' });
-  const answer = await fetch(`${config.auth.token_url}?${query}`);
-  const body = await answer.json().catch(() => ({}));
-  if (!answer.ok || !body.token) throw Object.assign(new Error(body.message || 'The local stack gave no token.'), { errors: [] });
-  sessionStorage.setItem(TOKEN, body.token);
-  if (email !== 'dev@clinic.test') {
-    const remembered = JSON.parse(localStorage.getItem(DEV_USERS) || '[]').filter((u) => u.email !== email);
-    localStorage.setItem(DEV_USERS, JSON.stringify([{ email, admin }, ...remembered].slice(0, 8)));
+// The answer of a sign-in step: signed in (true), or the next challenge ({ name, session, email }).
+function step(body, email) {
+  if (body.AuthenticationResult) {
+    sessionStorage.setItem(TOKEN, body.AuthenticationResult.IdToken);
+    return true;
   }
+  return { name: body.ChallengeName, session: body.Session, email };
+}
+
+export async function signInWithPassword(config, email, password) {
+  const body = await cognito(config, 'InitiateAuth', {
+    AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } });
+  return step(body, email);
+}
+
+// `answer`: the new password (NEW_PASSWORD_REQUIRED) or the authenticator's code (SOFTWARE_TOKEN_MFA).
+export async function answerChallenge(config, challenge, answer) {
+  const key = challenge.name === 'NEW_PASSWORD_REQUIRED' ? 'NEW_PASSWORD' : 'SOFTWARE_TOKEN_MFA_CODE';
+  const body = await cognito(config, 'RespondToAuthChallenge', {
+    ChallengeName: challenge.name, Session: challenge.session,
+    ChallengeResponses: { USERNAME: challenge.email, [key]: answer } });
+  return step(body, challenge.email);
+}
+
+// MFA_SETUP: the pool gives a secret for the person's authenticator app ({ secret, session, email }).
+export async function startAuthenticatorSetup(config, challenge) {
+  const body = await cognito(config, 'AssociateSoftwareToken', { Session: challenge.session });
+  return { secret: body.SecretCode, session: body.Session, email: challenge.email };
+}
+
+export async function finishAuthenticatorSetup(config, setup, code) {
+  const verified = await cognito(config, 'VerifySoftwareToken', {
+    Session: setup.session, UserCode: code, FriendlyDeviceName: 'Switchboard' });
+  const body = await cognito(config, 'RespondToAuthChallenge', {
+    ChallengeName: 'MFA_SETUP', Session: verified.Session, ChallengeResponses: { USERNAME: setup.email } });
+  return step(body, setup.email);
 }
 
 function base64url(bytes) {

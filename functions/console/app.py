@@ -14,10 +14,11 @@ no-cache` (file names carry no hash, so browsers revalidate rather than keep sta
 whose last segment has no dot is a page of the single-page app and gets `index.html`, with a `<base
 href>` for the stage the request came through (`/prod/console/`, `/console/` on a custom domain);
 `/console` redirects to `/console/`; anything else 404. `config.json` is rendered from the
-environment: local sign-in (`/local/token`) and the carrier sandbox's URL for the phone simulator when
-`ENVIRONMENT=local`, else Cognito's hosted UI: `COGNITO_DOMAIN`, and the app client's id read at request
-time from the SSM parameter `COGNITO_CLIENT_ID_PARAMETER` names (the client lists the API's URLs, and the API
-invokes this function, so the function cannot refer to the client itself); both variables are required.
+environment: local sign-in (the local user pool's sign-in API, `/local/cognito`) and the carrier
+sandbox's URL for the phone simulator when `ENVIRONMENT=local`, else Cognito's hosted UI:
+`COGNITO_DOMAIN`, and the app client's id read at request time from the SSM parameter
+`COGNITO_CLIENT_ID_PARAMETER` names (the client lists the API's URLs, and the API invokes this function,
+so the function cannot refer to the client itself); both variables are required.
 Every answer carries a strict Content-Security-Policy: scripts and styles from the site only, no inline
 code, Trusted Types, fetches only to the same origin, Cognito and (locally) the sandbox.
 """
@@ -75,7 +76,7 @@ def console_config(environ: dict[str, str] | os._Environ[str] = os.environ) -> d
     client's id is (`with_client_id` reads it)."""
     environment = environ.get("ENVIRONMENT", "")
     if environment == "local":
-        return {"environment": environment, "auth": {"mode": "local", "token_url": "/local/token"},
+        return {"environment": environment, "auth": {"mode": "local", "cognito_url": "/local/cognito"},
                 "sandbox_url": (environ.get("CARRIER_API_URL") or "").rstrip("/") or None}
     needed = ("ENVIRONMENT", "COGNITO_DOMAIN", "COGNITO_CLIENT_ID_PARAMETER")
     missing = [name for name in needed if not environ.get(name)]

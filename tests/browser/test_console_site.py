@@ -57,7 +57,7 @@ def test_config_says_local_sign_in_and_where_the_carrier_sandbox_is(local_stack:
     answer = local_stack.request("GET", "/console/config.json")
     config = json.loads(answer.body)
     assert header(answer, "Cache-Control") == "no-store"
-    assert config["auth"] == {"mode": "local", "token_url": "/local/token"}
+    assert config["auth"] == {"mode": "local", "cognito_url": "/local/cognito"}
     assert config["sandbox_url"] == local_stack.carrier_sandbox_url
     assert local_stack.carrier_sandbox_url in header(answer, "Content-Security-Policy")
 

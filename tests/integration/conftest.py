@@ -34,6 +34,18 @@ REQUEST_TIMEOUT_SECONDS = 60  # one HTTP request to the stack
 SCHEDULE_RUN_TIMEOUT_SECONDS = 180  # a schedule's run to finish (a campaign of hundreds of texts)
 IDLE_TIMEOUT_SECONDS = 60  # the event sources to have nothing left to do
 _POLL_SECONDS = 10.0  # how long one polling request asks the stack to wait
+TEST_PASSWORD = "Correct-horse-42-battery"  # what the people tests act as choose at their first sign-in
+
+
+def totp_now(secret: str) -> str:
+    """The code an authenticator app shows now for `secret` (base32), as Cognito checks it (RFC 6238)."""
+    import base64
+
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    return TOTP(key, 6, SHA1(), 30, enforce_key_length=False).generate(time.time()).decode()
 # What the stack process inherits: not the unit tier's fake AWS settings from tests/conftest.py.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "JAVA_HOME", "PYTHONPATH", "VIRTUAL_ENV",
               "SWITCHBOARD_AWS_CALLS_DIR")
@@ -55,6 +67,8 @@ class RunningStack:
     data_dir: Path
     output: Path
     info: dict[str, Any] = field(default_factory=dict)
+    chosen_passwords: set[str] = field(default_factory=set)  # invited people who replaced their temporary one
+    authenticators: dict[str, str] = field(default_factory=dict)  # email -> the TOTP secret they set up
 
     @property
     def gateway_url(self) -> str:
@@ -73,9 +87,44 @@ class RunningStack:
     def carrier_sandbox_url(self) -> str | None:
         return self.info["carrier_sandbox_url"]
 
-    def token(self, email: str = "dev@clinic.test", groups: Iterable[str] = ("admin",), **claims: str) -> str:
-        query = urllib.parse.urlencode({"email": email, "groups": ",".join(groups), **claims})
-        return str(self.request("GET", f"/local/token?{query}").json()["token"])
+    def password_for(self, email: str, *, admin: bool = False) -> str:
+        """What `email` types as their password: the dev admin's own; an admin login made for the test; an
+        invited person's temporary password until they chose theirs."""
+        from local.queues import aws_client
+        from local.user_pool import ensure_admin_login
+
+        if email == self.info["dev_admin"]["email"]:
+            return Path(self.info["dev_admin"]["password_file"]).read_text(encoding="utf-8").strip()
+        if admin:
+            pool = self.info["user_pool"]["pool_id"]
+            ensure_admin_login(aws_client("cognito-idp", self.info["aws_endpoint"]), pool, email, TEST_PASSWORD)
+            return TEST_PASSWORD
+        if email not in self.chosen_passwords:
+            invitations = self.request("GET", "/local/invitations").json()["invitations"]
+            found = [i["temporary_password"] for i in invitations if i["email"] == email]
+            if found:
+                return str(found[0])
+        return TEST_PASSWORD
+
+    def chose_password(self, email: str) -> None:
+        self.chosen_passwords.add(email)
+
+    def token(self, email: str = "dev@clinic.test", groups: Iterable[str] = ("admin",)) -> str:
+        """An ID token of `email`, signed in through the stack's user pool: an enterprise admin (the `admin`
+        group) gets a login made for them, as an operator would; anyone else must have been added to a
+        practice, and first replaces their invitation's temporary password."""
+        from local.queues import aws_client
+        from local.user_pool import password_sign_in
+
+        pool = self.info["user_pool"]
+        cognito = aws_client("cognito-idp", self.info["aws_endpoint"])
+        admin = "admin" in groups
+        password = self.password_for(email, admin=True) if admin else TEST_PASSWORD
+        tokens = password_sign_in(cognito, pool["pool_id"], pool["sign_in_client_id"], email, password,
+                                  choose_password=not admin)
+        if not admin:
+            self.chose_password(email)
+        return tokens["IdToken"]
 
     def request(
         self,

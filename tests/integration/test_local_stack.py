@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -16,6 +17,8 @@ from local.gateway import Gateway, HttpRequest
 from local.queues import EventSources, MotoServer, aws_client, create_queues
 from local.scheduler import Scheduler
 from local.template import Schedule, load_template, queues
+from local.user_pool import password_sign_in
+from tests.integration.conftest import TEST_PASSWORD
 
 if TYPE_CHECKING:
     from conftest import RunningStack
@@ -41,10 +44,13 @@ def test_a_practice_written_through_the_gateway_is_read_back_from_dynamodb_local
     assert local_stack.info["dynamodb_engine"] == "dynamodb-local"
 
 
-def test_authenticated_routes_need_a_valid_token(local_stack: RunningStack) -> None:
-    expired = local_stack.request("GET", "/local/token?ttl=-60").json()["token"]
+def test_authenticated_routes_need_a_token_the_user_pool_signed(local_stack: RunningStack) -> None:
+    header, payload, signature = local_stack.token().split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    altered = base64.urlsafe_b64encode(json.dumps({**claims, "cognito:groups": ["admin"],
+                                                   "sub": "someone-else"}).encode()).decode().rstrip("=")
 
-    for token in (None, "not-a-jwt", expired):
+    for token in (None, "not-a-jwt", f"{header}.{altered}.{signature}"):
         answer = local_stack.request("GET", "/api/practices", token=token)
         assert (answer.status, answer.json()) == (401, {"message": "Unauthorized"})
     assert local_stack.request("GET", "/api/practices", headers={"Authorization": local_stack.token()}).status == 200
@@ -181,18 +187,29 @@ def test_data_persists_across_a_restart_and_ctrl_c_leaves_no_java(tmp_path: Path
     try:
         token = first.token()
         practice_id = first.request("POST", "/api/practices", token=token, json_body=PRACTICE).json()["practice_id"]
+        staff = first.request("POST", f"/api/practices/{practice_id}/users", token=token, json_body={
+            "email": "kept@maple-clinic.com", "name": "Kept", "role": "staff", "line_ids": []}).json()
+        first.token("kept@maple-clinic.com", ("staff",))  # they sign in once and choose their password
     finally:
         assert first.stop() == 0
     assert process_ids_mentioning(str(data_dir / "dynamodb")) == []
 
     second = start_stack(data_dir)
     try:
-        read = second.request("GET", f"/api/practices/{practice_id}", token=token)  # the signing key persists too
+        read = second.request("GET", f"/api/practices/{practice_id}", token=token)  # the pool persists: its tokens too
+        password = second.info["dev_admin"]["password_file"]
+        cognito = aws_client("cognito-idp", second.info["aws_endpoint"])
+        pool = second.info["user_pool"]
+        again = password_sign_in(cognito, pool["pool_id"], pool["sign_in_client_id"], "kept@maple-clinic.com",
+                                 TEST_PASSWORD)  # the password they chose, not a new one
+        me = second.request("GET", "/api/me", token=again["IdToken"])
     finally:
         assert second.stop() == 0
 
     assert read.status == 200
     assert read.json()["name"] == PRACTICE["name"]
+    assert Path(password).is_file()
+    assert me.status == 200 and me.json()["user_id"] == staff["user_id"]
 
 
 def test_ctrl_c_stops_everything_and_removes_the_ready_file(tmp_path: Path, start_stack: StartStack) -> None:

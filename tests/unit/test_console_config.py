@@ -35,4 +35,4 @@ def test_config_names_the_app_client_the_stack_made(monkeypatch: pytest.MonkeyPa
 
 def test_a_local_console_signs_in_locally_without_asking_ssm(lambda_context) -> None:
     assert config_json(load_function("console"), lambda_context)["auth"] == {"mode": "local",
-                                                                             "token_url": "/local/token"}
+                                                                             "cognito_url": "/local/cognito"}

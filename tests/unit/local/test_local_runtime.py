@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 
-from local.auth import LocalAuthorizer, api_gateway_claims, subject_for
+from local.auth import PoolAuthorizer, api_gateway_claims
 from local.queues import failed_message_ids, sqs_event
 from local.runtime import (
     LambdaRuntime,
@@ -141,29 +143,54 @@ def test_context_counts_down_from_the_function_timeout() -> None:
     assert 2900 < context.get_remaining_time_in_millis() <= 3000
 
 
-def test_tokens_carry_cognito_shaped_claims(tmp_path: Path) -> None:
-    authorizer = LocalAuthorizer(tmp_path)
-    token, _ = authorizer.issue("front@clinic.test", ["staff", "manager"])
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_local"
+
+
+def _pool_keys() -> tuple[Any, Any]:
+    """A signing key and its JWKS, as a user pool publishes them."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return key, lambda: {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}
+
+
+def _id_token(key: Any, **claims: Any) -> str:
+    now = int(time.time())
+    body = {"sub": "s-1", "email": "front@clinic.test", "email_verified": True, "token_use": "id", "iss": ISSUER,
+            "aud": "client-1", "iat": now, "exp": now + 3600, "cognito:groups": ["staff", "manager"], **claims}
+    return jwt.encode(body, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+def test_the_pools_id_tokens_pass_with_cognito_shaped_claims() -> None:
+    key, jwks = _pool_keys()
+    authorizer = PoolAuthorizer(jwks, ISSUER, ["client-1", "client-2"])
+    token = _id_token(key)
 
     verified = authorizer.verify(f"Bearer {token}") or {}
     claims = api_gateway_claims(verified)
 
-    assert claims["sub"] == subject_for("front@clinic.test") == claims["cognito:username"]
+    assert claims["sub"] == "s-1"
     assert claims["cognito:groups"] == "staff,manager"
-    assert claims["token_use"] == "id"
     assert claims["email_verified"] == "true"
     assert claims["exp"].endswith(time.strftime("%Y", time.gmtime(verified["exp"]))) and " UTC " in claims["exp"]
     assert authorizer.verify(token) is not None  # without "Bearer" too
-    assert LocalAuthorizer(tmp_path).verify(token) is not None  # the secret persists in the data dir
+    assert authorizer.verify(_id_token(key, aud="client-2")) is not None
 
 
-def test_expired_and_foreign_tokens_are_refused(tmp_path: Path) -> None:
-    expired, _ = LocalAuthorizer(tmp_path / "a").issue(ttl_seconds=-60)
-    foreign, _ = LocalAuthorizer(tmp_path / "b").issue()
+def test_expired_foreign_and_access_tokens_are_refused() -> None:
+    key, jwks = _pool_keys()
+    other_key, _ = _pool_keys()
+    authorizer = PoolAuthorizer(jwks, ISSUER, ["client-1"])
 
-    assert LocalAuthorizer(tmp_path / "a").verify(expired) is None
-    assert LocalAuthorizer(tmp_path / "a").verify(foreign) is None
-    assert LocalAuthorizer(tmp_path / "a").verify(None) is None
+    assert authorizer.verify(_id_token(key, exp=int(time.time()) - 60)) is None
+    assert authorizer.verify(_id_token(other_key)) is None  # signed by a key the pool does not publish
+    assert authorizer.verify(_id_token(key, iss=ISSUER + "x")) is None
+    assert authorizer.verify(_id_token(key, aud="another-app")) is None
+    assert authorizer.verify(_id_token(key, token_use="access")) is None
+    shared_secret = "a-shared-secret-of-at-least-32-bytes"
+    assert authorizer.verify(jwt.encode({"sub": "s-1", "token_use": "id"}, shared_secret, algorithm="HS256")) is None
+    assert authorizer.verify(None) is None
 
 
 def test_sqs_event_has_lambdas_record_shape() -> None:
