@@ -12,7 +12,7 @@ raises or returns something malformed -> 502 `{"message": "Internal server error
 a body over 10 MB -> 413. Bodies that are not text (by Content-Type, or not UTF-8) arrive base64-encoded
 with `isBase64Encoded: true`.
 
-Local-only endpoints (`/local/token`, `/local/schedules/<Fn>/run`, `/local/schedules/<Fn>/runs/<run_id>`, ...)
+Local-only endpoints (`/local/cognito`, `/local/schedules/<Fn>/run`, `/local/schedules/<Fn>/runs/<run_id>`, ...)
 are registered by local.stack and are matched first, so under the stage prefix they shadow API paths `/token`,
 `/schedules/...`.
 """

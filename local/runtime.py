@@ -193,7 +193,7 @@ class Resolver:
         if resource_type == "AWS::Serverless::Api":
             return self.values.api_id
         if resource_type == "AWS::Cognito::UserPoolClient":
-            return "switchboard-local-console"  # never used: locally the console signs in with /local/token
+            return "switchboard-local-console"  # never used: locally the console signs in through /local/cognito
         if resource_type == "AWS::Cognito::UserPoolDomain":
             return "switchboard-local"
         if resource_type == "AWS::Events::EventBus":
