@@ -51,7 +51,6 @@ def aws() -> Iterator[None]:
             sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
         _event_bus_to_queue(sqs)
         _usage_plan()
-        _user_pool()
         yield
 
 
@@ -62,15 +61,22 @@ def _template() -> Any:
     return load_template(Path(__file__).resolve().parents[2] / "template.yaml")
 
 
-def _user_pool() -> None:
+@functools.cache
+def _cognito() -> Any:
+    return boto3.client("cognito-idp")  # building a client reads its service model: once per run, not per test
+
+
+@pytest.fixture
+def user_pool() -> Any:
     """The template's user pool in moto, named to the admin API as deployed (`USER_POOL_ID`)."""
     from local.user_pool import create_user_pool
     from switchboard.core.settings import login_settings
 
-    pool = create_user_pool(boto3.client("cognito-idp"), _template())
+    pool = create_user_pool(_cognito(), _template())
     os.environ["USER_POOL_ID"] = pool.pool_id
     os.environ["SIGN_IN_CLIENT_ID"] = pool.sign_in_client_id
     login_settings.cache_clear()
+    return pool
 
 
 def _usage_plan() -> None:
@@ -205,7 +211,7 @@ def rest_event(
 
 
 @pytest.fixture
-def admin_api(lambda_context: FakeLambdaContext) -> Callable[..., ApiAnswer]:
+def admin_api(lambda_context: FakeLambdaContext, user_pool: Any) -> Callable[..., ApiAnswer]:
     """Call the admin API handler as API Gateway would; signed in as an admin unless told otherwise."""
     handler = load_function("admin_api").lambda_handler
 
