@@ -261,3 +261,22 @@ def test_rotating_and_revoking_a_workflow_ask_first_and_stop_the_old_url(
     expect(page.locator(f"tr:has-text('{workflow['name']}') .badge-failed")).to_have_text("Revoked")
     expect(rotated).to_have_count(0)  # the shown-once URL is gone with the workflow
     assert status_of(new_url, unused_mobile(console.stack)) == 404
+
+
+def test_someone_serving_two_practices_picks_between_exactly_those(console: Console, admin_api: AdminApi) -> None:
+    first = admin_api("POST", "practices", {"name": unique("Birch Clinic"), "timezone": "America/Chicago"})
+    second = admin_api("POST", "practices", {"name": unique("Cedar Clinic"), "timezone": "America/Chicago"})
+    admin_api("POST", "practices", {"name": unique("Elm Clinic"), "timezone": "America/Chicago"})  # not theirs
+    email = f"agent-{uuid.uuid4().hex[:6]}@callcenter.example"
+    for practice_id, role in ((first["practice_id"], "staff"), (second["practice_id"], "manager")):
+        admin_api("POST", f"practices/{practice_id}/users", {"email": email, "name": "Call Agent", "role": role})
+    console.sign_in(email)  # the invitation: a new password, then the authenticator
+    page = console.page
+    picker = page.locator("#practice-select option")
+    expect(picker).to_have_count(2)
+    assert sorted(picker.all_inner_texts()) == sorted([first["name"], second["name"]])
+    page.select_option("#practice-select", second["practice_id"])
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Users")).to_be_visible()  # a manager there
+    page.select_option("#practice-select", first["practice_id"])
+    expect(nav.get_by_role("link", name="Users")).to_have_count(0)  # staff here

@@ -626,3 +626,10 @@ def test_the_user_pool_lets_no_one_claim_an_email_or_sign_in_around_the_hosted_u
     assert {"email", "email_verified"} <= set(client_properties["ReadAttributes"])
     assert client_properties["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
     assert client_properties["PreventUserExistenceErrors"] == "ENABLED"
+
+
+def test_no_trace_records_a_request_url(template: dict[str, Any]) -> None:
+    # Webhook paths carry their tokens, queries the caller's number, inbox paths the patient's.
+    assert template["Globals"]["Api"]["TracingEnabled"] is False
+    for api in _resources(template, "AWS::Serverless::Api").values():
+        assert api["Properties"].get("TracingEnabled", False) is False

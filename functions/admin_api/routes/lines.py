@@ -131,5 +131,6 @@ class ForwardingRequest(DomainModel):
 def set_forwarding(practice_id: PracticeId, line_id: LineId, request: Annotated[ForwardingRequest, Body()]) -> Line:
     caller = current_caller(router)
     require_manager(caller, practice_id)
-    return line_changes.with_routing([line_changes.set_forwarding(practice_id, line_id, request.forwarding,
-                                                                  actor=caller.email)])[0]
+    changed = line_changes.set_forwarding(practice_id, line_id, request.forwarding, actor=caller.email,
+                                          across_practices=caller.is_admin)
+    return line_changes.with_routing([changed])[0]

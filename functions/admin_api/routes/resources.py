@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 from switchboard.core.fields import DomainModel
 from switchboard.data import resources as store
 from switchboard.flows import line_changes
-from switchboard.rules.access import require_manager, require_member
+from switchboard.rules.access import require_line, require_manager, require_member
 from switchboard.rules.lines import Line
 from switchboard.rules.resources import NewResource, Resource
 
@@ -55,5 +55,9 @@ def link_line(practice_id: PracticeId, resource_id: ResourceId, link: Annotated[
 
 @router.get("/api/practices/<practice_id>/resources/<resource_id>/line", summary="Which line texts for a location")
 def line_for_resource(practice_id: PracticeId, resource_id: ResourceId) -> Line | None:
-    require_member(current_caller(router), practice_id)
-    return line_changes.line_for_resource(practice_id, resource_id)
+    caller = current_caller(router)
+    require_member(caller, practice_id)
+    line = line_changes.line_for_resource(practice_id, resource_id)
+    if line is not None:
+        require_line(caller, practice_id, line.line_id)  # staff see a location's line only if it is one of theirs
+    return line

@@ -24,6 +24,7 @@ from tests.unit.conftest import (  # noqa: F401  (fixtures, by name)
     queues,
     setup,
     status_poller,
+    user_pool,
 )
 
 

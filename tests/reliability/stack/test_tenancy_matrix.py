@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
 import urllib.parse
 import uuid
 from collections.abc import Callable
@@ -179,7 +180,8 @@ def build_world(stack: ReliabilityStack) -> World:
               "throwaway": (f"tmp{suffix}@maple-clinic.com", p, "staff", []),
               "other_staff": (f"olu{suffix}@birch-clinic.com", b_clinic.practice_id, "staff",
                               [b_clinic.line["line_id"]]),
-              "other_manager": (f"mia{suffix}@birch-clinic.com", b_clinic.practice_id, "manager", [])}
+              "other_manager": (f"mia{suffix}@birch-clinic.com", b_clinic.practice_id, "manager", []),
+              "manager": (f"max{suffix}@maple-clinic.com", p, "manager", [])}
     user_ids: dict[str, str] = {}
     for persona, (email, practice_id, role, lines) in people.items():
         added = stack.api("POST", f"/api/practices/{practice_id}/users",
@@ -187,7 +189,7 @@ def build_world(stack: ReliabilityStack) -> World:
         assert added.status == 201, added.body
         user_ids[persona] = added.body["user_id"]
     tokens: dict[str, str | None] = {"no_token": None, "admin": stack.token()}
-    for persona in ("staff_without_line", "other_staff", "other_manager"):
+    for persona in ("staff_without_line", "other_staff", "other_manager", "manager"):
         email, _, role, _ = people[persona]
         tokens[persona] = stack.token(email, (role,))
     a = {"practice_id": p, "name": a_clinic.name, "line1": a_clinic.line, "line2": line2,
@@ -197,7 +199,10 @@ def build_world(stack: ReliabilityStack) -> World:
          "throwaway_user": user_ids["throwaway"], "throwaway_email": people["throwaway"][0],
          "staff_email": people["staff_without_line"][0],
          "key_id": api_key.body.get("key_id", "no-key") if api_key.status == 201 else "no-key"}
-    return World(stack, a, {"practice_id": b_clinic.practice_id}, tokens)
+    b_resource = stack.api("POST", f"/api/practices/{b_clinic.practice_id}/resources", {"name": "Birch office"}).body
+    b = {"practice_id": b_clinic.practice_id, "line_id": b_clinic.line["line_id"],
+         "resource_id": b_resource["resource_id"]}
+    return World(stack, a, b, tokens)
 
 
 def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
@@ -307,3 +312,55 @@ def test_every_admin_route_for_every_kind_of_caller(stack):
 def test_the_openapi_document_itself_needs_a_token(stack):
     assert stack.api("GET", "/api/openapi.json", token=None).status == 401
     assert stack.api("GET", "/api/openapi.json", token="not-a-jwt").status == 401
+
+
+# Body fields that name something else of the practice (never the new thing's own id, as a patient's MRN is).
+REFERENCES = ("line_id", "line_ids", "linked_line_id", "primary_line_id", "resource_id")
+
+
+def references_in(value: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found: list[tuple[Any, ...]] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += [(*where, key)] if key in REFERENCES else references_in(inner, (*where, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += references_in(inner, (*where, index))
+    return found
+
+
+def substituted(body: Any, where: tuple[Any, ...], b: dict[str, str]) -> Any:
+    """The body with the field at `where` naming practice B's thing of that kind instead."""
+    copy = json.loads(json.dumps(body))
+    target = copy
+    for step in where[:-1]:
+        target = target[step]
+    key = where[-1]
+    target[key] = [b["line_id"]] if key == "line_ids" else b["resource_id" if key == "resource_id" else "line_id"]
+    return copy
+
+
+def test_no_write_route_takes_an_id_of_another_practice(stack):
+    """For every write route, each id in its body is swapped for one of another practice and sent by a manager
+    of the path's practice (who may use the route): never accepted."""
+    world = build_world(stack)
+    a = world.a
+    bodies = example_bodies(world) | {  # the examples, with every reference a body can carry filled in
+        "ForwardingRequest": lambda: {"forwarding": {"linked_line_id": a["line1"]["line_id"]}},
+        "NewUser": lambda: {"email": f"u{uuid.uuid4().hex[:8]}@maple-clinic.com", "name": "New person",
+                            "role": "staff", "line_ids": [a["line1"]["line_id"]]},
+        "UserChanges": lambda: {"line_ids": [a["line1"]["line_id"]]},
+    }
+    writes = [op for op in operations(stack.api("GET", "/api/openapi.json").body)
+              if op.method in ("POST", "PUT", "PATCH") and op.body_schema]
+    tried, accepted = 0, []
+    for operation in writes:
+        path, body = request_for(world, operation, bodies)
+        for where in references_in(body):
+            tried += 1
+            reply = stack.api(operation.method, path, substituted(body, where, world.b), token=world.tokens["manager"])
+            if 200 <= reply.status < 300 or reply.status >= 500:
+                accepted.append(f"{operation.method} {operation.path} with {'.'.join(map(str, where))} of B: "
+                                f"{reply.status} {str(reply.body)[:160]}")
+    assert tried >= 5, "the write routes' example bodies carry suspiciously few ids"
+    assert not accepted, "\n" + "\n".join(accepted)

@@ -116,3 +116,27 @@ def test_me_tells_the_console_who_is_signed_in(admin_api, clinic):
     assert me == {"user_id": clinic["users"]["sue"]["user_id"], "email": "sue@maple.com", "is_admin": False,
                   "memberships": [{"practice_id": clinic["a"], "role": "staff",
                                    "line_ids": [clinic["lines"][0]["line_id"]]}]}
+
+
+def test_a_workflow_cannot_text_from_another_practices_line(admin_api, clinic):
+    answer = admin_api("POST", f"/api/practices/{clinic['b']}/workflows",
+                       {"name": "Borrowed", "kind": "call_to_text", "vendor": "jive",
+                        "line_id": clinic["lines"][0]["line_id"], "template": "Hi from {practice_name}"},
+                       claims=clinic["other_manager"])
+    assert answer.status == 422
+    assert answer.body["errors"][0]["field"] == "line_id"
+    assert admin_api("GET", f"/api/practices/{clinic['b']}/workflows").body == []
+
+
+def test_staff_learn_a_locations_line_only_when_it_is_one_of_theirs(admin_api, clinic):
+    a = clinic["a"]
+    number = admin_api("GET", f"/api/practices/{a}/available-numbers?area_code=312").body[0]["phone_number"]
+    line = admin_api("POST", f"/api/practices/{a}/lines/purchase", {"display_name": "Annex", "number": number}).body
+    resource = admin_api("POST", f"/api/practices/{a}/resources", {"name": "Annex office"}).body
+    assert admin_api("PUT", f"/api/practices/{a}/resources/{resource['resource_id']}/line",
+                     {"line_id": line["line_id"]}).status == 200
+    path = f"/api/practices/{a}/resources/{resource['resource_id']}/line"
+    refused = admin_api("GET", path, claims=clinic["staff"])
+    assert refused.status == 403
+    assert number not in str(refused.body)
+    assert admin_api("GET", path, claims=clinic["manager"]).body["line_id"] == line["line_id"]

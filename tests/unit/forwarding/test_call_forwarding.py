@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from switchboard.carrier import sign
+from tests.claims import claims_of
 from tests.unit.conftest import webhook_event
 
 HOURS = {day: [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:00"}]
@@ -182,3 +183,20 @@ def test_card_says_forwarding_with_a_summary(rules, admin_api, setup):
     assert card["calls"] == "forwarding"
     assert card["routing_summary"] == ("Open hours: rings (312) 555-0101, (312) 555-0102 together; "
                                        "after hours: rings (312) 555-0150")
+
+
+def test_only_an_enterprise_admin_links_a_line_to_another_practices_line(admin_api, setup):
+    other = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
+    number = admin_api("GET", f"/api/practices/{other}/available-numbers?area_code=312").body[0]
+    elsewhere = admin_api("POST", f"/api/practices/{other}/lines/purchase",
+                          {"display_name": "Oak desk", "number": number["phone_number"]}).body
+    manager = admin_api("POST", f"/api/practices/{setup.practice_id}/users",
+                        {"email": "mo@maple.com", "name": "Mo", "role": "manager", "line_ids": []}).body
+    path = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/forwarding"
+    link = {"forwarding": {"linked_line_id": elsewhere["line_id"]}}
+    refused = admin_api("PUT", path, link, claims=claims_of(manager))
+    assert refused.status == 422
+    assert refused.body["errors"][0]["field"] == "forwarding.linked_line_id"
+    card = admin_api("GET", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}").body
+    assert card["calls"] != "linked"
+    assert admin_api("PUT", path, link).status == 200  # the enterprise admin may

@@ -7,7 +7,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from ulid import ULID
 
-from switchboard.core.errors import Conflict, NotFound, RuleRefused
+from switchboard.core.errors import Conflict, InvalidInput, NotFound, RuleRefused
 from switchboard.rules.lines import LineStatus
 from switchboard.rules.tokens import token_hash
 from switchboard.rules.workflows import NewWorkflow, Workflow, WorkflowChanges, WorkflowCounts, WorkflowKind
@@ -53,13 +53,14 @@ def _token_item(workflow: WorkflowItem, practice: PracticeItem, hashed: str) -> 
 
 
 def _check_line(writes: Writes, practice_id: str, line_id: str) -> None:
+    # `<>` holds for an attribute that is missing, so the line's existence is checked on its own.
     writes.check(LineItem, practice_key(practice_id), line_key(line_id),
-                 LineItem.status != LineStatus.RELEASED.value)
+                 LineItem.pk.exists() & (LineItem.status != LineStatus.RELEASED.value))
 
 
 def _line_refusal(writes: Writes, error: TransactWriteError, practice_id: str, line_id: str) -> Exception | None:
     if (practice_key(practice_id), line_key(line_id)) in writes.failed(error):
-        return RuleRefused("no such line in this practice (or it was released)", field="line_id")
+        return InvalidInput("no such line in this practice (or it was released)", field="line_id")
     return None
 
 

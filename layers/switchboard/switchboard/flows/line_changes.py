@@ -166,10 +166,14 @@ def poll_pending_orders() -> dict[str, int]:
     return moved
 
 
-def _linked_target(line_id: str) -> LineItem:
+def _linked_target(practice_id: str, line_id: str, *, across_practices: bool) -> LineItem:
+    """The line a link points at: one of the practice's own, or (for an enterprise admin) any practice's."""
     target = store.find_line(line_id)
     if target is None or target.status == LineStatus.RELEASED.value:
         raise InvalidInput("is not a line of this enterprise", field="forwarding.linked_line_id")
+    if target.practice_id != practice_id and not across_practices:
+        raise InvalidInput("is not a line of this practice; only an enterprise admin links lines across practices",
+                           field="forwarding.linked_line_id")
     return target
 
 
@@ -194,7 +198,8 @@ def _links_from(line_id: str, name: str, target: str) -> tuple[dict[str, str | N
     return links, names
 
 
-def set_forwarding(practice_id: str, line_id: str, forwarding: Forwarding | None, *, actor: str) -> Line:
+def set_forwarding(practice_id: str, line_id: str, forwarding: Forwarding | None, *, actor: str,
+                   across_practices: bool = False) -> Line:
     """Save a line's call routing; a link that would loop is refused, naming the loop."""
     item, primary = store.load(practice_id, line_id)
     before = store.to_line(item, primary)
@@ -206,7 +211,7 @@ def set_forwarding(practice_id: str, line_id: str, forwarding: Forwarding | None
         if forwarding.linked_line_id:
             if forwarding.linked_line_id == line_id:
                 raise InvalidInput("a line cannot be linked to itself", field="forwarding.linked_line_id")
-            _linked_target(forwarding.linked_line_id)
+            _linked_target(practice_id, forwarding.linked_line_id, across_practices=across_practices)
             links, names = _links_from(line_id, item.display_name, forwarding.linked_line_id)
             loop = find_loop(line_id, links)
             if loop:
