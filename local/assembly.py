@@ -30,7 +30,7 @@ from local.runtime import (
     table_names,
 )
 from local.streams import StreamEventSource, describe_failure, stream_sources
-from local.template import Template, load_template
+from local.template import Template, load_template, resources_of_type
 from local.user_pool import UserPool, create_user_pool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,17 +207,12 @@ def running(info: Mapping[str, Any], root: Path = ROOT) -> LocalRuntime:
 def create_usage_plans(apigateway: Any, template: Template) -> dict[str, str]:
     """The template's usage plans on the local API Gateway stand-in (integration keys join them, as deployed);
     logical id -> plan id."""
-    return {
-        logical_id: apigateway.create_usage_plan(name=logical_id)["id"]
-        for logical_id, resource in (template.get("Resources") or {}).items()
-        if resource.get("Type") == "AWS::ApiGateway::UsagePlan"
-    }
+    return {logical_id: apigateway.create_usage_plan(name=logical_id)["id"]
+            for logical_id in resources_of_type(template, "AWS::ApiGateway::UsagePlan")}
 
 
 def create_parameters(ssm: Any, template: Template, resolver: Resolver) -> None:
     """The template's SSM parameters, their names and values resolved as CloudFormation would."""
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if resource.get("Type") != "AWS::SSM::Parameter":
-            continue
+    for logical_id, resource in resources_of_type(template, "AWS::SSM::Parameter").items():
         properties = resolver.resolve(resource["Properties"], f"{logical_id}.Properties")
         ssm.put_parameter(Name=properties["Name"], Value=properties["Value"], Type=properties["Type"], Overwrite=True)

@@ -69,7 +69,7 @@ from local.queues import EventSources, MotoServer
 from local.runtime import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from local.scheduler import ScheduledRun, Scheduler
 from local.template import api_routes, load_template, schedules
-from local.user_pool import LocalLogins, dev_password
+from local.user_pool import LocalLogins, dev_password, dev_password_file
 
 log = logging.getLogger("local.stack")
 
@@ -190,7 +190,7 @@ class LocalStack:
             "api_url": f"{base_url}/{STAGE}",
             "console_url": f"{base_url}/console/",
             "cognito_url": f"{base_url}/local/cognito",
-            "dev_admin": {"email": DEV_ADMIN, "password_file": str(self.data_dir / "auth" / "dev-password")},
+            "dev_admin": {"email": DEV_ADMIN, "password_file": str(dev_password_file(self.data_dir))},
             "carrier_sandbox_url": carrier.url if carrier else None,
             "dynamodb_endpoint": dynamodb.endpoint_url,
             "dynamodb_engine": dynamodb.engine,
@@ -257,6 +257,7 @@ class LocalStack:
         self, gateway: Gateway, logins: LocalLogins, aws_endpoint: str, scheduler: Scheduler, sources: EventSources
     ) -> None:
         client_id = logins.pool.sign_in_client_id
+
         def cognito(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
             target = request.header("X-Amz-Target") or ""
             if target.rsplit(".", 1)[-1] not in SIGN_IN_OPERATIONS:
@@ -266,7 +267,7 @@ class LocalStack:
                 payload = json.loads(request.body or b"{}")
             except ValueError:
                 return json_response(400, {"__type": "InvalidParameterException", "message": "the body is not JSON"})
-            if "ClientId" in payload or target.endswith(("InitiateAuth", "RespondToAuthChallenge")):
+            if target.endswith(("InitiateAuth", "RespondToAuthChallenge")):
                 payload["ClientId"] = client_id  # the console knows no client id locally: the pool has one for it
             forwarded = urllib.request.Request(aws_endpoint + "/", json.dumps(payload).encode(), method="POST",
                                                headers={"Content-Type": "application/x-amz-json-1.1",

@@ -292,7 +292,8 @@ class Schedule(NamedTuple):
         return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[unit]
 
 
-def _resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    """The template's resources of one type, by logical id."""
     return {
         logical_id: resource
         for logical_id, resource in (template.get("Resources") or {}).items()
@@ -325,7 +326,7 @@ def functions(template: Template) -> dict[str, Function]:
     defaults = (template.get("Globals") or {}).get("Function") or {}
     default_variables = (defaults.get("Environment") or {}).get("Variables") or {}
     found: dict[str, Function] = {}
-    for logical_id, resource in _resources_of_type(template, "AWS::Serverless::Function").items():
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
         properties = {**defaults, **(resource.get("Properties") or {})}
         variables = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
         found[logical_id] = Function(
@@ -399,7 +400,7 @@ def queues(template: Template) -> dict[str, Queue]:
             )
 
     found: dict[str, Queue] = {}
-    for logical_id, resource in _resources_of_type(template, "AWS::SQS::Queue").items():
+    for logical_id, resource in resources_of_type(template, "AWS::SQS::Queue").items():
         properties = resource.get("Properties") or {}
         redrive = properties.get("RedrivePolicy") or {}
         found[logical_id] = Queue(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.template import Template
+from local.template import Template, resources_of_type
 
 POOL_TYPE = "AWS::Cognito::UserPool"
 CLIENT_TYPE = "AWS::Cognito::UserPoolClient"
@@ -38,7 +38,7 @@ class UserPool:
 
 def _one(template: Template, kind: str) -> tuple[str, dict[str, Any]]:
     found = [(logical_id, resource.get("Properties") or {})
-             for logical_id, resource in (template.get("Resources") or {}).items() if resource.get("Type") == kind]
+             for logical_id, resource in resources_of_type(template, kind).items()]
     if len(found) != 1:
         raise ValueError(f"the template has {len(found)} resources of type {kind}; the local stack expects one")
     return found[0]
@@ -66,10 +66,8 @@ def create_user_pool(cognito: Any, template: Template, name: str = "switchboard-
         cognito.set_user_pool_mfa_config(
             UserPoolId=pool_id, MfaConfiguration=properties["MfaConfiguration"],
             SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in properties.get("EnabledMfas", [])})
-    for _, group in (
-        (logical_id, resource.get("Properties") or {})
-        for logical_id, resource in (template.get("Resources") or {}).items() if resource.get("Type") == GROUP_TYPE
-    ):
+    for resource in resources_of_type(template, GROUP_TYPE).values():
+        group = resource.get("Properties") or {}
         cognito.create_group(UserPoolId=pool_id, GroupName=group["GroupName"],
                              Description=group.get("Description", ""))
     _, client = _one(template, CLIENT_TYPE)
@@ -136,7 +134,7 @@ class LocalLogins:
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [{"sub": user.id, "attributes": list(user.attributes), "password": user.password,
-                 "status": str(getattr(user.status, "value", user.status)), "enabled": user.enabled,
+                 "status": _status(user), "enabled": user.enabled,
                  "authenticator": user.token_verified,
                  "groups": sorted(group.group_name for group in user.groups)}
                 for user in list(self._users().values())]
@@ -185,7 +183,7 @@ class LocalLogins:
         """The invitations Cognito would have emailed: who, and the temporary password to sign in with once."""
         found = []
         for user in list(self._users().values()):
-            if str(getattr(user.status, "value", user.status)) == "FORCE_CHANGE_PASSWORD" and user.enabled:
+            if _status(user) == "FORCE_CHANGE_PASSWORD" and user.enabled:
                 if not user.password:  # Cognito makes one for each invitation; moto leaves it to the caller
                     user.password = f"Tmp-{secrets.token_urlsafe(9)}-7x"
                 email = user.attribute_lookup.get("email", "")
@@ -194,9 +192,18 @@ class LocalLogins:
         return sorted(found, key=lambda invitation: invitation["email"])
 
 
+def _status(user: Any) -> str:
+    """A moto login's status as Cognito names it (moto keeps an enum, or the string it was restored with)."""
+    return str(getattr(user.status, "value", user.status))
+
+
+def dev_password_file(data_dir: Path) -> Path:
+    return data_dir / "auth" / "dev-password"
+
+
 def dev_password(data_dir: Path) -> str:
-    """The dev admin's password, made on first start and kept in `<data-dir>/auth/dev-password`."""
-    path = data_dir / "auth" / "dev-password"
+    """The dev admin's password, made on first start and kept in `dev_password_file`."""
+    path = dev_password_file(data_dir)
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -307,9 +307,9 @@ class Queues:
         if self._outbox is None:
             from local.runtime import table_names
             from local.streams import stream_sources
-            from local.template import functions, load_template
+            from local.template import functions
 
-            template = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+            template = _template()
 
             def invoke(function_id: str, event: dict[str, Any]) -> Any:
                 folder = Path(functions(template)[function_id].code_uri).name

@@ -22,7 +22,6 @@ ROLE_GROUPS = frozenset({"manager", "staff"})
 class Login:
     subject: str  # the `sub` every ID token of this login carries
     username: str
-    created: bool  # False when the person already had a login (another practice added them first)
 
 
 @cache
@@ -48,7 +47,7 @@ def open_login(email: str, name: str) -> Login:
             UserPoolId=_pool(), Username=email, DesiredDeliveryMediums=["EMAIL"],
             UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
                             {"Name": "name", "Value": name}])["User"]
-        return Login(_attribute(made["Attributes"], "sub") or made["Username"], made["Username"], created=True)
+        return Login(_attribute(made["Attributes"], "sub") or made["Username"], made["Username"])
     except client.exceptions.UsernameExistsException:
         pass
     except client.exceptions.InvalidParameterException:
@@ -57,7 +56,7 @@ def open_login(email: str, name: str) -> Login:
     if not found.get("Enabled", True):
         client.admin_enable_user(UserPoolId=_pool(), Username=found["Username"])
     subject = _attribute(found.get("UserAttributes", []), "sub") or found["Username"]
-    return Login(subject, found["Username"], created=False)
+    return Login(subject, found["Username"])
 
 
 def set_role_groups(username: str, roles: Iterable[str]) -> None:

@@ -106,8 +106,6 @@ def add_membership(practice_id: str, draft: NewUser, *, subject: str, username: 
 
 
 def load_membership(practice_id: str, user_id: str) -> MembershipItem:
-    if not user_id or len(user_id) > 128:
-        raise NotFound("no such user")
     try:
         return MembershipItem.get(*membership_key(user_id, practice_id), consistent_read=True)
     except DoesNotExist:
@@ -124,7 +122,7 @@ def list_users(practice_id: str) -> list[User]:
             if isinstance(item, MembershipItem)]
 
 
-def change_user(practice_id: str, user_id: str, changes: UserChanges, *, actor: str) -> User:
+def change_user(practice_id: str, user_id: str, changes: UserChanges, *, actor: str) -> MembershipItem:
     item = load_membership(practice_id, user_id)
     before = to_user(item)
     if changes.version is not None and changes.version != item.version:
@@ -145,7 +143,7 @@ def change_user(practice_id: str, user_id: str, changes: UserChanges, *, actor: 
         if (item.pk, item.sk) in writes.failed(error):
             raise Conflict("the user was changed by someone else; reload and try again", field="version") from None
         raise
-    return to_user(item)
+    return item
 
 
 def remove_membership(practice_id: str, user_id: str, *, actor: str) -> MembershipItem:
@@ -155,4 +153,3 @@ def remove_membership(practice_id: str, user_id: str, *, actor: str) -> Membersh
         audit.record(writes, actor=actor, practice_id=practice_id, action="user.delete", entity="user",
                      entity_id=item.user_id, before=_snapshot(to_user(item)), after=None)
     return item
-

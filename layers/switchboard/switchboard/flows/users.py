@@ -18,11 +18,10 @@ def add_user(practice_id: str, draft: NewUser, *, actor: str) -> User:
 
 
 def change_user(practice_id: str, user_id: str, changes: UserChanges, *, actor: str) -> User:
-    user = store.change_user(practice_id, user_id, changes, actor=actor)
+    item = store.change_user(practice_id, user_id, changes, actor=actor)
     if changes.role is not None:
-        item = store.load_membership(practice_id, user_id)
         logins.set_role_groups(item.username, store.roles_of(user_id))
-    return user
+    return store.to_user(item)
 
 
 def remove_user(practice_id: str, user_id: str, *, actor: str) -> None:
