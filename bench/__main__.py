@@ -168,7 +168,8 @@ def counts_section(section: Section, results: dict[str, Any]) -> None:
             section.details.append(f"- inbox page 1 ({who}): the endpoint answered 404; skipped.")
         else:
             first = counts.get(key, {}).get("first_requests")
-            # A staff member's memberships are read on every request (one Query); an admin's come from the token.
+            # A staff member's memberships are read on every request (one Query), then a Query per permitted
+            # line (the bench's staff member has one); an admin's come from the token.
             add(f"inbox page 1 (as a {who}, warm container)", key, 2 if key == "inbox_staff" else 1,
                 f"{first} on the first page a container serves this user" if first is not None else "")
     add("send a queued text (outbound_messaging, one record)", "outbound_send", None, "no budget; for the cost model")

@@ -6,8 +6,9 @@ the calling thread's stack whose module is `functions.<folder>.app` (how the uni
 both import handlers); calls made outside any handler (test set-up, the local stack's pollers) are ignored.
 
 What is kept: function folder, IAM service prefix, operation, and the identifiers of the resources the call
-names (table and index names, queue URLs, secret ids, bus names, usage plan and key ids, parameter names,
-KMS key ids), deduplicated with a count. Never a key, an item, a message body, a phone number or a value.
+names (table and index names, queue URLs, secret ids, bus names, usage plan and key ids and the plan ids keys
+are tagged with, parameter names, KMS key ids), deduplicated with a count. Never a key, an item, a message body,
+a phone number or a value.
 
 Beside the calls each process writes the names its handlers were given and which template resource each one
 is (`name` lines), built from the environment the handlers run with: every function variable in template.yaml
@@ -116,7 +117,11 @@ _APIGATEWAY_IDS = {"usagePlanId": "apigateway:usage-plan", "keyId": "apigateway:
 
 
 def _apigateway(operation: str, params: Mapping[str, Any]) -> list[dict[str, str]]:
-    return [_item(kind, params[param], param=param) for param, kind in _APIGATEWAY_IDS.items() if param in params]
+    named = [_item(kind, params[param], param=param) for param, kind in _APIGATEWAY_IDS.items() if param in params]
+    # The stack tags the keys it makes with its usage plan's id; the policy lets it delete only those.
+    tags = [_item("apigateway:usage-plan", value, param=f"tag:{key}") for key, value in (params.get("tags") or {}
+                                                                                     ).items()]
+    return named + tags
 
 
 def _ssm(operation: str, params: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -14,8 +14,10 @@ the recording process said they are, then written symbolically. Pairs no one rec
 template: the event source mappings, logs, X-Ray, and the KMS key a customer-managed-key-encrypted table, queue
 or secret makes the caller use. Statements are evaluated as IAM does for one identity policy set: an explicit
 Deny wins, else an Allow is needed; `*` and `?` wildcards (actions case-insensitively); NotAction and
-NotResource; a Condition block, a policy variable or a permissions boundary is refused with PolicyError
-(never guessed).
+NotResource; a Condition is evaluated only as `StringEquals` on `aws:RequestTag/*` or `aws:ResourceTag/*`
+(a call's request tags are what it recorded; a resource's tags are those the same function's create calls put on
+what it makes, the only way our functions come to hold such a resource), any other Condition, a policy variable
+or a permissions boundary is refused with PolicyError (never guessed).
 """
 
 from __future__ import annotations
@@ -345,6 +347,20 @@ def _strings(value: Any, what: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+_TAG_CONDITION_KEYS = ("aws:RequestTag/", "aws:ResourceTag/")
+
+
+def _conditions(raw: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(raw, dict) or set(raw) != {"StringEquals"} or not isinstance(raw["StringEquals"], dict):
+        raise PolicyError(f"{where}: only StringEquals conditions are evaluated here; teach tests/template/iam.py")
+    found = []
+    for key, values in raw["StringEquals"].items():
+        if not key.startswith(_TAG_CONDITION_KEYS):
+            raise PolicyError(f"{where}: condition key {key} is not evaluated here; teach tests/template/iam.py")
+        found.append((key, _strings(values, f"{where} condition {key}")))
+    return tuple(sorted(found))
+
+
 @dataclass(frozen=True)
 class Statement:
     """One resolved statement of an identity policy; `source` says which policy it came from."""
@@ -355,13 +371,13 @@ class Statement:
     resources: tuple[str, ...]
     not_action: bool = False
     not_resource: bool = False
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any], source: str) -> Statement:
         """A statement already resolved by Symbols; PolicyError for what cannot be evaluated."""
         where = f"{source}: statement {json.dumps(raw, default=str)[:300]}"
-        if "Condition" in raw:
-            raise PolicyError(f"{where}: a Condition block is not evaluated here; teach tests/template/iam.py")
+        conditions = _conditions(raw["Condition"], where) if "Condition" in raw else ()
         if "Principal" in raw or "NotPrincipal" in raw:
             raise PolicyError(f"{where}: an identity policy names no principal")
         effect = raw.get("Effect")
@@ -373,7 +389,7 @@ class Statement:
         resources = _strings(raw.get("Resource", raw.get("NotResource")), f"{where} resources")
         if any("${" in resource for resource in resources):
             raise PolicyError(f"{where}: policy variables (${{...}}) are not evaluated here")
-        return cls(source, effect, actions, resources, "NotAction" in raw, "NotResource" in raw)
+        return cls(source, effect, actions, resources, "NotAction" in raw, "NotResource" in raw, conditions)
 
     def action_matches(self, action: str) -> bool:
         found = any(matches(pattern, action, ignore_case=True) for pattern in self.actions)
@@ -383,13 +399,19 @@ class Statement:
         found = any(matches(pattern, resource) for pattern in self.resources)
         return found != self.not_resource
 
-    def applies(self, action: str, resource: str) -> bool:
-        return self.action_matches(action) and self.resource_matches(resource)
+    def conditions_hold(self, context: Mapping[str, str]) -> bool:
+        """StringEquals: the key is in the request's context with one of the values (absent never matches)."""
+        return all(context.get(key) in values for key, values in self.conditions)
+
+    def applies(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
+        return self.action_matches(action) and self.resource_matches(resource) and self.conditions_hold(
+            context or {})
 
 
-def allowed(statements: Iterable[Statement], action: str, resource: str) -> bool:
+def allowed(statements: Iterable[Statement], action: str, resource: str,
+            context: Mapping[str, str] | None = None) -> bool:
     """IAM's answer for one identity: an explicit Deny wins, else some Allow must apply."""
-    applying = [statement for statement in statements if statement.applies(action, resource)]
+    applying = [statement for statement in statements if statement.applies(action, resource, context)]
     return bool(applying) and all(statement.effect == "Allow" for statement in applying)
 
 
@@ -490,6 +512,7 @@ class Requirement:
     action: str
     resource: str
     why: str
+    context: tuple[tuple[str, str], ...] = ()  # condition keys IAM would see: the request's and resource's tags
 
 
 def table_arn(name: str) -> str:
@@ -589,8 +612,12 @@ class Names:
 
 
 def call_requirements(call: Mapping[str, Any], names: Names, access: FunctionAccess, template: Mapping[str, Any],
-                      symbols: Symbols) -> list[Requirement]:
-    """The (action, resource) pairs IAM checks for one recorded call, with what the service does for it."""
+                      symbols: Symbols, made_with: Mapping[str, str] | None = None) -> list[Requirement]:
+    """The (action, resource) pairs IAM checks for one recorded call, with what the service does for it.
+
+    `made_with`: the tags the function's own create calls put on what it makes (its resources' tags).
+    """
+    made_with = made_with or {}
     service, operation = call["service"], call["operation"]
     resources: list[Mapping[str, str]] = call.get("resources") or []
     why = f"{service} {operation}"
@@ -673,7 +700,11 @@ def call_requirements(call: Mapping[str, Any], names: Names, access: FunctionAcc
             if param not in by_param:
                 raise CallError(f"{why}: the record has no {param}")
             path = path.replace("{" + param + "}", by_param[param])
-        return [Requirement(f"apigateway:{verb}", apigateway_arn(path), why)]
+        tags = {f"aws:RequestTag/{param.removeprefix('tag:')}": value for param, value in by_param.items()
+                if param.startswith("tag:")}
+        if path.startswith("/apikeys/"):
+            tags.update({f"aws:ResourceTag/{key}": value for key, value in made_with.items()})
+        return [Requirement(f"apigateway:{verb}", apigateway_arn(path), why, tuple(sorted(tags.items())))]
     if service == "ssm":
         if operation not in _SSM_OPERATIONS:
             raise CallError(f"{why}: no IAM mapping; teach tests/template/iam.py")
@@ -834,6 +865,7 @@ def check(template: Mapping[str, Any], records: Sequence[RecordFile], parameters
                 _require(coverage, folder, need)
         except PolicyError as error:
             coverage.problem(f"{folder}: {error}")
+    made_with = _tags_made(records, coverage, template, symbols)
     for record in records:
         names = Names(record.names)
         for failure in record.errors:
@@ -848,7 +880,7 @@ def check(template: Mapping[str, Any], records: Sequence[RecordFile], parameters
                                          "template has no function with that folder")
                 continue
             try:
-                needs = call_requirements(call, names, found, template, symbols)
+                needs = call_requirements(call, names, found, template, symbols, made_with.get(folder))
             except (CallError, PolicyError) as error:
                 coverage.problem(f"{folder}: {error}")
                 continue
@@ -860,9 +892,28 @@ def check(template: Mapping[str, Any], records: Sequence[RecordFile], parameters
     return coverage
 
 
+def _tags_made(records: Sequence[RecordFile], coverage: Coverage, template: Mapping[str, Any], symbols: Symbols
+               ) -> dict[str, dict[str, str]]:
+    """Per function, the tags every API key it creates carries (symbolic): the tags its keys hold later."""
+    seen: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for record in records:
+        names = Names(record.names)
+        for call in record.calls:
+            access = coverage.functions.get(call["function"])
+            if access is None or (call["service"], call["operation"]) != ("apigateway", "CreateApiKey"):
+                continue
+            try:
+                needs = call_requirements(call, names, access, template, symbols)
+            except (CallError, PolicyError):
+                continue  # reported by the main pass
+            seen[call["function"]] += [{key.removeprefix("aws:RequestTag/"): value for key, value in need.context}
+                                       for need in needs]
+    return {folder: dict(set.intersection(*(set(tags.items()) for tags in made))) for folder, made in seen.items()}
+
+
 def _require(coverage: Coverage, folder: str, need: Requirement) -> None:
     coverage.required[folder].add(need)
-    if not allowed(coverage.functions[folder].statements, need.action, need.resource):
+    if not allowed(coverage.functions[folder].statements, need.action, need.resource, dict(need.context)):
         coverage.refused[(folder, need.action, need.resource)].add(need.why)
 
 

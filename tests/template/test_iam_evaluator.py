@@ -104,11 +104,42 @@ def test_not_action_and_not_resource_invert_their_match() -> None:
     assert iam.allowed([elsewhere], "sqs:SendMessage", QUEUE_ARN + "-other")
 
 
-def test_a_condition_block_is_refused_loudly_never_guessed() -> None:
-    template = deployed([statement(["sqs:SendMessage"], "*", Condition={"Bool": {"aws:SecureTransport": "true"}})])
+@pytest.mark.parametrize("condition", [
+    {"Bool": {"aws:SecureTransport": "true"}},
+    {"StringEquals": {"aws:SourceVpc": "vpc-1"}},
+    {"StringLike": {"aws:ResourceTag/team": "a*"}},
+])
+def test_a_condition_other_than_tags_equal_is_refused_loudly_never_guessed(condition: dict[str, Any]) -> None:
+    template = deployed([statement(["sqs:SendMessage"], "*", Condition=condition)])
 
-    with pytest.raises(iam.PolicyError, match="Condition"):
+    with pytest.raises(iam.PolicyError, match="condition|Condition"):
         check(template)
+
+
+def test_a_resource_tag_condition_holds_only_for_what_the_function_made_with_that_tag() -> None:
+    keys = {"Fn::Sub": "arn:aws:apigateway:us-east-1::/apikeys/*"}
+    template = deployed([
+        statement(["apigateway:POST"], {"Fn::Sub": "arn:aws:apigateway:us-east-1::/apikeys"}),
+        statement(["apigateway:DELETE"], keys, Condition={"StringEquals": {"aws:ResourceTag/stack:plan": {
+            "Ref": "Plan"}}}),
+    ])
+    key = {"kind": "apigateway:api-key", "name": "k9e8y7", "param": "apiKey"}
+    tagged = {"kind": "apigateway:usage-plan", "name": "p1a2n3", "param": "tag:stack:plan"}
+    delete = call("apigateway", "DeleteApiKey", key)
+
+    assert not refused(check(template, call("apigateway", "CreateApiKey", tagged), delete))
+    assert refused(check(template, call("apigateway", "CreateApiKey"), delete)) == {
+        ("apigateway:DELETE", "arn:aws:apigateway:us-east-1::/apikeys/k9e8y7")}
+    assert refused(check(template, delete)), "a key the function never made carries no tag it knows of"
+
+
+def test_a_request_tag_condition_needs_the_tag_in_the_call() -> None:
+    template = deployed([statement(["apigateway:POST"], {"Fn::Sub": "arn:aws:apigateway:us-east-1::/apikeys"},
+                                   Condition={"StringEquals": {"aws:RequestTag/stack:plan": {"Ref": "Plan"}}})])
+    tagged = {"kind": "apigateway:usage-plan", "name": "p1a2n3", "param": "tag:stack:plan"}
+
+    assert not refused(check(template, call("apigateway", "CreateApiKey", tagged)))
+    assert refused(check(template, call("apigateway", "CreateApiKey")))
 
 
 # --- calls to (action, resource) -------------------------------------------------------------------------------
@@ -273,7 +304,7 @@ def test_the_recorder_keeps_identifiers_never_items_bodies_or_numbers() -> None:
         {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": phone}}, "ConditionExpression": "x"}}]}
     sent = {"QueueUrl": "https://q/work", "MessageBody": json.dumps({"phone": phone, "body": body})}
     event = {"Entries": [{"Source": "s", "DetailType": "d", "Detail": json.dumps({"phone": phone})}]}
-    key = {"name": "switchboard-k1", "value": "sbk_secret", "enabled": True}
+    key = {"name": "switchboard-k1", "value": "sbk_secret", "enabled": True, "tags": {"stack:plan": "p1a2n3"}}
 
     recorded = [aws_calls.resources_of("dynamodb", "TransactWriteItems", transact),
                 aws_calls.resources_of("sqs", "SendMessage", sent),
@@ -286,7 +317,7 @@ def test_the_recorder_keeps_identifiers_never_items_bodies_or_numbers() -> None:
                          {"action": "Put", "kind": "dynamodb:table", "name": "t"}],
                         [{"kind": "sqs:queue", "name": "https://q/work"}],
                         [{"kind": "events:event-bus", "name": "default"}],
-                        []]
+                        [{"kind": "apigateway:usage-plan", "name": "p1a2n3", "param": "tag:stack:plan"}]]
 
 
 def test_variables_map_to_the_resources_they_name() -> None:

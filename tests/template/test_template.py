@@ -316,10 +316,15 @@ def _inline_policy_problems(function_id: str, policy: dict[str, Any], known_name
             problems.append(f"{function_id}: inline statement with wildcard or no actions: {actions}")
         resources = statement.get("Resource")
         resources = resources if isinstance(resources, list) else [resources]
+        # A tag condition naming one of the template's resources scopes the statement to what carries that tag.
+        tagged = {key: value for key, value in ((statement.get("Condition") or {}).get("StringEquals") or {}).items()
+                  if key.startswith("aws:ResourceTag/") and _referenced_names(value) & known_names}
         for resource in resources:
             text = json.dumps(resource)
             if text.endswith('::/apikeys"}'):
                 continue  # creating an API key has no narrower resource than the region's key collection
+            if tagged and text.endswith('::/apikeys/*"}'):
+                continue
             if resource == "*" or not _referenced_names(resource) & known_names:
                 problems.append(f"{function_id}: inline statement not scoped to a template resource: {resource!r}")
             elif "*" in text and not text.rstrip('"}]').endswith("/*"):

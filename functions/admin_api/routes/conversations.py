@@ -25,7 +25,7 @@ router = Router()
 PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
 LineId = Annotated[str, Path(min_length=1, max_length=40)]
 Phone = Annotated[str, Path(min_length=1, max_length=40, description="The patient's number, E.164")]
-Cursor = Annotated[str | None, Query(max_length=2000)]
+Cursor = Annotated[str | None, Query(max_length=8000)]
 
 
 class InboxPage(DomainModel):
@@ -83,11 +83,14 @@ def list_inbox(
     lines = None if staff_lines is None else set(staff_lines)
     if line_id is not None:
         lines = {line_id} & lines if lines is not None else {line_id}
-    page = store.inbox_page(
-        practice_id, line_ids=lines, unread_only=unread, limit=limit, cursor=store.decode_cursor(cursor)
-    )
+    if lines is None:
+        page = store.inbox_page(practice_id, unread_only=unread, limit=limit, cursor=cursor)
+    elif lines:
+        page = store.lines_inbox_page(practice_id, lines, unread_only=unread, limit=limit, cursor=cursor)
+    else:
+        page = store.Page([], None)
     return InboxPage(
-        conversations=[store.to_entry(item) for item in page.items], next_cursor=store.encode_cursor(page.cursor)
+        conversations=[store.to_entry(item) for item in page.items], next_cursor=page.cursor
     )
 
 
@@ -103,9 +106,9 @@ def read_thread(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Thread:
     e164, conversation = _conversation(current_caller(router), practice_id, line_id, phone)
-    page = store.thread_page(line_id, e164, limit=limit, cursor=store.decode_cursor(cursor))
+    page = store.thread_page(line_id, e164, limit=limit, cursor=cursor)
     messages = [store.to_message(item) for item in reversed(page.items)]
-    return Thread(conversation=conversation, messages=messages, next_cursor=store.encode_cursor(page.cursor))
+    return Thread(conversation=conversation, messages=messages, next_cursor=page.cursor)
 
 
 @router.post(

@@ -364,3 +364,92 @@ def test_no_write_route_takes_an_id_of_another_practice(stack):
                                 f"{reply.status} {str(reply.body)[:160]}")
     assert tried >= 5, "the write routes' example bodies carry suspiciously few ids"
     assert not accepted, "\n" + "\n".join(accepted)
+
+
+INTEGRATION_REFERENCES = ("line_id", "resource_id", "patient_id")
+
+
+def test_no_integration_write_takes_an_id_of_another_practice(stack):
+    """The integration API, with practice A's key: each id in a write route's body swapped for one of practice B
+    (a line, a location, a verified patient) is never accepted, and nothing is texted from B's line. B's
+    campaigns cannot be read or cancelled with A's key."""
+    a_clinic, b_clinic = stack.new_clinic(), stack.new_clinic()
+    ids: dict[str, dict[str, str]] = {}
+    for side, clinic in (("a", a_clinic), ("b", b_clinic)):
+        p = clinic.practice_id
+        resource = stack.api("POST", f"/api/practices/{p}/resources", {"name": "Office"}).body["resource_id"]
+        assert stack.api("PUT", f"/api/practices/{p}/resources/{resource}/line",
+                         {"line_id": clinic.line["line_id"]}).status == 200
+        patient = f"mrn-{side}-{uuid.uuid4().hex[:6]}"
+        assert stack.api("POST", f"/api/practices/{p}/patients",
+                         {"patient_id": patient, "name": "Pat Example", "phone": new_phone()}).status == 201
+        key = stack.api("POST", f"/api/practices/{p}/api-keys", {"name": "EMR"}).body["key"]
+        ids[side] = {"line_id": clinic.line["line_id"], "resource_id": resource, "patient_id": patient, "key": key}
+    a, b = ids["a"], ids["b"]
+
+    def integration(method: str, path: str, body: Any = None, key: str = a["key"]) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        return stack.http(method, f"{stack.api_url}{path}", body=data,
+                          headers={"X-Api-Key": key, "Content-Type": "application/json"})
+
+    examples = {
+        "SendRequest": lambda: {"patient_id": a["patient_id"], "line_id": a["line_id"], "text": "See you Tuesday.",
+                                "idempotency_key": uuid.uuid4().hex},
+        "SendRequestFromLocation": lambda: {"patient_id": a["patient_id"], "resource_id": a["resource_id"],
+                                            "text": "See you Tuesday.", "idempotency_key": uuid.uuid4().hex},
+        "NewCampaign": lambda: {"name": "Recall", "line_id": a["line_id"], "template": "Time for a check-up.",
+                                "recipients": [{"patient_id": a["patient_id"]}]},
+        "NewCampaignFromLocation": lambda: {"name": "Recall", "resource_id": a["resource_id"],
+                                            "template": "Time for a check-up.",
+                                            "recipients": [{"patient_id": a["patient_id"]}]},
+    }
+    document = integration("GET", "/v1/openapi.json").body
+    writes = []
+    for path, methods in document["paths"].items():
+        for method, spec in methods.items():
+            schema = (((spec.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get(
+                "schema") or {}
+            if method in ("post", "put", "patch") and "$ref" in schema:
+                writes.append((method.upper(), path, schema["$ref"].rsplit("/", 1)[1]))
+    assert {name for _, _, name in writes} == {"SendRequest", "NewCampaign"}, "a new write route needs examples"
+
+    def swapped(value: Any) -> list[tuple[str, Any]]:
+        found: list[tuple[str, Any]] = []
+        if isinstance(value, dict):
+            for field, inner in value.items():
+                if field in INTEGRATION_REFERENCES:
+                    found.append((field, {**value, field: b[field]}))
+                else:
+                    found += [(f"{field}.{where}", {**value, field: changed}) for where, changed in swapped(inner)]
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                found += [(f"{index}.{where}", [*value[:index], changed, *value[index + 1:]])
+                          for where, changed in swapped(inner)]
+        return found
+
+    b_number = b_clinic.line["number"]
+    texts_from_b = len(stack.sent_from(b_number))
+    tried, accepted = 0, []
+    for method, path, schema in writes:
+        for name, make in examples.items():
+            if not name.startswith(schema):
+                continue
+            body = make()
+            assert 200 <= integration(method, path, body).status < 300, f"{name} as written must be accepted"
+            for where, changed in swapped(body):
+                tried += 1
+                reply = integration(method, path, changed)
+                if 200 <= reply.status < 300 or reply.status >= 500:
+                    accepted.append(f"{method} {path} with {where} of B: {reply.status} {str(reply.body)[:160]}")
+    assert tried >= 8, "the integration examples carry suspiciously few ids"
+    assert not accepted, "\n" + "\n".join(accepted)
+    assert stack.wait_idle()
+    assert len(stack.sent_from(b_number)) == texts_from_b, "something was texted from B's line with A's key"
+
+    theirs = integration("POST", "/v1/campaigns", {"name": "Theirs", "line_id": b["line_id"], "template": "Hi.",
+                                                   "recipients": [{"patient_id": b["patient_id"]}]}, key=b["key"])
+    assert theirs.status == 201, theirs.body
+    campaign = theirs.body["campaign_id"]
+    assert integration("GET", f"/v1/campaigns/{campaign}").status == 404
+    assert integration("POST", f"/v1/campaigns/{campaign}/cancel").status == 404
+    assert integration("GET", f"/v1/campaigns/{campaign}", key=b["key"]).body["status"] != "canceled"

@@ -1,5 +1,7 @@
 """The staff inbox through the admin API."""
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -124,10 +126,103 @@ def test_an_inbox_page_is_two_requests_and_access_changes_apply_at_once(text_in,
     text_in("Hi there")
     with dynamodb_reads() as traffic:
         seen = inbox(admin_api, setup, staff["permitted"]).body["conversations"]
-    assert traffic.operations == ["Query", "Query"] and len(seen) == 1  # the caller's memberships, the page
+    assert traffic.operations == ["Query", "Query"] and len(seen) == 1  # the caller's memberships, their line
+    with dynamodb_reads() as traffic:
+        assert inbox(admin_api, setup, staff["no_lines"]).body["conversations"] == []
+    assert traffic.operations == ["Query"]  # no lines: nothing of the inbox is read
     user = f"/api/practices/{setup.practice_id}/users/{staff['pat']['user_id']}"
     changed = admin_api("PATCH", user, {"line_ids": []})
     assert changed.status == 200
     assert inbox(admin_api, setup, staff["permitted"]).body["conversations"] == []
     admin_api("DELETE", user)
     assert inbox(admin_api, setup, staff["permitted"]).status == 403
+
+
+def _cursor_of(page):
+    return json.loads(base64.urlsafe_b64decode(page["next_cursor"])) if page["next_cursor"] else None
+
+
+@pytest.fixture
+def three_lines(admin_api, setup, text_in):
+    """Three lines of the practice with texts arriving on each in turn; a staff member permitted on two."""
+    base = f"/api/practices/{setup.practice_id}"
+    lines = [setup.line]
+    for name in ("Billing", "Lab"):
+        number = admin_api("GET", f"{base}/available-numbers?area_code=415").body[0]["phone_number"]
+        lines.append(admin_api("POST", f"{base}/lines/purchase", {"display_name": name, "number": number}).body)
+    arrivals = []
+    for n, line in enumerate([0, 1, 2, 0, 0, 2, 1, 2, 0, 1, 1]):
+        phone = f"+1415555{3000 + n:04d}"
+        assert text_in(f"text {n}", phone=phone, to=lines[line]["number"]).status == 200
+        arrivals.append((lines[line]["line_id"], phone))
+    permitted = {lines[0]["line_id"], lines[1]["line_id"]}
+    pat = admin_api("POST", f"{base}/users", {"email": "pat@maplefamilyclinic.com", "name": "Pat", "role": "staff",
+                                              "line_ids": sorted(permitted)}).body
+    return {"lines": lines, "arrivals": arrivals, "permitted": permitted, "claims": claims_of(pat, "staff")}
+
+
+def test_staff_page_through_exactly_their_lines_newest_first_and_cursors_name_only_their_lines(
+        admin_api, setup, three_lines, dynamodb_reads):
+    expected = [(line, phone) for line, phone in reversed(three_lines["arrivals"]) if line in three_lines["permitted"]]
+    hidden = [phone for line, phone in three_lines["arrivals"] if line not in three_lines["permitted"]]
+    hidden_line = three_lines["lines"][2]["line_id"]
+    seen, query, pages = [], "?limit=3", 0
+    while True:
+        with dynamodb_reads() as traffic:
+            page = inbox(admin_api, setup, three_lines["claims"], query).body
+        pages += 1
+        assert traffic.operations.count("Query") <= 1 + len(three_lines["permitted"])
+        seen += [(c["line_id"], c["phone"]) for c in page["conversations"]]
+        position = _cursor_of(page)
+        if position is None:
+            break
+        assert set(position["lines"]) <= three_lines["permitted"]
+        assert hidden_line not in json.dumps(position) and not any(p in json.dumps(position) for p in hidden)
+        query = f"?limit=3&cursor={page['next_cursor']}"
+    assert seen == expected and pages == 3
+
+
+def test_a_line_filter_and_unread_filter_read_that_line_only(admin_api, setup, three_lines, dynamodb_reads):
+    billing = three_lines["lines"][1]["line_id"]
+    on_billing = [phone for line, phone in reversed(three_lines["arrivals"]) if line == billing]
+    admin_api("POST", f"/api/practices/{setup.practice_id}/lines/{billing}/conversations/{on_billing[0]}/read")
+    with dynamodb_reads() as traffic:
+        page = inbox(admin_api, setup, three_lines["claims"], f"?line_id={billing}&unread=true").body
+    assert [c["phone"] for c in page["conversations"]] == on_billing[1:]
+    assert traffic.operations == ["Query", "Query"]
+    lab = three_lines["lines"][2]["line_id"]
+    assert inbox(admin_api, setup, three_lines["claims"], f"?line_id={lab}").body["conversations"] == []
+
+
+def test_a_manager_cannot_list_another_practices_line_through_the_filter(admin_api, setup, three_lines):
+    other = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
+    sam = admin_api("POST", f"/api/practices/{other}/users",
+                    {"email": "sam@oakclinic.com", "name": "Sam", "role": "manager", "line_ids": []}).body
+    line = three_lines["lines"][0]["line_id"]
+    answer = admin_api("GET", f"/api/practices/{other}/inbox?line_id={line}", claims=claims_of(sam, "manager"))
+    assert answer.status == 200 and answer.body["conversations"] == []
+
+
+@pytest.mark.parametrize("position", [
+    {"lines": {"LINE-NOT-YOURS": None}},
+    {"lines": {}},
+    {"lines": ["x"]},
+    {"after": "2026-01-01T00:00:00+00:00#x#+14155550000"},
+    ["not", "a", "map"],
+])
+def test_a_cursor_naming_another_line_or_forged_is_refused_without_reading(admin_api, setup, three_lines, position,
+                                                                           dynamodb_reads):
+    forged = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+    with dynamodb_reads() as traffic:
+        answer = inbox(admin_api, setup, three_lines["claims"], f"?cursor={forged}")
+    assert answer.status == 422 and answer.body["errors"][0]["field"] == "cursor"
+    assert traffic.operations == ["Query"]
+
+
+@pytest.mark.parametrize("position", [{"after": "no-hashes"}, {"lines": {}}, {"after": 7}, "text"])
+def test_a_forged_practice_or_thread_cursor_is_a_422_not_a_500(admin_api, setup, text_in, position):
+    text_in("Hi there")
+    forged = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+    assert inbox(admin_api, setup, query=f"?cursor={forged}").status == 422
+    thread = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/conversations/{PHONE}"
+    assert admin_api("GET", f"{thread}?cursor={forged}").status == 422

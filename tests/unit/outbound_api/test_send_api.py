@@ -162,7 +162,7 @@ def test_the_send_api_is_documented(integration):
     assert MessageItem is not None
 
 
-def test_a_key_joins_the_apis_usage_plan_and_leaves_it_when_revoked(admin_api, key, setup):
+def test_a_key_joins_the_apis_usage_plan_and_is_deleted_from_the_gateway_when_revoked(admin_api, key, setup):
     import boto3
 
     gateway = boto3.client("apigateway")
@@ -170,5 +170,7 @@ def test_a_key_joins_the_apis_usage_plan_and_leaves_it_when_revoked(admin_api, k
     (joined,) = gateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
     assert gateway.get_api_key(apiKey=joined["id"], includeValue=True)["value"] == key
     key_id = admin_api("GET", f"/api/practices/{setup.practice_id}/api-keys").body[0]["key_id"]
-    admin_api("POST", f"/api/practices/{setup.practice_id}/api-keys/{key_id}/revoke")
+    assert gateway.get_api_key(apiKey=joined["id"])["tags"] == {"switchboard:usage-plan": plan["id"]}
+    assert admin_api("POST", f"/api/practices/{setup.practice_id}/api-keys/{key_id}/revoke").status == 200
     assert gateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"] == []
+    assert gateway.get_api_keys(includeValues=True)["items"] == []

@@ -15,6 +15,8 @@ from switchboard.core.settings import service_settings, store_settings
 
 # The plan of a stack never changes; a warm container asks SSM at most this often.
 PLAN_MAX_AGE_SECONDS = 3600
+# Every key this stack creates carries its plan's id here; the function may delete only keys tagged so.
+PLAN_TAG = "switchboard:usage-plan"
 
 
 @cache
@@ -38,14 +40,24 @@ def register(key_id: str, key: str) -> str | None:
     plan = _plan()
     if plan is None:
         return None
-    created = _apigateway().create_api_key(name=f"switchboard-{key_id}", value=key, enabled=True)
+    created = _apigateway().create_api_key(name=f"switchboard-{key_id}", value=key, enabled=True,
+                                           tags={PLAN_TAG: plan})
     _apigateway().create_usage_plan_key(usagePlanId=plan, keyId=created["id"], keyType="API_KEY")
     return str(created["id"])
 
 
 def withdraw(gateway_key_id: str | None) -> None:
-    """Take a revoked key out of the usage plan: the gateway refuses it from then on."""
+    """Take a revoked key out of the usage plan and delete the gateway's copy, whose value is the key itself.
+
+    Either may already be gone when a revoke is retried; that is the state wanted.
+    """
     plan = _plan()
     if plan is None or gateway_key_id is None:
         return
-    _apigateway().delete_usage_plan_key(usagePlanId=plan, keyId=gateway_key_id)
+    gateway = _apigateway()
+    for remove, arguments in ((gateway.delete_usage_plan_key, {"usagePlanId": plan, "keyId": gateway_key_id}),
+                              (gateway.delete_api_key, {"apiKey": gateway_key_id})):
+        try:
+            remove(**arguments)
+        except gateway.exceptions.NotFoundException:
+            pass

@@ -16,7 +16,7 @@ from switchboard.core.errors import InvalidInput
 from switchboard.core.phones import format_national
 from switchboard.rules.messages import Direction, MessageStatus, SenderKind
 
-from .keys import contact_key, conversation_key
+from .keys import contact_key, conversation_key, line_key
 from .models import ContactItem, ConversationItem, MessageItem
 
 if TYPE_CHECKING:
@@ -83,46 +83,111 @@ def set_conversation(line_id: str, phone: str, actions: list[Action]) -> None:
 @dataclass(frozen=True)
 class Page:
     items: list[Any]
-    cursor: dict[str, Any] | None
+    cursor: str | None
 
 
-def inbox_page(practice_id: str, *, line_ids: set[str] | None, unread_only: bool, limit: int,
-               cursor: dict[str, Any] | None) -> Page:
-    """One query: the practice's conversations by last activity, newest first, narrowed to `line_ids`."""
-    condition = None
-    if line_ids is not None:
-        condition = ConversationItem.line_id.is_in(*sorted(line_ids)) if line_ids else ConversationItem.pk == "-"
-    if unread_only:
-        condition = (ConversationItem.unread > 0) if condition is None else condition & (ConversationItem.unread > 0)
-    query = ConversationItem.gsi2.query(f"INBOX#{practice_id}", scan_index_forward=False, limit=limit,
-                                        filter_condition=condition, last_evaluated_key=cursor, page_size=limit)
-    items = [item for item in query if isinstance(item, ConversationItem)]
-    return Page(items, query.last_evaluated_key)
+def _not_ours() -> InvalidInput:
+    return InvalidInput("is not a cursor this API gave out", field="cursor")
 
 
-def thread_page(line_id: str, phone: str, *, limit: int, cursor: dict[str, Any] | None) -> Page:
-    """A conversation's messages, newest first, one query per page."""
-    pk = f"CONV#{line_id}#{phone}"
-    query = MessageItem.query(pk, MessageItem.sk.startswith("MSG#"), scan_index_forward=False, limit=limit,
-                              last_evaluated_key=cursor, page_size=limit)
-    items = [item for item in query if isinstance(item, MessageItem)]
-    return Page(items, query.last_evaluated_key)
+def _encode(position: object) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode() \
+        if position else None
 
 
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def _decode(cursor: str | None) -> Any:
     if not cursor:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
-        raise InvalidInput("is not a cursor this API gave out", field="cursor") from None
-    if not isinstance(key, dict):
-        raise InvalidInput("is not a cursor this API gave out", field="cursor")
-    return key
+        raise _not_ours() from None
+
+
+def _phone_of(sort_key: str) -> str:
+    return sort_key.rsplit("#", 1)[-1]
+
+
+def _unread(condition: Any, unread_only: bool) -> Any:
+    if not unread_only:
+        return condition
+    return (ConversationItem.unread > 0) if condition is None else condition & (ConversationItem.unread > 0)
+
+
+def inbox_page(practice_id: str, *, unread_only: bool, limit: int, cursor: str | None) -> Page:
+    """One query: every conversation of the practice by last activity, newest first."""
+    position = _decode(cursor)
+    start = None
+    if position is not None:
+        after = position.get("after") if isinstance(position, dict) else None
+        if not isinstance(after, str) or after.count("#") < 2:
+            raise _not_ours()
+        line_id, phone = after.split("#")[-2:]
+        start = {"pk": {"S": line_key(line_id)}, "sk": {"S": f"CONV#{phone}"},
+                 "gsi2pk": {"S": f"INBOX#{practice_id}"}, "gsi2sk": {"S": after}}
+    query = ConversationItem.gsi2.query(f"INBOX#{practice_id}", scan_index_forward=False, limit=limit,
+                                        filter_condition=_unread(None, unread_only), last_evaluated_key=start,
+                                        page_size=limit)
+    items = [item for item in query if isinstance(item, ConversationItem)]
+    last = query.last_evaluated_key
+    return Page(items, _encode({"after": last["gsi2sk"]["S"]} if last else None))
+
+
+def _line_start(line_id: str, after: str) -> dict[str, Any]:
+    return {"pk": {"S": line_key(line_id)}, "sk": {"S": f"CONV#{_phone_of(after)}"},
+            "gsi1pk": {"S": f"INBOX#{line_id}"}, "gsi1sk": {"S": after}}
+
+
+def lines_inbox_page(practice_id: str, line_ids: set[str], *, unread_only: bool, limit: int,
+                     cursor: str | None) -> Page:
+    """The conversations of `line_ids` only: a query per line, merged by last activity.
+
+    The cursor holds, per line with more to read, where that line's next page starts; it names no other line.
+    """
+    position = _decode(cursor)
+    if position is None:
+        starts: dict[str, str | None] = dict.fromkeys(sorted(line_ids))
+    else:
+        lines = position.get("lines") if isinstance(position, dict) else None
+        if not isinstance(lines, dict) or not lines or not set(lines) <= line_ids \
+                or not all(after is None or (isinstance(after, str) and "#" in after) for after in lines.values()):
+            raise _not_ours()
+        starts = lines
+    from switchboard.rules.conversations import newest_first
+
+    condition = _unread(ConversationItem.practice_id == practice_id, unread_only)
+    read: dict[str, list[ConversationItem]] = {}
+    more: dict[str, bool] = {}
+    for line_id, after in starts.items():
+        query = ConversationItem.gsi1.query(
+            f"INBOX#{line_id}", scan_index_forward=False, limit=limit, page_size=limit, filter_condition=condition,
+            last_evaluated_key=_line_start(line_id, after) if after else None)
+        read[line_id] = [item for item in query if isinstance(item, ConversationItem)]
+        more[line_id] = query.last_evaluated_key is not None
+    taken = newest_first(read, limit, key=lambda item: item.last_activity_at)
+    rest: dict[str, str | None] = {}
+    for line_id, items in read.items():
+        used = taken.counts[line_id]
+        if used < len(items) or more[line_id]:
+            rest[line_id] = items[used - 1].gsi1sk if used else starts[line_id]
+    return Page(taken.items, _encode({"lines": rest} if rest else None))
+
+
+def thread_page(line_id: str, phone: str, *, limit: int, cursor: str | None) -> Page:
+    """A conversation's messages, newest first, one query per page."""
+    pk = f"CONV#{line_id}#{phone}"
+    position = _decode(cursor)
+    start = None
+    if position is not None:
+        after = position.get("after") if isinstance(position, dict) else None
+        if not isinstance(after, str) or not after.startswith("MSG#"):
+            raise _not_ours()
+        start = {"pk": {"S": pk}, "sk": {"S": after}}
+    query = MessageItem.query(pk, MessageItem.sk.startswith("MSG#"), scan_index_forward=False, limit=limit,
+                              last_evaluated_key=start, page_size=limit)
+    items = [item for item in query if isinstance(item, MessageItem)]
+    last = query.last_evaluated_key
+    return Page(items, _encode({"after": last["sk"]["S"]} if last else None))
 
 
 def to_entry(item: ConversationItem) -> InboxEntry:

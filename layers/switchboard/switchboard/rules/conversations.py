@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -57,3 +63,22 @@ class Message(DomainModel):
     carrier_sid: str | None = None
     flag: str | None = None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Merged[K: Hashable, T]:
+    items: list[T]
+    counts: Counter[K]
+
+
+def newest_first[K: Hashable, T](streams: Mapping[K, Sequence[T]], limit: int, *, key: Callable[[T], Any]
+                                 ) -> Merged[K, T]:
+    """The first `limit` of several newest-first streams, and how many were taken from each.
+
+    Each stream keeps its own order, so a stream resumes right after the last item taken from it.
+    """
+    tagged = ([(name, item) for item in items] for name, items in streams.items())
+    taken = list(itertools.islice(heapq.merge(*tagged, key=lambda pair: key(pair[1]), reverse=True), limit))
+    counts: Counter[K] = Counter(dict.fromkeys(streams, 0))
+    counts.update(name for name, _ in taken)
+    return Merged([item for _, item in taken], counts)
