@@ -32,7 +32,8 @@ def matches(pattern: Mapping[str, Any], value: Any) -> bool:
         present = isinstance(value, Mapping) and key in value
         actual = value.get(key) if isinstance(value, Mapping) else None
         if isinstance(wanted, Mapping):
-            if not present or not matches(wanted, actual):
+            # A path that is absent matches only leaves that ask for absence (`{"exists": false}`).
+            if not matches(wanted, actual if present else None):
                 return False
             continue
         if not isinstance(wanted, list):

@@ -10,10 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.aws.jobs import FollowUp, decode
 from switchboard.core.observability import MetricUnit, logger, metrics, tracer
-from switchboard.core.settings import queue_settings, store_settings
+from switchboard.core.settings import store_settings
 from switchboard.flows.follow_up import Outcome, follow_up
 
-_ = store_settings(), queue_settings()
+_ = store_settings()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 

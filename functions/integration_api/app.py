@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -11,11 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from switchboard.core.errors import Conflict
 from switchboard.core.observability import logger, metrics, tracer
-from switchboard.core.settings import deployment_settings, queue_settings, store_settings
+from switchboard.core.settings import deployment_settings, store_settings
 from switchboard.data import campaigns as campaign_store
-from switchboard.data.idempotency import send_config, send_persistence
 from switchboard.data.integrations import practice_for_key
 from switchboard.edge import webhooks
 from switchboard.edge.http_errors import register_error_handlers
@@ -23,7 +19,7 @@ from switchboard.flows import campaigns, sends
 from switchboard.rules.campaigns import Campaign, NewCampaign
 from switchboard.rules.sends import SendRequest, SendResult
 
-DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
+DEPLOYMENT, _ = deployment_settings(), store_settings()
 app = APIGatewayRestResolver(enable_validation=True)
 register_error_handlers(app)
 ApiKey = Annotated[str | None, Header(alias="X-Api-Key", description="The practice's integration key")]
@@ -34,42 +30,11 @@ def _callback() -> str:
     return webhooks.carrier_webhooks(event.headers, event.request_context.stage).status_url
 
 
-def _send(job: dict[str, Any]) -> dict[str, Any]:
-    request = SendRequest.model_validate(job["request"])
-    result = sends.send(job["practice_id"], request, sender_id=job["key"], status_callback=job["callback"])
-    return result.model_dump(mode="json")
-
-
-@cache
-def _send_once() -> Callable[..., dict[str, Any]]:
-    # Powertools Idempotency (~30 ms of imports) and its persistence layer (the table's client) load
-    # with the first send, not during cold start.
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-
-    wrapped: Callable[..., dict[str, Any]] = idempotent_function(
-        data_keyword_argument="job", persistence_store=send_persistence(), config=send_config())(_send)
-    return wrapped
-
-
-def send_once(job: dict[str, Any]) -> dict[str, Any]:
-    """Send at most once per practice and idempotency key; the same key with another request is a conflict."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
-
-    # The remaining time bounds how long an interrupted send holds its key "in progress".
-    send_config().register_lambda_context(app.lambda_context)
-    try:
-        return _send_once()(job=job)
-    except IdempotencyValidationError:
-        raise Conflict("this idempotency key was used for a different request", field="idempotency_key") from None
-
-
 @app.post("/v1/messages", summary="Send one text (queued, or scheduled past quiet hours); the same "
           "idempotency key never sends twice", responses={202: {"description": "Accepted"}})
 def send_message(request: Annotated[SendRequest, Body()], x_api_key: ApiKey = None) -> tuple[SendResult, int]:
     practice_id = practice_for_key(x_api_key)
-    job = {"practice_id": practice_id, "request": request.model_dump(mode="json"), "callback": _callback(),
-           "key": "integration"}
-    return SendResult.model_validate(send_once(job=job)), 202
+    return sends.send(practice_id, request, sender_id="integration", status_callback=_callback()), 202
 
 
 @app.post("/v1/campaigns", summary="Start a campaign to verified patients", responses={201: {"description": "Created"}})

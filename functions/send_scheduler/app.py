@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.core.observability import MetricUnit, logger, metrics, tracer
-from switchboard.core.settings import queue_settings, store_settings
+from switchboard.core.settings import store_settings
 from switchboard.flows import campaigns, sends
 
-_ = store_settings(), queue_settings()
+_ = store_settings()
 
 
 @logger.inject_lambda_context

@@ -54,6 +54,20 @@ def test_a_key_sends_for_a_location_from_its_line_and_the_same_key_again_sends_n
     assert len(to_phone(local_stack, "+17205550111")) == 1
 
 
+def test_one_key_sent_by_several_callers_at_the_same_moment_stores_and_sends_one_text(local_stack, practice):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"to": "(720) 555-0133", "line_id": practice["line"]["line_id"], "urgent": True,
+            "text": "Your results are ready.", "idempotency_key": "results-7"}
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: send(local_stack, practice["key"], body), range(6)))
+    assert {status for status, _ in answers} == {202}, answers
+    assert len({answer["message_id"] for _, answer in answers}) == 1
+    assert eventually(lambda: to_phone(local_stack, "+17205550133"))
+    local_stack.wait_idle()
+    assert len(to_phone(local_stack, "+17205550133")) == 1
+
+
 def test_a_revoked_key_is_refused(local_stack, practice):
     admin = practice["admin"]
     _, made = admin("POST", f"/api/practices/{practice['id']}/api-keys", {"name": "old"})

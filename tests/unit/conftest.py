@@ -372,6 +372,26 @@ def queues(lambda_context: FakeLambdaContext) -> Queues:
 
 
 @pytest.fixture
+def queue_outage(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    """SQS refuses every job sent while `outage["down"]` holds (set at first): an outage of the queue service."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from switchboard.aws import queues as job_queues
+
+    real, outage = job_queues._sqs(), {"down": True}
+
+    class Refusing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def send_message(self, **_: Any) -> None:
+            raise EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(job_queues, "_sqs", lambda: Refusing() if outage["down"] else real)
+    return outage
+
+
+@pytest.fixture
 def call_api(lambda_context: FakeLambdaContext) -> Callable[..., ApiAnswer]:
     """Call a public API function (webhooks) with a ready event."""
 

@@ -19,6 +19,7 @@ from tests.unit.conftest import (  # noqa: F401  (fixtures, by name)
     admin_api,
     aws,
     call_api,
+    clinic_clock,
     intake,
     lambda_context,
     queues,

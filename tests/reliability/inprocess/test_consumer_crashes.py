@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
 from switchboard.data.models import MessageItem
+from switchboard.flows.delivery import ATTEMPT_LEASE
 from tests.reliability.inprocess.conftest import forget_carrier
 
 CALLER = "+14155550123"
@@ -23,13 +25,19 @@ def only_message() -> MessageItem:
     return messages[0]
 
 
+def after_the_attempt_must_have_ended(clinic_clock, queues):
+    """A retry inside the attempt's lease waits (it may still be running); after it, the retry looks it up."""
+    assert len(queues.deliver()["batchItemFailures"]) == 1
+    clinic_clock.move_to(datetime.now(UTC) + ATTEMPT_LEASE + timedelta(seconds=1))
+
+
 def workflow_counts(admin_api, setup):
     path = f"/api/practices/{setup.practice_id}/workflows/{setup.workflow['workflow_id']}"
     return admin_api("GET", path).body["counts"]
 
 
 def test_a_consumer_that_dies_between_the_carriers_accept_and_our_write_does_not_text_twice(
-        intake, queues, carrier_account, monkeypatch, admin_api, setup):
+        intake, queues, carrier_account, monkeypatch, admin_api, setup, clinic_clock):
     from switchboard.data import deliveries
 
     record_accepted, crashes = deliveries.record_accepted, []
@@ -47,6 +55,7 @@ def test_a_consumer_that_dies_between_the_carriers_accept_and_our_write_does_not
     crashed = only_message()
     assert (crashed.status, crashed.carrier_sid) == ("sending", None)
 
+    after_the_attempt_must_have_ended(clinic_clock, queues)
     assert queues.deliver()["batchItemFailures"] == []
     assert len(texts(carrier_account)) == 1
     recorded = only_message()
@@ -57,17 +66,19 @@ def test_a_consumer_that_dies_between_the_carriers_accept_and_our_write_does_not
 
 
 @pytest.mark.parametrize("status", [500, 503])
-def test_a_carrier_that_accepts_then_answers_an_error_is_looked_up_not_resent(intake, queues, carrier_account, status):
+def test_a_carrier_that_accepts_then_answers_an_error_is_looked_up_not_resent(intake, queues, carrier_account, status,
+                                                                             clinic_clock):
     carrier_account.add_faults({"accept_then_fail": True, "status": status})
     intake(CALLER)
     assert len(queues.deliver()["batchItemFailures"]) == 1
+    after_the_attempt_must_have_ended(clinic_clock, queues)
     assert queues.deliver()["batchItemFailures"] == []
     assert len(texts(carrier_account)) == 1
     assert only_message().carrier_sid == texts(carrier_account)[0]["sid"]
 
 
 def test_a_send_that_times_out_after_the_carrier_took_it_is_found_not_resent(intake, queues, carrier_account,
-                                                                              monkeypatch):
+                                                                              monkeypatch, clinic_clock):
     from switchboard.carrier import http
 
     monkeypatch.setattr(http, "DEFAULT_TIMEOUT", 0.5)
@@ -76,13 +87,15 @@ def test_a_send_that_times_out_after_the_carrier_took_it_is_found_not_resent(int
     intake(CALLER)
     assert len(queues.deliver()["batchItemFailures"]) == 1
     assert only_message().status == "sending"
+    after_the_attempt_must_have_ended(clinic_clock, queues)
     assert queues.deliver()["batchItemFailures"] == []
     assert len(texts(carrier_account)) == 1
     assert only_message().carrier_sid == texts(carrier_account)[0]["sid"]
 
 
 def test_a_consumer_that_dies_after_claiming_but_before_calling_the_carrier_sends_once(intake, queues,
-                                                                                       carrier_account, monkeypatch):
+                                                                                       carrier_account, monkeypatch,
+                                                                                       clinic_clock):
     from switchboard.carrier.client import Carrier
 
     send_message, crashes = Carrier.send_message, []
@@ -98,6 +111,7 @@ def test_a_consumer_that_dies_after_claiming_but_before_calling_the_carrier_send
     assert len(queues.deliver()["batchItemFailures"]) == 1
     assert texts(carrier_account) == []
     assert only_message().status == "sending"
+    after_the_attempt_must_have_ended(clinic_clock, queues)
     assert queues.deliver()["batchItemFailures"] == []
     assert len(texts(carrier_account)) == 1
 
@@ -113,4 +127,34 @@ def test_a_job_delivered_twice_in_one_batch_sends_once(intake, queues, carrier_a
     assert queues.deliver()["batchItemFailures"] == []
     assert len(texts(carrier_account)) == 1
     assert queues.deliver() == {"batchItemFailures": []}
+    assert len(texts(carrier_account)) == 1
+
+
+def test_a_second_copy_of_a_job_that_reads_the_message_mid_send_never_sends_it_too(intake, queues, carrier_account,
+                                                                                   monkeypatch, clinic_clock):
+    """Copy B reads the message after copy A claimed it and before A's send shows at the carrier: B must wait
+    for A's attempt to end, then find A's text, never send its own."""
+    from switchboard.carrier.client import Carrier
+    from switchboard.flows import delivery
+    from switchboard.rules.addresses import MessageRef
+
+    send_message, second = Carrier.send_message, []
+
+    def copy_b_runs_mid_send(self, *args, **kwargs):
+        if not second:
+            second.append(True)
+            message = only_message()
+            ref = MessageRef(message.line_id, message.phone, message.message_id)
+            with pytest.raises(delivery.RetryLater):
+                delivery.deliver(ref)  # B: the message is `sending`, A's text not at the carrier yet
+        return send_message(self, *args, **kwargs)
+
+    monkeypatch.setattr(Carrier, "send_message", copy_b_runs_mid_send)
+    intake(CALLER)
+    assert queues.deliver()["batchItemFailures"] == []  # A
+    assert len(texts(carrier_account)) == 1
+    clinic_clock.move_to(datetime.now(UTC) + ATTEMPT_LEASE + timedelta(seconds=1))
+    message = only_message()
+    assert delivery.deliver(MessageRef(message.line_id, message.phone, message.message_id)) is (
+        delivery.Delivery.ALREADY_DONE)
     assert len(texts(carrier_account)) == 1

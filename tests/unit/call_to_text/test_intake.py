@@ -287,3 +287,10 @@ def test_a_failure_the_carrier_gives_no_code_for_is_still_counted_by_name(intake
     counts = admin_api("GET", f"/api/practices/{setup.practice_id}/workflows/{setup.workflow['workflow_id']}").body
     assert counts["counts"]["failed"] == 1
     assert counts["counts"]["failed_by_reason"] == {"unspecified": 1}
+
+
+@pytest.mark.parametrize("template", ["Call {practice_name:>500}", "Call {practice_name!r}", "Call {line_number.x}"])
+def test_a_workflow_template_with_format_options_is_refused_at_save(admin_api, setup, template):
+    answer = admin_api("POST", f"/api/practices/{setup.practice_id}/workflows",
+                       {"name": "X", "kind": "call_to_text", "line_id": setup.line["line_id"], "template": template})
+    assert answer.status == 422 and answer.body["errors"][0]["field"] == "template"

@@ -226,3 +226,13 @@ def test_a_forged_practice_or_thread_cursor_is_a_422_not_a_500(admin_api, setup,
     assert inbox(admin_api, setup, query=f"?cursor={forged}").status == 422
     thread = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/conversations/{PHONE}"
     assert admin_api("GET", f"{thread}?cursor={forged}").status == 422
+
+
+def test_a_staff_reply_while_the_queue_service_is_down_is_accepted_and_sent_once_it_is_back(
+        text_in, admin_api, setup, staff, queue_outage, queues, carrier_account):
+    text_in("Can I come at 3?")
+    path = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/conversations/{PHONE}/messages"
+    assert admin_api("POST", path, {"body": "Yes, see you at 3."}, claims=staff["permitted"]).status == 202
+    queue_outage["down"] = False
+    queues.deliver()
+    assert [m["body"] for m in carrier_account.messages(to=PHONE)] == ["Yes, see you at 3."]

@@ -4,6 +4,8 @@ import time
 from collections import Counter
 from email.utils import parsedate_to_datetime
 
+import pytest
+
 from switchboard.data.models import PatientItem
 from switchboard.flows.campaigns import run_campaigns
 from tests.clock import PATIENCE
@@ -107,3 +109,65 @@ def test_a_campaign_of_another_practice_is_not_found(integration, key, setup, ad
     other = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
     other_key = admin_api("POST", f"/api/practices/{other}/api-keys", {"name": "Oak"}).body["key"]
     assert integration("GET", f"/v1/campaigns/{campaign_id}", key=other_key).status == 404
+
+
+def test_a_campaign_template_with_format_options_or_a_missing_variable_is_refused(integration, key, setup,
+                                                                                  admin_api):
+    recipients = patients(admin_api, setup, 2)
+    bad = integration("POST", "/v1/campaigns", {"name": "Flu", "line_id": setup.line["line_id"],
+                                                "template": "Hi {first_name:d}", "recipients": recipients}, key=key)
+    assert bad.status == 422 and bad.body["errors"][0]["field"] == "template"
+    recipients[1]["variables"] = {}
+    missing = start(integration, key, setup, recipients)
+    assert missing.status == 422 and missing.body["errors"][0]["field"] == "recipients[1].variables"
+    assert "{first_name}" in missing.body["errors"][0]["reason"]
+
+
+@pytest.mark.parametrize("breakage", [
+    {"template": "Hi {first_name:d}"},  # stored before templates were checked
+    {"line_id": "GONE"},
+])
+def test_a_campaign_that_cannot_run_stops_alone_and_every_other_campaign_runs(
+        integration, key, setup, admin_api, queues, carrier_account, clinic_clock, week, breakage):
+    from switchboard.data.models import CampaignItem
+
+    other = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
+    number = admin_api("GET", f"/api/practices/{other}/available-numbers?area_code=415").body[0]["phone_number"]
+    oak_line = admin_api("POST", f"/api/practices/{other}/lines/purchase",
+                         {"display_name": "Oak desk", "number": number}).body
+    broken = start(integration, key, setup, patients(admin_api, setup, 2)).body["campaign_id"]
+    stored = CampaignItem.get(f"PRACTICE#{setup.practice_id}", f"CAMPAIGN#{broken}")
+    stored.update(actions=[getattr(CampaignItem, name).set(value) for name, value in breakage.items()])
+    oak_key = admin_api("POST", f"/api/practices/{other}/api-keys", {"name": "Oak"}).body["key"]
+    with PatientItem.batch_write() as batch:
+        batch.save(PatientItem(f"PRACTICE#{other}", "PATIENT#OAK1", practice_id=other, patient_id="OAK1",
+                               name="Pat Oak", phone="+14155557777", gsi1pk="PHONE#+14155557777",
+                               gsi1sk=f"PATIENT#{other}#OAK1"))
+    healthy = integration("POST", "/v1/campaigns", {
+        "name": "Oak recall", "line_id": oak_line["line_id"], "template": "Time for a check-up, Pat.",
+        "recipients": [{"patient_id": "OAK1"}]}, key=oak_key)
+    assert healthy.status == 201, healthy.body
+    clinic_clock.move_to(week.at("mon", "12:00"), tick=True)
+    tally = run_campaigns()
+    assert tally["failed"] == 1 and tally["queued"] == 1
+    drain(queues, lambda: bool(carrier_account.messages(to="+14155557777")))
+    assert [m["body"] for m in carrier_account.messages(to="+14155557777")] == ["Time for a check-up, Pat."]
+    stopped = integration("GET", f"/v1/campaigns/{broken}", key=key).body
+    assert stopped["status"] == "failed" and stopped["failure"]
+    assert stopped["counts"]["pending"] == 2 and not campaign_texts(carrier_account)
+    assert run_campaigns()["campaigns"] == 1  # the failed campaign is no longer run; the finished one last time
+
+
+def test_a_run_that_read_recipients_before_another_run_queued_them_texts_no_one_twice(
+        integration, key, setup, admin_api, queues, carrier_account, clinic_clock, week, monkeypatch):
+    from switchboard.data import campaigns as campaign_store
+
+    assert start(integration, key, setup, patients(admin_api, setup, 5)).status == 201
+    clinic_clock.move_to(week.at("mon", "12:00"), tick=True)
+    (campaign,) = campaign_store.running()
+    stale = campaign_store.pending_recipients(campaign.campaign_id, limit=10)
+    assert run_campaigns()["queued"] == 5
+    monkeypatch.setattr(campaign_store, "pending_recipients", lambda *_, **__: stale)  # read before the first run
+    assert run_campaigns()["queued"] == 0
+    drain(queues, lambda: queues.jobs_left() == 0)
+    assert len(campaign_texts(carrier_account)) == 5

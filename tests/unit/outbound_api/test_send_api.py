@@ -174,3 +174,25 @@ def test_a_key_joins_the_apis_usage_plan_and_is_deleted_from_the_gateway_when_re
     assert admin_api("POST", f"/api/practices/{setup.practice_id}/api-keys/{key_id}/revoke").status == 200
     assert gateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"] == []
     assert gateway.get_api_keys(includeValues=True)["items"] == []
+
+
+@pytest.mark.parametrize("template", ["Hi {first_name:d}", "Hi {a:{b}}", "Hi {a:>50000000}", "Hi {x!r}",
+                                      "Hi {a.b}", "Hi {a[0]}", "Hi {0}"])
+def test_a_template_that_is_not_plain_placeholders_is_a_422_naming_it(send, key, setup, template, queues,
+                                                                      carrier_account):
+    answer = send(key, line_id=setup.line["line_id"], text=None, template=template,
+                  variables={"first_name": "Ann", "a": "x", "b": "y", "x": "z"})
+    assert answer.status == 422 and answer.body["errors"][0]["field"] == "template", answer.body
+    queues.deliver()
+    assert carrier_account.messages(to=PHONE) == []
+
+
+def test_a_send_while_the_queue_service_is_down_is_accepted_once_and_goes_once_it_is_back(
+        send, key, setup, queue_outage, queues, carrier_account):
+    first = send(key, line_id=setup.line["line_id"])
+    again = send(key, line_id=setup.line["line_id"])  # the client retries: same key
+    assert first.status == again.status == 202 and again.body == first.body
+    queue_outage["down"] = False
+    queues.deliver()
+    assert len(carrier_account.messages(to=PHONE)) == 1
+

@@ -15,7 +15,7 @@ from .keys import campaign_counts_sk, practice_key
 from .models import CampaignItem, CountsItem, LineRateItem, RecipientItem
 from .table import Item, connection
 from .workflows import counts_from_raw
-from .writes import transaction
+from .writes import Write, transaction
 
 RUNNING = "CAMPAIGNS"
 PENDING, QUEUED, SUPPRESSED = "pending", "queued", "suppressed"
@@ -69,7 +69,8 @@ def to_campaign(item: CampaignItem) -> Campaign:
     counted, tally = counts_from_raw(raw), _tally(item.campaign_id)
     return Campaign(
         campaign_id=item.campaign_id, practice_id=item.practice_id, name=item.name, line_id=item.line_id,
-        status=CampaignStatus(item.status), rate_per_second=float(item.rate_per_second), created_by=item.created_by,
+        status=CampaignStatus(item.status), failure=item.failure, rate_per_second=float(item.rate_per_second),
+        created_by=item.created_by,
         created_at=item.created_at,
         counts=CampaignCounts(recipients=int(item.recipients), pending=tally[PENDING], queued=tally[QUEUED],
                               sent=counted.texted, delivered=counted.delivered, failed=counted.failed,
@@ -102,6 +103,13 @@ def finish(item: CampaignItem) -> None:
     item.save()
 
 
+def fail(item: CampaignItem, reason: str) -> None:
+    """Stop a campaign that cannot go on; what was queued still goes, nothing more is."""
+    item.status, item.failure = CampaignStatus.FAILED.value, reason
+    item.pending_pk = item.pending_sk = None
+    item.save()
+
+
 def running() -> list[CampaignItem]:
     return [item for item in CampaignItem.pending.query(RUNNING) if isinstance(item, CampaignItem)]
 
@@ -117,9 +125,17 @@ def pending_recipients(campaign_id: str, limit: int) -> list[RecipientItem]:
     return found
 
 
-def mark(recipient: RecipientItem, status: str, *, message_id: str | None = None, reason: str | None = None) -> None:
-    recipient.status, recipient.message_id, recipient.reason = status, message_id, reason
+def mark(recipient: RecipientItem, status: str, *, reason: str | None = None) -> None:
+    recipient.status, recipient.reason = status, reason
     recipient.save()
+
+
+def taken(recipient: RecipientItem, message_id: str) -> Write:
+    """The recipient's text is queued: written with the text itself, and only while still pending, so two runs
+    can never both text one recipient."""
+    return Write(RecipientItem(recipient.pk, recipient.sk),
+                 [RecipientItem.status.set(QUEUED), RecipientItem.message_id.set(message_id)],
+                 RecipientItem.status == PENDING)
 
 
 def take_slot(line_id: str, rate_per_second: float, now: float) -> float:

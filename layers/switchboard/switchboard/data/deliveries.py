@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from switchboard.rules.addresses import CountsOf, MessageRef
-from switchboard.rules.messages import Direction, MessageStatus, statuses_before
+from switchboard.rules.messages import Direction, Handoff, MessageStatus, statuses_before
 
 from .counts import add_in, failed_counter
 from .keys import contact_key, conversation_key, message_ref
@@ -23,14 +23,17 @@ def counts_of(message: MessageItem | SidItem) -> CountsOf:
     return CountsOf(message.practice_id, workflow_id=message.workflow_id, campaign_id=message.campaign_id)
 
 
-def claim_for_sending(message: MessageItem, at: datetime) -> bool:
-    """queued → sending, recording the attempt; False when another delivery of the same job got there first."""
+def claim_for_sending(message: MessageItem, at: datetime, *, seen_attempt: datetime | None) -> bool:
+    """→ sending, recording this attempt; False when another delivery claimed it after `seen_attempt` (the
+    attempt this one read), or the carrier's answer is recorded."""
     expected = message.status
+    same_attempt = (MessageItem.attempt_started_at.does_not_exist() if seen_attempt is None
+                    else MessageItem.attempt_started_at == seen_attempt)
     try:
         message.update(
             actions=[MessageItem.status.set(MessageStatus.SENDING.value), MessageItem.attempt_started_at.set(at),
                      MessageItem.updated_at.set(at)],
-            condition=(MessageItem.status == expected) & (MessageItem.carrier_sid.does_not_exist()),
+            condition=(MessageItem.status == expected) & MessageItem.carrier_sid.does_not_exist() & same_attempt,
         )
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
@@ -141,9 +144,11 @@ def scheduled_due(at: datetime, limit: int = 200) -> list[MessageItem]:
 
 
 def release_scheduled(message: MessageItem, at: datetime) -> bool:
-    """scheduled → queued (joins the in-flight index); False when another run released it first."""
+    """scheduled → queued (joins the in-flight index) with its hand-off, so the table's stream queues it once;
+    False when another run released it first."""
     try:
         message.update(actions=[MessageItem.status.set(MessageStatus.QUEUED.value), MessageItem.updated_at.set(at),
+                                MessageItem.handoff.set(Handoff.OUTBOUND.value),
                                 MessageItem.pending_pk.set(IN_FLIGHT),
                                 MessageItem.pending_sk.set(f"{at.isoformat()}#{message.message_id}")],
                        condition=MessageItem.status == MessageStatus.SCHEDULED.value)

@@ -1,36 +1,39 @@
-"""Where Powertools Idempotency keeps its records: our table, under their own partition, expiring with TTL."""
+"""Idempotent API sends: a receipt per practice and idempotency key, written in the same transaction as the
+text the send stored, so a send's text and its answer to retries exist together or not at all."""
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
-from switchboard.core.settings import store_settings
+from pynamodb.exceptions import DoesNotExist
 
-from .table import connection
+from .models import SendReceiptItem
+from .writes import Write
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
-
-SEND_RECORDS = "IDEMPOTENCY#send"
-
-
-@cache
-def send_persistence() -> DynamoDBPersistenceLayer:
-    """Built on first use, on the table's one client: no second DynamoDB client, none during cold start."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    # PynamoDB's botocore client is the DynamoDB client boto3 would build; typed differently, used the same.
-    return DynamoDBPersistenceLayer(table_name=store_settings().table_name, key_attr="pk", sort_key_attr="sk",
-                                    static_pk_value=SEND_RECORDS, expiry_attr="expires_at",
-                                    boto3_client=connection().client)  # type: ignore[arg-type]
+KEPT_FOR = timedelta(days=7)  # a retry within a week answers the first result; DynamoDB's TTL removes it later
 
 
-@cache
-def send_config() -> IdempotencyConfig:
-    """One send per practice and idempotency key for a week; the same key with another request is refused."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+def _key(practice_id: str, idempotency_key: str) -> tuple[str, str]:
+    return f"RECEIPT#{practice_id}#{idempotency_key}", "RECEIPT"
 
-    return IdempotencyConfig(event_key_jmespath="[practice_id, request.idempotency_key]",
-                             payload_validation_jmespath="request", expires_after_seconds=7 * 24 * 3600,
-                             raise_on_no_idempotency_key=True)
+
+def request_hash(request: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def receipt(practice_id: str, idempotency_key: str, request: str, result: Mapping[str, Any], at: datetime) -> Write:
+    """The receipt to write with the text; refused (so the text is not stored) when the key has one."""
+    item = SendReceiptItem(*_key(practice_id, idempotency_key), request_hash=request, result=dict(result),
+                           created_at=at, updated_at=at, expires_at=at + KEPT_FOR)
+    return Write(item, condition=SendReceiptItem.pk.does_not_exist())
+
+
+def load_receipt(practice_id: str, idempotency_key: str) -> SendReceiptItem | None:
+    try:
+        return SendReceiptItem.get(*_key(practice_id, idempotency_key), consistent_read=True)
+    except DoesNotExist:
+        return None

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pynamodb.exceptions import TransactWriteError
-from ulid import ULID
 
 from switchboard.rules.addresses import CountsOf, MessageRef
 from switchboard.rules.messages import Direction, Handoff, MessageStatus, SenderKind
@@ -15,7 +14,7 @@ from switchboard.rules.messages import Direction, Handoff, MessageStatus, Sender
 from .conversations import contact_upsert, conversation_touch
 from .counts import add_in
 from .keys import contact_key, conversation_key
-from .messages import new_message, preview
+from .messages import new_message, new_message_id, preview
 from .models import ContactItem, ConversationItem, DedupeItem, TokenItem
 from .writes import transaction
 
@@ -39,7 +38,7 @@ def record_call(token: TokenItem, phone: str, at: datetime, *, status_callback: 
     A repeat inside the window, an opted-out conversation or a contact known not to take texts cancels
     it whole; DynamoDB says which, and hands back the first call's message id for a repeat.
     """
-    ref = MessageRef(token.line_id, phone, str(ULID()))
+    ref = MessageRef(token.line_id, phone, new_message_id())
     window_ends = at + timedelta(minutes=int(token.duplicate_window_minutes))
     dedupe = DedupeItem(f"DEDUPE#{token.practice_id}#{phone}", "DEDUPE", window_ends_at=int(window_ends.timestamp()),
                         message_id=ref.message_id, expires_at=window_ends + timedelta(days=1))

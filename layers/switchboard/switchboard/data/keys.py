@@ -1,4 +1,43 @@
-"""Keys shared across the data modules (the item shapes are tabled in `models.py`)."""
+"""Keys shared across the data modules, and the shape of every item's key (private to `switchboard.data`).
+
+| item          | pk                  | sk              | gsi1 (pk / sk)                  |
+|---------------|---------------------|-----------------|---------------------------------|
+| practice      | PRACTICE#<id>       | PRACTICE        | PRACTICES / <name>#<id>         |
+| line          | PRACTICE#<id>       | LINE#<id>       | LINES / <line id>               |
+| number claim  | NUMBER#<e164>       | NUMBER          |                                 |
+| resource      | PRACTICE#<id>       | RESOURCE#<id>   |                                 |
+| membership    | USER#<sub>          | PRACTICE#<id>   | USERS#<practice id> / <email>   |
+| user (legacy) | USER#<email>        | USER            | USERS#<practice id> / <email>   |
+| audit entry   | AUDIT#<practice id> | <ulid>          |                                 |
+| workflow      | PRACTICE#<id>       | WORKFLOW#<id>   |                                 |
+| workflow count| PRACTICE#<id>       | COUNTS#<wf id>  |                                 |
+| webhook token | TOKEN#<sha256>      | TOKEN           |                                 |
+| contact       | PRACTICE#<id>       | CONTACT#<e164>  | PHONE#<e164> / <practice id>    |
+| conversation  | LINE#<id>           | CONV#<e164>     | INBOX#<line id> / <activity>#<e164> |
+|               |                     |                 | gsi2: INBOX#<practice id> / <activity>#<line id>#<e164> |
+| inbound sid   | INBOUND#<SM…>       | INBOUND         | (TTL: carrier retries are minutes apart) |
+| quick response| PRACTICE#<id>       | QUICK#<id>      |                                 |
+| message       | CONV#<line>#<e164>  | MSG#<ulid>      |                                 |
+| carrier sid   | SID#<SM…>           | SID             |                                 |
+| dedupe window | DEDUPE#<practice>#<e164> | DEDUPE     |                                 |
+| patient       | PRACTICE#<id>       | PATIENT#<id>    | PHONE#<e164> / PATIENT#<practice>#<id> |
+| enterprise    | ENTERPRISE          | SETTINGS        |                                 |
+| api key       | PRACTICE#<id>       | APIKEY#<id>     |                                 |
+| api key hash  | APIKEY#<sha256>     | APIKEY          |                                 |
+| campaign      | PRACTICE#<id>       | CAMPAIGN#<id>   | (pending: CAMPAIGNS while running) |
+| recipient     | CAMPAIGN#<id>       | R#<patient id>  |                                 |
+| line rate     | LINE#<id>           | RATE            |                                 |
+| send receipt  | RECEIPT#<practice>#<key> | RECEIPT    | (TTL: a week)                   |
+
+A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message not yet final
+`pending_pk = IN_FLIGHT`, a message waiting for its time `SCHEDULED`, a running campaign `CAMPAIGNS`
+(sparse index `pending`).
+
+A message stored to be sent or answered carries `handoff` (`outbound`: send it; `inbound`: answer it):
+the table's stream hands it to its queue (`functions/handoff`), so its writer's one transaction is the
+whole hand-off. A send receipt (`RECEIPT#<practice>#<idempotency key>` / `RECEIPT`) is written with the
+text an idempotent API send stored, and answers that send's retries.
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from ulid import ULID
 
 from switchboard.rules.addresses import MessageRef
 from switchboard.rules.messages import Direction, MessageStatus, SenderKind
@@ -16,6 +17,11 @@ from .models import MessageItem
 
 IN_FLIGHT = "IN_FLIGHT"
 SCHEDULED = "SCHEDULED"
+
+
+def new_message_id() -> str:
+    """Time-ordered, so a conversation's messages sort by when they were written."""
+    return str(ULID())
 
 
 def ref_of(message: MessageItem) -> MessageRef:

@@ -1,43 +1,4 @@
-"""PynamoDB models of the single table. Key shapes are private to `switchboard.data`.
-
-| item          | pk                  | sk              | gsi1 (pk / sk)                  |
-|---------------|---------------------|-----------------|---------------------------------|
-| practice      | PRACTICE#<id>       | PRACTICE        | PRACTICES / <name>#<id>         |
-| line          | PRACTICE#<id>       | LINE#<id>       | LINES / <line id>               |
-| number claim  | NUMBER#<e164>       | NUMBER          |                                 |
-| resource      | PRACTICE#<id>       | RESOURCE#<id>   |                                 |
-| membership    | USER#<sub>          | PRACTICE#<id>   | USERS#<practice id> / <email>   |
-| user (legacy) | USER#<email>        | USER            | USERS#<practice id> / <email>   |
-| audit entry   | AUDIT#<practice id> | <ulid>          |                                 |
-| workflow      | PRACTICE#<id>       | WORKFLOW#<id>   |                                 |
-| workflow count| PRACTICE#<id>       | COUNTS#<wf id>  |                                 |
-| webhook token | TOKEN#<sha256>      | TOKEN           |                                 |
-| contact       | PRACTICE#<id>       | CONTACT#<e164>  | PHONE#<e164> / <practice id>    |
-| conversation  | LINE#<id>           | CONV#<e164>     | INBOX#<line id> / <activity>#<e164> |
-|               |                     |                 | gsi2: INBOX#<practice id> / <activity>#<line id>#<e164> |
-| inbound sid   | INBOUND#<SM…>       | INBOUND         | (TTL: carrier retries are minutes apart) |
-| quick response| PRACTICE#<id>       | QUICK#<id>      |                                 |
-| message       | CONV#<line>#<e164>  | MSG#<ulid>      |                                 |
-| carrier sid   | SID#<SM…>           | SID             |                                 |
-| dedupe window | DEDUPE#<practice>#<e164> | DEDUPE     |                                 |
-| patient       | PRACTICE#<id>       | PATIENT#<id>    | PHONE#<e164> / PATIENT#<practice>#<id> |
-| enterprise    | ENTERPRISE          | SETTINGS        |                                 |
-| api key       | PRACTICE#<id>       | APIKEY#<id>     |                                 |
-| api key hash  | APIKEY#<sha256>     | APIKEY          |                                 |
-| campaign      | PRACTICE#<id>       | CAMPAIGN#<id>   | (pending: CAMPAIGNS while running) |
-| recipient     | CAMPAIGN#<id>       | R#<patient id>  |                                 |
-| line rate     | LINE#<id>           | RATE            |                                 |
-
-A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message not yet final
-`pending_pk = IN_FLIGHT`, a message waiting for its time `SCHEDULED`, a running campaign `CAMPAIGNS`
-(sparse index `pending`).
-
-A message written by a webhook carries `handoff` (`outbound`: send it; `inbound`: answer it): the
-table's stream hands it to its queue (`functions/handoff`), so the webhook answers after one write.
-
-gsi2 and the sparse `pending` index are declared with the table so that later items can use them
-without a table migration (CloudFormation changes one GSI per update).
-"""
+"""PynamoDB models of the single table; which item has which key is tabled in `keys.py`."""
 
 from __future__ import annotations
 
@@ -277,6 +238,7 @@ class CampaignItem(Item, discriminator="campaign"):
     line_id = UnicodeAttribute()
     template = UnicodeAttribute()
     status = UnicodeAttribute()
+    failure = UnicodeAttribute(null=True)
     rate_per_second = NumberAttribute()
     recipients = NumberAttribute()
     status_callback = UnicodeAttribute()
@@ -298,3 +260,10 @@ class LineRateItem(Item, discriminator="line_rate"):
     """The next moment a campaign may send from a line: keeps every campaign under the carrier's rate."""
 
     next_slot = NumberAttribute()
+
+
+class SendReceiptItem(Item, discriminator="send_receipt"):
+    """What an idempotent API send answered; the request's hash tells a retry from another request."""
+
+    request_hash = UnicodeAttribute()
+    result = JSONAttribute()

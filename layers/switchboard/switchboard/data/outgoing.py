@@ -3,30 +3,33 @@ an opted-out conversation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
-from ulid import ULID
 
 from switchboard.rules.addresses import MessageRef
-from switchboard.rules.messages import Direction, MessageStatus, OutgoingText, Refusal, SenderKind
+from switchboard.rules.messages import Direction, Handoff, MessageStatus, OutgoingText, Refusal, SenderKind
 
 from .conversations import conversation_touch
 from .keys import conversation_key
-from .messages import SCHEDULED, new_message, preview
+from .messages import SCHEDULED, new_message, new_message_id, preview
 from .models import ConversationItem
-from .writes import transaction
+from .writes import Write, transaction
 
 
 def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | None = None,
-               send_at: datetime | None = None) -> MessageRef | Refusal:
-    """Stored queued (or scheduled for `send_at`), never to an opted-out conversation.
+               send_at: datetime | None = None, not_before: datetime | None = None,
+               also: Sequence[Write] = (), message_id: str | None = None) -> MessageRef | Refusal:
+    """Stored queued with its hand-off (the table's stream puts it on the outbound queue, held back until
+    `not_before`), or scheduled for `send_at`; never to an opted-out conversation.
 
     With `after_hours_period`, the write also claims that closed period on the conversation, so two
-    texts arriving together get one after-hours answer between them.
+    texts arriving together get one after-hours answer between them. `also` joins the same transaction
+    (what the text is the result of), so the text exists if and only if they were written.
     """
     owner, phone, body = text.owner, text.phone, text.body
-    ref = MessageRef(owner.line_id, phone, str(ULID()))
+    ref = MessageRef(owner.line_id, phone, message_id or new_message_id())
     status = MessageStatus.SCHEDULED if send_at else MessageStatus.QUEUED
     message = new_message(ref, practice_id=owner.practice_id, direction=Direction.OUTBOUND, sender=text.sender,
                           sender_id=text.sender_id, status=status, at=at, body=body,
@@ -35,6 +38,8 @@ def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | No
     if send_at is not None:
         message.send_at = send_at
         message.pending_pk, message.pending_sk = SCHEDULED, f"{send_at.isoformat()}#{ref.message_id}"
+    else:
+        message.handoff, message.send_at = Handoff.OUTBOUND.value, not_before
     actions = conversation_touch(owner.practice_id, owner.line_id, phone, at,
                                   preview(Direction.OUTBOUND, body, status, at))
     if text.campaign_id:
@@ -51,8 +56,12 @@ def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | No
         with transaction() as writes:
             writes.put(message)
             writes.update(ConversationItem(*key), actions, condition=condition)
+            for write in also:
+                writes.apply(write)
     except TransactWriteError as error:
         refused = writes.refusals(error)
+        if any((write.item.pk, write.item.sk) in refused for write in also):
+            return Refusal.ALREADY_DONE
         if key in refused:
             stored = refused[key] or {}
             if stored.get("opted_out", {}).get("BOOL"):

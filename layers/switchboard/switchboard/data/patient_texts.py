@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
-from ulid import ULID
 
 from switchboard.rules.addresses import LineOwner, MessageRef
 from switchboard.rules.messages import Direction, Handoff, MessageStatus, SenderKind
 
 from .conversations import contact_upsert, conversation_touch
 from .keys import contact_key, conversation_key
-from .messages import new_message, preview
+from .messages import new_message, new_message_id, preview
 from .models import ContactItem, ConversationItem, InboundSidItem
 from .writes import transaction
 
@@ -21,7 +20,7 @@ def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword
                    at: datetime, status_callback: str) -> MessageRef | None:
     """Store a patient's text with its conversation and contact in one write; None when it was stored already.
     The table's stream hands it on to be answered (`status_callback` is for the answer)."""
-    ref = MessageRef(owner.line_id, phone, str(ULID()))
+    ref = MessageRef(owner.line_id, phone, new_message_id())
     message = new_message(ref, practice_id=owner.practice_id, direction=Direction.INBOUND, sender=SenderKind.PATIENT,
                           status=MessageStatus.RECEIVED, at=at, body=body, carrier_sid=sid,
                           status_callback=status_callback)

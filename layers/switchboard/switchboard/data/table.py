@@ -1,6 +1,9 @@
 """The single table: its base item, its indexes and its connection. Which items it holds, and their keys,
-is tabled in `models.py`."""
+is tabled in `keys.py`.
 
+gsi2 and the sparse `pending` index are declared with the table so that later items can use them
+without a table migration (CloudFormation changes one GSI per update).
+"""
 
 from __future__ import annotations
 
@@ -69,7 +72,7 @@ class Item(Model):
         region = _store.region
         host = _store.dynamodb_endpoint
         billing_mode = "PAY_PER_REQUEST"
-        stream_view_type = "NEW_IMAGE"
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # the hand-off tells a release from later changes
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -103,10 +106,11 @@ def create_table(wait: bool = True) -> None:
         return
     described = connection().describe_table(Item.Meta.table_name)
     stream = described.get("StreamSpecification") or {}
+    client: Any = connection().client  # PynamoDB's update_table cannot turn a stream on
     if stream.get("StreamEnabled") and stream.get("StreamViewType") != Item.Meta.stream_view_type:
-        raise RuntimeError(f"the table's stream shows {stream.get('StreamViewType')}, the outbox needs "
-                           f"{Item.Meta.stream_view_type}; turn the stream off and start again")
+        # Kept data from before the view changed: a stream's view type changes only by turning it off and on.
+        client.update_table(TableName=Item.Meta.table_name, StreamSpecification={"StreamEnabled": False})
+        stream = {}
     if not stream.get("StreamEnabled"):
-        client: Any = connection().client  # PynamoDB's update_table cannot turn a stream on
         client.update_table(TableName=Item.Meta.table_name, StreamSpecification={
             "StreamEnabled": True, "StreamViewType": Item.Meta.stream_view_type})

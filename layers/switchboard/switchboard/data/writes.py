@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -15,6 +16,15 @@ from pynamodb.transactions import TransactWrite
 from .table import Item, connection
 
 Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write of a transaction, given by the module that owns the item: a put, or an update's actions."""
+
+    item: Item
+    actions: Sequence[Action] | None = None
+    condition: Condition | None = None
 
 
 class Writes:
@@ -40,6 +50,12 @@ class Writes:
     def delete(self, item: Item, condition: Condition | None = None) -> None:
         self._transaction.delete(item, condition=condition)
         self._keys["delete"].append((item.pk, item.sk))
+
+    def apply(self, write: Write) -> None:
+        if write.actions is None:
+            self.put(write.item, write.condition)
+        else:
+            self.update(write.item, write.actions, write.condition)
 
     def refusals(self, error: TransactWriteError) -> dict[Key, Any]:
         """Each write whose condition failed, with the stored item DynamoDB returned (if asked for)."""

@@ -12,18 +12,24 @@ from switchboard.data import counts
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
+from switchboard.data.messages import new_message_id
 from switchboard.data.models import CampaignItem
 from switchboard.flows.outgoing import NotQueued, queue_text
 from switchboard.flows.sends import allowed_at, check_reachable, sending_line
+from switchboard.rules import templates
 from switchboard.rules.addresses import CountsOf, LineOwner
 from switchboard.rules.campaigns import Campaign, NewCampaign
-from switchboard.rules.messages import OutgoingText, SenderKind
+from switchboard.rules.messages import OutgoingText, Refusal, SenderKind
 from switchboard.rules.sends import render
 
 HORIZON = timedelta(minutes=1)  # how far ahead one run schedules sends; the schedule runs every minute
 
 
 def _run_one(campaign: CampaignItem, now: datetime) -> int:
+    try:
+        templates.parse(campaign.template)
+    except templates.TemplateError as error:
+        raise InvalidInput(f"its template {error}", field="template") from None
     practice = practice_store.get_practice(campaign.practice_id)
     line = line_store.get_line(campaign.practice_id, campaign.line_id)
     if not line.can_text or allowed_at(practice, line, now) > now:
@@ -48,11 +54,13 @@ def _run_one(campaign: CampaignItem, now: datetime) -> int:
         text = OutgoingText(owner, recipient.phone, body, SenderKind.CAMPAIGN, campaign.status_callback,
                             sender_id=campaign.campaign_id, campaign_id=campaign.campaign_id)
         try:
-            sent = queue_text(text, at=now, delay_seconds=math.ceil(slot - now.timestamp()))
-        except NotQueued:
-            store.mark(recipient, store.SUPPRESSED, reason="opted out")
-            continue
-        store.mark(recipient, store.QUEUED, message_id=sent.message_id)
+            message_id = new_message_id()
+            queue_text(text, at=now, not_before=datetime.fromtimestamp(slot, UTC), message_id=message_id,
+                       also=[store.taken(recipient, message_id)])
+        except NotQueued as refused:
+            if refused.refusal is Refusal.OPTED_OUT:
+                store.mark(recipient, store.SUPPRESSED, reason="opted out")
+            continue  # else another run queued this recipient already
         slot += 1 / rate
         queued += 1
     if queued:
@@ -61,15 +69,22 @@ def _run_one(campaign: CampaignItem, now: datetime) -> int:
 
 
 def run_campaigns(at: datetime | None = None) -> dict[str, int]:
+    """Each running campaign's next minute; one campaign's failure never holds back another's."""
     now = at or datetime.now(UTC)
-    tally = {"campaigns": 0, "queued": 0, "errors": 0}
+    tally = {"campaigns": 0, "queued": 0, "errors": 0, "failed": 0}
     for campaign in store.running():
         tally["campaigns"] += 1
         try:
             tally["queued"] += _run_one(campaign, now)
-        except DomainError:
+        except DomainError as refused:
+            # The campaign itself cannot go on (its line was released, say): stop it and say why.
+            store.fail(campaign, refused.message)
+            tally["failed"] += 1
+            logger.warning("campaign stopped", extra={"campaign_id": campaign.campaign_id, "reason": refused.message})
+        except Exception:
+            # Anything else may pass (a throttled request): the campaign runs again next minute.
             tally["errors"] += 1
-            logger.warning("campaign could not run", extra={"campaign_id": campaign.campaign_id})
+            logger.exception("campaign could not run this minute", extra={"campaign_id": campaign.campaign_id})
     return tally
 
 
@@ -82,6 +97,8 @@ def start_campaign(practice_id: str, draft: NewCampaign, *, status_callback: str
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise InvalidInput(f"only verified patients of this practice can be sent a campaign; not: {shown}",
                            field="recipients")
+    for index, recipient in enumerate(draft.recipients):
+        render(draft.template, recipient.variables, field=f"recipients[{index}].variables")
     campaign_id = store.add_campaign(
         practice_id, name=draft.name, line_id=line.line_id, template=draft.template,
         rate_per_second=draft.rate_per_second, status_callback=status_callback, actor=actor,

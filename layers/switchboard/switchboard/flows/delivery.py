@@ -1,9 +1,10 @@
 """Sending one queued message through the carrier, exactly once, and recording what became of it.
 
-A message is marked `sending` (with the attempt's time) before the carrier is called. A job that
-finds its message still `sending` knows an earlier attempt may have reached the carrier, and looks
-the message up there before any resend: a crash between the carrier's accept and our write never
-texts a patient twice.
+A message is marked `sending` (with the attempt's time) before the carrier is called, under a condition on
+the attempt the job saw, so two copies of a job never both claim it. A job that finds its message still
+`sending` knows an earlier attempt may have reached the carrier: it waits until that attempt must have
+ended, then looks the message up there before any resend. A crash between the carrier's accept and our
+write never texts a patient twice.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from switchboard.rules.messages import CARRIER_STATUSES, FINAL_STATUSES, Message
 from switchboard.rules.workflows import render_template
 
 LOOKUP_MARGIN = timedelta(minutes=2)
+# Longer than outbound_messaging can run (its Timeout in template.yaml): an attempt older than this has ended.
+ATTEMPT_LEASE = timedelta(seconds=60)
 
 
 class Delivery(StrEnum):
@@ -134,7 +137,14 @@ def deliver(ref: MessageRef) -> Delivery:
         # A caller's first text: show staff which verified patients the number may be (MPSP when several).
         patient_store.match_conversation(message.practice_id, message.line_id, message.phone)
     body = _body(message, line)
+    seen_attempt = message.attempt_started_at
     if message.status == MessageStatus.SENDING.value:
+        running_for = datetime.now(UTC) - (seen_attempt or message.created_at)
+        if running_for < ATTEMPT_LEASE:
+            # Another copy of the job may be calling the carrier right now; only after it must have ended is
+            # the carrier's answer to a lookup the whole truth.
+            raise RetryLater("an earlier attempt may still be running",
+                             delay_seconds=(ATTEMPT_LEASE - running_for).total_seconds())
         earlier = _found_earlier_attempt(message, line, body)
         if earlier is not None:
             store.record_accepted(message, sid=earlier.sid, status=CARRIER_STATUSES.get(earlier.status,
@@ -143,7 +153,7 @@ def deliver(ref: MessageRef) -> Delivery:
                         extra={"message_id": message.message_id})
             return Delivery.FOUND_AT_CARRIER
     now = datetime.now(UTC)
-    if not store.claim_for_sending(message, now):
+    if not store.claim_for_sending(message, now, seen_attempt=seen_attempt):
         return Delivery.BUSY
     message.attempt_started_at = now
     try:

@@ -1,12 +1,15 @@
-"""The table's stream as the webhooks' outbox: a message a webhook stored with a `handoff` is put on its queue.
+"""The table's stream as the outbox: a message stored (or released from its schedule) with a `handoff` is put on
+its queue; an outbound one held back until its `send_at` when that is in the next 15 minutes.
 
-The webhook's one transaction is then the whole hand-off; the stream delivers each new item at least
+The writer's one transaction is then the whole hand-off; the stream delivers each new item at least
 once, and both queues' consumers already take a job twice without texting anyone twice.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from switchboard.aws import queues
@@ -22,7 +25,8 @@ def hand_off(image: Mapping[str, Any]) -> Handoff | None:
         return None
     handoff = Handoff(message.handoff)
     if handoff is Handoff.OUTBOUND:
-        queues.send(SendText(ref_of(message)))
+        wait = (message.send_at - datetime.now(UTC)).total_seconds() if message.send_at else 0
+        queues.send(SendText(ref_of(message)), delay_seconds=math.ceil(wait))
     else:
         queues.send(FollowUp(ref_of(message), message.practice_id, message.body or "", message.keyword,
                              message.created_at, message.status_callback or ""))

@@ -1,18 +1,20 @@
-"""The one way a text we start is queued: stored, then put on the outbound queue (or held to its time)."""
+"""The one way a text we start is queued: stored with its hand-off, which the table's stream puts on the
+outbound queue (or held, scheduled, to its time)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from switchboard.aws import queues
-from switchboard.aws.jobs import SendText
 from switchboard.core.errors import RuleRefused
 from switchboard.data import outgoing as store
+from switchboard.data.writes import Write
 from switchboard.rules.addresses import MessageRef
 from switchboard.rules.messages import OutgoingText, Refusal
 
 REASONS = {Refusal.OPTED_OUT: "the patient opted out of texts from this line",
-           Refusal.ALREADY_ANSWERED: "this closed period was answered already"}
+           Refusal.ALREADY_ANSWERED: "this closed period was answered already",
+           Refusal.ALREADY_DONE: "this text was stored already"}
 
 
 class NotQueued(RuleRefused):
@@ -23,13 +25,15 @@ class NotQueued(RuleRefused):
         self.refusal = refusal
 
 
-def queue_text(text: OutgoingText, *, at: datetime, send_at: datetime | None = None, delay_seconds: int = 0,
-               after_hours_period: str | None = None) -> MessageRef:
-    """Store the text and queue it, `delay_seconds` from now; with `send_at` it waits, scheduled, for the
-    minute scheduler. Raises NotQueued when the conversation refuses it (opted out, period answered)."""
-    stored = store.store_text(text, at=at, send_at=send_at, after_hours_period=after_hours_period)
+def queue_text(text: OutgoingText, *, at: datetime, send_at: datetime | None = None,
+               not_before: datetime | None = None, after_hours_period: str | None = None,
+               also: Sequence[Write] = (), message_id: str | None = None) -> MessageRef:
+    """Store the text; the table's stream queues it (held back until `not_before`, at most 15 minutes), or
+    with `send_at` it waits, scheduled, for the minute scheduler. Nothing is sent to a queue here, so a
+    failure after the write cannot lead to a second text. Raises NotQueued when the conversation refuses
+    it (opted out, period answered) or `also` was written already."""
+    stored = store.store_text(text, at=at, send_at=send_at, not_before=not_before,
+                              after_hours_period=after_hours_period, also=also, message_id=message_id)
     if isinstance(stored, Refusal):
         raise NotQueued(stored)
-    if send_at is None:
-        queues.send(SendText(stored), delay_seconds=delay_seconds)
     return stored

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from switchboard.aws import queues
-from switchboard.aws.jobs import SendText
-from switchboard.core.errors import NotFound, RuleRefused
+from switchboard.core.errors import Conflict, NotFound, RuleRefused
 from switchboard.data import conversations as store
 from switchboard.data import deliveries as delivery_store
+from switchboard.data import idempotency as receipts
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
-from switchboard.data.messages import ref_of
+from switchboard.data.messages import new_message_id
 from switchboard.flows.line_changes import line_for_resource
 from switchboard.flows.outgoing import NotQueued, queue_text
 from switchboard.rules.addresses import LineOwner
 from switchboard.rules.lines import Line
-from switchboard.rules.messages import OutgoingText, SenderKind
+from switchboard.rules.messages import OutgoingText, Refusal, SenderKind
 from switchboard.rules.practices import Practice
 from switchboard.rules.sends import SendRequest, SendResult, render
 
@@ -69,7 +68,13 @@ def allowed_at(practice: Practice, line: Line, at: datetime) -> datetime:
 
 def send(practice_id: str, request: SendRequest, *, sender_id: str, status_callback: str,
          at: datetime | None = None) -> SendResult:
+    """Store the text once per practice and idempotency key: a retry answers the first result, the same key
+    with another request is a conflict. The receipt is written in the text's own transaction."""
     now = at or datetime.now(UTC)
+    asked = receipts.request_hash(request.model_dump(mode="json"))
+    answered = _answered(practice_id, request.idempotency_key, asked)
+    if answered is not None:
+        return answered
     practice = practice_store.get_practice(practice_id)
     line = sending_line(practice_id, resource_id=request.resource_id, line_id=request.line_id)
     phone = recipient_phone(practice_id, to=request.to, patient_id=request.patient_id)
@@ -79,12 +84,28 @@ def send(practice_id: str, request: SendRequest, *, sender_id: str, status_callb
     later = send_at if send_at and send_at > now else None
     text = OutgoingText(LineOwner(practice_id, line.line_id), phone, body, SenderKind.INTEGRATION, status_callback,
                         sender_id=sender_id)
+    message_id = new_message_id()
+    result = SendResult(message_id=message_id, status="scheduled" if later else "queued", line_id=line.line_id,
+                        from_number=line.number, send_at=later)
+    receipt = receipts.receipt(practice_id, request.idempotency_key, asked, result.model_dump(mode="json"), now)
     try:
-        queued = queue_text(text, at=now, send_at=later)
-    except NotQueued:
+        queue_text(text, at=now, send_at=later, message_id=message_id, also=[receipt])
+    except NotQueued as refused:
+        if refused.refusal is Refusal.ALREADY_DONE:  # a retry running alongside stored it first
+            answered = _answered(practice_id, request.idempotency_key, asked)
+            if answered is not None:
+                return answered
         raise RuleRefused("the patient opted out of texts from this line", field="to") from None
-    return SendResult(message_id=queued.message_id, status="scheduled" if later else "queued", line_id=line.line_id,
-                      from_number=line.number, send_at=later)
+    return result
+
+
+def _answered(practice_id: str, idempotency_key: str, asked: str) -> SendResult | None:
+    found = receipts.load_receipt(practice_id, idempotency_key)
+    if found is None:
+        return None
+    if found.request_hash != asked:
+        raise Conflict("this idempotency key was used for a different request", field="idempotency_key")
+    return SendResult.model_validate(found.result)
 
 
 def release_due(at: datetime | None = None) -> int:
@@ -92,7 +113,5 @@ def release_due(at: datetime | None = None) -> int:
     now = at or datetime.now(UTC)
     released = 0
     for message in delivery_store.scheduled_due(now):
-        if delivery_store.release_scheduled(message, now):
-            queues.send(SendText(ref_of(message)))
-            released += 1
+        released += delivery_store.release_scheduled(message, now)  # the stream queues what is released
     return released

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from switchboard.core.fields import DomainModel
-from switchboard.rules.sends import MAX_BODY, Variables
+from switchboard.rules.sends import TextTemplate, Variables
 
 DEFAULT_RATE = 1.0  # messages per second per long-code number
 
@@ -19,6 +19,7 @@ class CampaignStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     CANCELED = "canceled"
+    FAILED = "failed"
 
 
 class Recipient(DomainModel):
@@ -34,7 +35,7 @@ class NewCampaign(DomainModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     resource_id: str | None = Field(default=None, max_length=40)
     line_id: str | None = Field(default=None, max_length=40)
-    template: Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY)]
+    template: TextTemplate
     recipients: list[Recipient] = Field(min_length=1, max_length=5000)
     rate_per_second: float = Field(default=DEFAULT_RATE, gt=0, le=30)
 
@@ -66,6 +67,7 @@ class Campaign(DomainModel):
     name: str
     line_id: str
     status: CampaignStatus
+    failure: str | None = Field(default=None, description="Why a failed campaign stopped")
     rate_per_second: float
     created_by: str
     created_at: datetime

@@ -79,6 +79,7 @@ class Refusal(StrEnum):
 
     OPTED_OUT = "opted_out"
     ALREADY_ANSWERED = "already_answered"  # the closed period has its after-hours answer
+    ALREADY_DONE = "already_done"  # what the text would be the result of was written already (a retry)
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import string
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from switchboard.core.errors import InvalidInput
 from switchboard.core.fields import DomainModel, UsPhoneNumber
+from switchboard.rules import templates
 
 MAX_BODY = 1600
 Variables = dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")],
                  Annotated[str, StringConstraints(max_length=200)]]
+
+
+def _template(template: str) -> str:
+    templates.parse(template)
+    return template
+
+
+TextTemplate = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY), AfterValidator(_template)]
 
 
 class SendRequest(DomainModel):
@@ -26,7 +35,7 @@ class SendRequest(DomainModel):
     resource_id: str | None = Field(default=None, max_length=40)
     line_id: str | None = Field(default=None, max_length=40)
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY)] | None = None
-    template: Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY)] | None = None
+    template: TextTemplate | None = None
     variables: Variables = Field(default_factory=dict, max_length=40)
     idempotency_key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
     urgent: bool = False
@@ -50,15 +59,14 @@ class SendResult(DomainModel):
     send_at: datetime | None = Field(default=None, description="When a message held back by quiet hours will go")
 
 
-def render(template: str, variables: dict[str, str]) -> str:
+def render(template: str, variables: Mapping[str, str], *, field: str = "variables") -> str:
+    """The text a template and its variables make; InvalidInput for a missing value or a text too long."""
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError:
-        raise InvalidInput("has an unmatched { or }", field="template") from None
-    missing = sorted(names - variables.keys())
-    if missing:
-        raise InvalidInput(f"no value for {{{missing[0]}}}", field="variables")
-    text = template.format_map(variables)
+        text = templates.render(template, variables)
+    except templates.TemplateError as error:
+        raise InvalidInput(str(error), field="template") from None
+    except KeyError as missing:
+        raise InvalidInput(f"no value for {{{missing.args[0]}}}", field=field) from None
     if len(text) > MAX_BODY:
-        raise InvalidInput(f"renders to {len(text)} characters; the limit is {MAX_BODY}", field="template")
+        raise InvalidInput(f"renders to {len(text)} characters; the limit is {MAX_BODY}", field=field)
     return text

@@ -6,7 +6,6 @@ prefixed with its environment so a demo URL can never reach production.
 
 from __future__ import annotations
 
-import string
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -14,6 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from switchboard.core.fields import DomainModel
+from switchboard.rules import templates
 from switchboard.rules.lines import DisplayName
 
 MAX_TEXT_LENGTH = 255
@@ -30,24 +30,15 @@ class WorkflowKind(StrEnum):
     ABANDONED_CALL = "abandoned_call"
 
 
-def placeholders_in(template: str) -> set[str]:
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError:
-        raise ValueError("has an unmatched { or }; write {{ or }} for a literal brace") from None
-
-
 def render_template(template: str, *, practice_name: str, line_number: str) -> str:
-    return template.format(practice_name=practice_name, line_number=line_number)
+    return templates.render(template, {"practice_name": practice_name, "line_number": line_number})
 
 
 def check_template(template: str) -> None:
     """Refuse, at save time, a template that could render past 255 characters or names an unknown field."""
-    unknown = placeholders_in(template) - PLACEHOLDERS
+    unknown = templates.placeholders(template) - PLACEHOLDERS
     if unknown:
         raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}; use {{practice_name}} or {{line_number}}")
-    if any(spec for _, name, spec, conv in string.Formatter().parse(template) if name and (spec or conv)):
-        raise ValueError("placeholders take no format options")
     longest = render_template(template, practice_name=LONGEST_PRACTICE_NAME, line_number=LONGEST_LINE_NUMBER)
     if len(longest) > MAX_TEXT_LENGTH:
         raise ValueError(f"can reach {len(longest)} characters with the longest practice name; "
