@@ -127,6 +127,13 @@ class ClinicClock:
         self._travel, self._traveller = None, None
 
 
+def past_an_attempt(clock: ClinicClock) -> datetime:
+    """Move past the time a send attempt may still be running, after which a retry looks it up at the carrier."""
+    from switchboard.flows.delivery import ATTEMPT_LEASE
+
+    return clock.move_to(datetime.now(UTC) + ATTEMPT_LEASE + timedelta(seconds=1))
+
+
 def wait_until[T](check: Callable[[], T], *, within: float = PATIENCE, every: float = 0.02) -> T:
     """Ask `check` until it answers something truthy, for up to `within` seconds of real (monotonic) time;
     its last answer either way."""

@@ -1,4 +1,4 @@
-"""Outbound messaging: sends queued texts through the carrier and records counts; partial batch failures.
+"""Outbound messaging: sends queued texts through the carrier; partial batch failures.
 
 A send the carrier could not take goes back on the queue with a growing delay (exponential
 backoff on the record's visibility), and after the queue's max receives lands in the DLQ.
@@ -13,10 +13,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.aws import queues
-from switchboard.aws.jobs import AddCounts, SendText, decode
+from switchboard.aws.jobs import SendText, decode
 from switchboard.core.observability import MetricUnit, logger, metrics, tracer
 from switchboard.core.settings import carrier_settings, queue_settings, store_settings
-from switchboard.data import counts
 from switchboard.flows import delivery
 
 _ = store_settings(), carrier_settings(), queue_settings()
@@ -25,11 +24,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def handle(record: SQSRecord) -> None:
     job = decode(record.body)
-    if isinstance(job, AddCounts):
-        counts.add(job.counts, job.counters)
-        return
     if not isinstance(job, SendText):
-        raise ValueError("the outbound queue carries texts to send and counts only")
+        raise ValueError("the outbound queue carries texts to send only")
     try:
         outcome = delivery.deliver(job.message)
     except delivery.RetryLater as later:

@@ -9,11 +9,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.core.errors import DomainError, NotFound
 from switchboard.core.observability import MetricUnit, logger, metrics, tracer
-from switchboard.core.settings import deployment_settings, queue_settings, store_settings
+from switchboard.core.settings import deployment_settings, store_settings
 from switchboard.edge import webhooks
 from switchboard.flows.intake import CALLER_FIELD, IntakeOutcome, take_call
 
-DEPLOYMENT, _, _ = deployment_settings(), store_settings(), queue_settings()
+DEPLOYMENT, _ = deployment_settings(), store_settings()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -638,3 +638,28 @@ def test_no_trace_records_a_request_url(template: dict[str, Any]) -> None:
     assert template["Globals"]["Api"]["TracingEnabled"] is False
     for api in _resources(template, "AWS::Serverless::Api").values():
         assert api["Properties"].get("TracingEnabled", False) is False
+
+
+def test_queue_sources_stay_under_their_functions_reserved_concurrency(template: dict[str, Any]) -> None:
+    """A receive Lambda throttles still counts toward the dead-letter queue's limit: every SQS source caps its
+    concurrency (ScalingConfig) at or under the function's reserved concurrency."""
+    problems = []
+    for function_id, resource in _resources(template, "AWS::Serverless::Function").items():
+        properties = resource.get("Properties") or {}
+        for name, event in (properties.get("Events") or {}).items():
+            if event.get("Type") != "SQS":
+                continue
+            cap = ((event.get("Properties") or {}).get("ScalingConfig") or {}).get("MaximumConcurrency")
+            reserved = properties.get("ReservedConcurrentExecutions")
+            if not isinstance(cap, int) or not 2 <= cap <= 1000:
+                problems.append(f"{function_id}.{name}: no ScalingConfig.MaximumConcurrency (2 to 1000)")
+            elif not isinstance(reserved, int) or reserved < cap:
+                problems.append(f"{function_id}: reserved concurrency {reserved!r} is under its source's cap {cap}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_retry_waits_out_any_send_attempt_that_may_still_run(template: dict[str, Any]) -> None:
+    from switchboard.flows.delivery import ATTEMPT_LEASE
+
+    timeout = functions(template)["OutboundMessagingFunction"].timeout
+    assert timeout < ATTEMPT_LEASE.total_seconds(), "a send attempt could outlive the lease a retry waits out"

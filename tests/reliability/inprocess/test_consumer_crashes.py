@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
 from switchboard.data.models import MessageItem
-from switchboard.flows.delivery import ATTEMPT_LEASE
+from tests.clock import past_an_attempt
 from tests.reliability.inprocess.conftest import forget_carrier
 
 CALLER = "+14155550123"
@@ -28,7 +27,7 @@ def only_message() -> MessageItem:
 def after_the_attempt_must_have_ended(clinic_clock, queues):
     """A retry inside the attempt's lease waits (it may still be running); after it, the retry looks it up."""
     assert len(queues.deliver()["batchItemFailures"]) == 1
-    clinic_clock.move_to(datetime.now(UTC) + ATTEMPT_LEASE + timedelta(seconds=1))
+    past_an_attempt(clinic_clock)
 
 
 def workflow_counts(admin_api, setup):
@@ -153,7 +152,7 @@ def test_a_second_copy_of_a_job_that_reads_the_message_mid_send_never_sends_it_t
     intake(CALLER)
     assert queues.deliver()["batchItemFailures"] == []  # A
     assert len(texts(carrier_account)) == 1
-    clinic_clock.move_to(datetime.now(UTC) + ATTEMPT_LEASE + timedelta(seconds=1))
+    past_an_attempt(clinic_clock)
     message = only_message()
     assert delivery.deliver(MessageRef(message.line_id, message.phone, message.message_id)) is (
         delivery.Delivery.ALREADY_DONE)

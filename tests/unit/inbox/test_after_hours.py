@@ -121,3 +121,54 @@ def test_mpsp_bad_answer_reprompts_once_then_leaves_it_to_staff(text_at, after_h
         after_hours()
     bodies = [m["body"] for m in carrier_account.messages(to=PHONE)]
     assert len(bodies) == 2 and bodies[1].startswith("Sorry, we did not understand.")
+
+
+def _two_patients_on_the_phone(admin_api, setup):
+    for patient_id, name in (("A1", "Ann Lee"), ("B2", "Bo Lee")):
+        admin_api("POST", f"/api/practices/{setup.practice_id}/patients",
+                  {"patient_id": patient_id, "name": name, "phone": "4155552671"})
+
+
+def _follow_up_jobs(queues):
+    from switchboard.aws.jobs import decode
+
+    return [decode(m["Body"]) for m in queues.messages("FOLLOW_UP_QUEUE_URL")]
+
+
+def test_a_patient_text_delivered_twice_moves_mpsp_one_step(text_at, queues, admin_api, setup, carrier_account):
+    """The patient's first text happens to be "1": delivered again, it must not be taken as their answer."""
+    from switchboard.flows.follow_up import follow_up
+
+    _two_patients_on_the_phone(admin_api, setup)
+    text_at("1", "mon", "10:00")
+    (job,) = _follow_up_jobs(queues)
+    follow_up(job)
+    follow_up(job)  # the follow-up queue hands the job out again
+    queues.deliver()
+    assert [m["body"] for m in carrier_account.messages(to=PHONE)] == [
+        "Who is texting? Reply with a number: 1 for Ann; 2 for Bo."]
+    inbox = admin_api("GET", f"/api/practices/{setup.practice_id}/inbox").body["conversations"][0]
+    assert inbox["mpsp"] is True and inbox["patient_name"] is None
+
+
+def test_two_texts_followed_up_side_by_side_get_one_prompt_and_count_one_reply(
+        intake, text_at, queues, admin_api, setup, carrier_account, monkeypatch):
+    """Both follow-ups read the conversation before either wrote: one prompt, one reply counted."""
+    from switchboard.data import conversations
+    from switchboard.flows.follow_up import follow_up
+
+    _two_patients_on_the_phone(admin_api, setup)
+    intake("4155552671")  # the workflow's text: the conversation counts replies
+    queues.deliver()
+    text_at("hi", "mon", "10:00")
+    text_at("hello?", "mon", "10:00")
+    first, second = _follow_up_jobs(queues)
+    read_together = conversations.load_conversation(first.message.line_id, first.message.phone)
+    follow_up(first)
+    monkeypatch.setattr(conversations, "load_conversation", lambda *_: read_together)
+    follow_up(second)
+    queues.deliver()
+    prompts = [m for m in carrier_account.messages(to=PHONE) if m["body"].startswith("Who is texting?")]
+    assert len(prompts) == 1
+    counts = admin_api("GET", f"/api/practices/{setup.practice_id}/workflows").body[0]["counts"]
+    assert counts["replied"] == 1

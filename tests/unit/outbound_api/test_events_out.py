@@ -35,3 +35,17 @@ def test_message_failed(intake, queues, admin_api, setup, published):
     failed = [e for e in published() if e["type"] == "Message Failed"]
     assert [(e["status"], e["reason"]) for e in failed] == [("failed", "line is disabled")]
     assert "body" not in failed[0]
+
+
+def test_a_patient_text_followed_up_twice_is_announced_once_without_its_phone(text_in, queues, published, setup):
+    from switchboard.aws.jobs import decode
+    from switchboard.flows.follow_up import follow_up
+
+    text_in("STOP")
+    (job,) = [decode(m["Body"]) for m in queues.messages("FOLLOW_UP_QUEUE_URL")]
+    follow_up(job)
+    follow_up(job)  # the follow-up queue hands the job out again
+    told = published()
+    assert sorted(e["type"] for e in told) == ["Message Received", "Patient Opted Out"]
+    assert len({e["event_id"] for e in told}) == 2
+    assert not any("4155552671" in str(e) for e in told)

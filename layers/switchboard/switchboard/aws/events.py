@@ -3,12 +3,14 @@
 | detail-type            | detail                                                              |
 |------------------------|---------------------------------------------------------------------|
 | Line Status Changed    | practice_id, line_id, status (enabled/failed), reason, changed_at   |
-| Message Received       | practice_id, line_id, message_id, phone, keyword, received_at       |
-| Patient Opted Out      | practice_id, line_id, phone, at                                     |
-| Patient Opted In       | practice_id, line_id, phone, at                                     |
+| Message Received       | practice_id, line_id, message_id, patient_id, keyword, received_at  |
+| Patient Opted Out      | practice_id, line_id, message_id, patient_id, at                    |
+| Patient Opted In       | practice_id, line_id, message_id, patient_id, at                    |
 | Message Failed         | practice_id, line_id, message_id, status, error_code, reason, at   |
 
-Source is always `switchboard`. Bodies of messages are never put on the bus. Publishing is a
+Source is always `switchboard`; every message event carries an `event_id`, the same for the same news on
+any retry, so a subscriber can drop a repeat. Phone numbers and message bodies are never put on the bus
+(`patient_id` is the verified patient's id, when the conversation knows it). Publishing is a
 notification: a failure to publish is logged and never undoes or blocks the change it reports.
 """
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from switchboard.rules.addresses import CountsOf, MessageRef
+from switchboard.rules.addresses import MessageRef
 
 
 def _ref(document: dict[str, Any]) -> MessageRef:
@@ -37,25 +37,6 @@ class SendText:
 
 
 @dataclass(frozen=True)
-class AddCounts:
-    """Add to a workflow's counters what queued no text, e.g. a repeat call (outbound queue)."""
-
-    counts: CountsOf
-    counters: dict[str, int]
-
-    def encode(self) -> str:
-        return json.dumps({"count": {"practice_id": self.counts.practice_id, "workflow_id": self.counts.workflow_id,
-                                     "campaign_id": self.counts.campaign_id, "counters": self.counters}})
-
-    @classmethod
-    def decode(cls, document: dict[str, Any]) -> AddCounts:
-        count = document["count"]
-        return cls(CountsOf(str(count["practice_id"]), workflow_id=count.get("workflow_id"),
-                            campaign_id=count.get("campaign_id")),
-                   {str(name): int(amount) for name, amount in count["counters"].items()})
-
-
-@dataclass(frozen=True)
 class FollowUp:
     """A patient's stored text, to count, announce and maybe answer (follow-up queue)."""
 
@@ -78,7 +59,7 @@ class FollowUp:
                    str(document.get("status_callback") or ""))
 
 
-Job = SendText | AddCounts | FollowUp
+Job = SendText | FollowUp
 
 
 def decode(body: str) -> Job:
@@ -88,7 +69,7 @@ def decode(body: str) -> Job:
     except ValueError:
         raise ValueError("the queue message is not JSON") from None
     if isinstance(document, dict):
-        for key, kind in (("send", SendText), ("count", AddCounts), ("message", FollowUp)):
+        for key, kind in (("send", SendText), ("message", FollowUp)):
             if key in document:
                 return kind.decode(document)
     raise ValueError("the queue message is not a job")

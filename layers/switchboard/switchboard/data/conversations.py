@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from switchboard.core.errors import InvalidInput
@@ -18,6 +20,7 @@ from switchboard.rules.messages import Direction, MessageStatus, SenderKind
 
 from .keys import contact_key, conversation_key, line_key
 from .models import ContactItem, ConversationItem, MessageItem
+from .writes import Write, transaction
 
 if TYPE_CHECKING:
     from switchboard.rules.conversations import InboxEntry, Message
@@ -78,6 +81,60 @@ def mark_read(line_id: str, phone: str, at: datetime) -> None:
 
 def set_conversation(line_id: str, phone: str, actions: list[Action]) -> None:
     ConversationItem(*conversation_key(line_id, phone)).update(actions=actions, condition=ConversationItem.pk.exists())
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A step on a conversation taken at most once: its actions apply only while `condition` holds."""
+
+    actions: list[Action]
+    condition: Condition
+
+
+def mpsp_claim(seen_prompts: int, message_id: str, *, chosen: str | None = None) -> Claim:
+    """MPSP's next step for the patient's text `message_id`, from the prompt count this run read: a redelivered
+    text, or a second text read at the same count, finds it taken."""
+    counted = (ConversationItem.mpsp_prompts == seen_prompts) if seen_prompts else (
+        ConversationItem.mpsp_prompts.does_not_exist() | (ConversationItem.mpsp_prompts == 0))
+    condition = counted & (ConversationItem.mpsp_message.does_not_exist()
+                           | (ConversationItem.mpsp_message != message_id))
+    actions: list[Action] = [ConversationItem.mpsp_message.set(message_id)]
+    if chosen is None:
+        actions.append(ConversationItem.mpsp_prompts.set(seen_prompts + 1))
+    else:
+        actions.append(ConversationItem.patient_id.set(chosen))
+        condition = condition & ConversationItem.patient_id.does_not_exist()
+    return Claim(actions, condition)
+
+
+def replied_claim() -> Claim:
+    """The conversation's first reply, counted once however many texts or retries arrive."""
+    return Claim([ConversationItem.replied.set(True)],
+                 ConversationItem.replied.does_not_exist() | (ConversationItem.replied == False))  # noqa: E712
+
+
+def take_step(line_id: str, phone: str, claim: Claim, *, also: Sequence[Write] = ()) -> bool:
+    """Apply the claim (with `also`, all or nothing); False when it was taken already."""
+    key = conversation_key(line_id, phone)
+    condition = ConversationItem.pk.exists() & claim.condition
+    if not also:
+        try:
+            ConversationItem(*key).update(actions=claim.actions, condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+    try:
+        with transaction() as writes:
+            writes.update(ConversationItem(*key), claim.actions, condition=condition)
+            for write in also:
+                writes.apply(write)
+    except TransactWriteError as error:
+        if key in writes.failed(error):
+            return False
+        raise
+    return True
 
 
 @dataclass(frozen=True)

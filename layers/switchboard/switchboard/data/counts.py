@@ -7,7 +7,7 @@ from switchboard.rules.addresses import CountsOf
 from .keys import counts_key
 from .models import CountsItem
 from .table import Item, connection
-from .writes import Writes, count_actions
+from .writes import Write, Writes, count_actions
 
 FAILED_PREFIX = "failed:"
 
@@ -22,6 +22,12 @@ def add(of: CountsOf, counters: dict[str, int]) -> None:
     key = counts_key(of)
     if key is not None and counters:
         connection().update_item(Item.Meta.table_name, *key, actions=count_actions(counters))
+
+
+def counted(of: CountsOf, counters: dict[str, int]) -> list[Write]:
+    """The same ADD, to write with something else (none when nobody counts)."""
+    key = counts_key(of)
+    return [Write(CountsItem(*key), count_actions(counters))] if key is not None and counters else []
 
 
 def add_in(writes: Writes, of: CountsOf, counters: dict[str, int]) -> None:

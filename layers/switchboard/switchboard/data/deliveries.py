@@ -15,8 +15,10 @@ from switchboard.rules.messages import Direction, Handoff, MessageStatus, status
 from .counts import add_in, failed_counter
 from .keys import contact_key, conversation_key, message_ref
 from .messages import IN_FLIGHT, SCHEDULED, preview
-from .models import ContactItem, ConversationItem, MessageItem, SidItem
+from .models import ContactItem, ConversationItem, CursorItem, MessageItem, SidItem
 from .writes import Writes, transaction
+
+RECONCILER_CURSOR = ("RECONCILER", "CURSOR")
 
 
 def counts_of(message: MessageItem | SidItem) -> CountsOf:
@@ -125,10 +127,19 @@ def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | N
     return StatusChange(applied=True, message_known=True, practice_id=pointer.practice_id, message=ref)
 
 
-def in_flight_before(cutoff: datetime, limit: int = 100) -> list[MessageItem]:
-    """Messages not yet final since before `cutoff`: from the sparse index, oldest first."""
-    query = MessageItem.pending.query(IN_FLIGHT, MessageItem.pending_sk < cutoff.isoformat(), limit=limit)
-    return [item for item in query if isinstance(item, MessageItem)]
+def in_flight_page(cutoff: datetime, *, limit: int) -> list[MessageItem]:
+    """The next `limit` messages not yet final since before `cutoff`, oldest first, going on from where the
+    last page ended (kept in the table) and starting over once every one was seen."""
+    try:
+        start = CursorItem.get(*RECONCILER_CURSOR, consistent_read=True).position
+    except DoesNotExist:
+        start = None
+    query = MessageItem.pending.query(IN_FLIGHT, MessageItem.pending_sk < cutoff.isoformat(), limit=limit,
+                                      page_size=limit, last_evaluated_key=start)
+    items = [item for item in query if isinstance(item, MessageItem)]
+    following = query.last_evaluated_key if len(items) == limit else None
+    CursorItem(*RECONCILER_CURSOR, position=following).save()
+    return items
 
 
 def settle(message: MessageItem, status: MessageStatus, at: datetime) -> None:

@@ -28,6 +28,7 @@
 | recipient     | CAMPAIGN#<id>       | R#<patient id>  |                                 |
 | line rate     | LINE#<id>           | RATE            |                                 |
 | send receipt  | RECEIPT#<practice>#<key> | RECEIPT    | (TTL: a week)                   |
+| cursor        | RECONCILER          | CURSOR          | (where the reconciler stopped)  |
 
 A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message not yet final
 `pending_pk = IN_FLIGHT`, a message waiting for its time `SCHEDULED`, a running campaign `CAMPAIGNS`

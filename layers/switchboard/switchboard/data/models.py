@@ -145,6 +145,7 @@ class ConversationItem(Item, discriminator="conversation"):
     after_hours_period = UnicodeAttribute(null=True)
     replied = BooleanAttribute(null=True)
     mpsp_prompts = NumberAttribute(null=True)
+    mpsp_message = UnicodeAttribute(null=True)  # the patient's text MPSP last acted on
 
 
 class MessageItem(Item, discriminator="message"):
@@ -168,6 +169,7 @@ class MessageItem(Item, discriminator="message"):
     campaign_id = UnicodeAttribute(null=True)
     send_at = UTCDateTimeAttribute(null=True)
     handoff = UnicodeAttribute(null=True)
+    announced = BooleanAttribute(null=True)  # a patient's text told to other systems (once)
 
 
 class SidItem(Item, discriminator="sid"):
@@ -267,3 +269,9 @@ class SendReceiptItem(Item, discriminator="send_receipt"):
 
     request_hash = UnicodeAttribute()
     result = JSONAttribute()
+
+
+class CursorItem(Item, discriminator="cursor"):
+    """Where a scheduled job that pages through an index stopped last time."""
+
+    position = JSONAttribute(null=True)

@@ -11,7 +11,7 @@ from pynamodb.exceptions import TransactWriteError
 from switchboard.rules.addresses import MessageRef
 from switchboard.rules.messages import Direction, Handoff, MessageStatus, OutgoingText, Refusal, SenderKind
 
-from .conversations import conversation_touch
+from .conversations import Claim, conversation_touch
 from .keys import conversation_key
 from .messages import SCHEDULED, new_message, new_message_id, preview
 from .models import ConversationItem
@@ -20,13 +20,15 @@ from .writes import Write, transaction
 
 def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | None = None,
                send_at: datetime | None = None, not_before: datetime | None = None,
-               also: Sequence[Write] = (), message_id: str | None = None) -> MessageRef | Refusal:
+               also: Sequence[Write] = (), message_id: str | None = None,
+               claim: Claim | None = None) -> MessageRef | Refusal:
     """Stored queued with its hand-off (the table's stream puts it on the outbound queue, held back until
     `not_before`), or scheduled for `send_at`; never to an opted-out conversation.
 
     With `after_hours_period`, the write also claims that closed period on the conversation, so two
-    texts arriving together get one after-hours answer between them. `also` joins the same transaction
-    (what the text is the result of), so the text exists if and only if they were written.
+    texts arriving together get one after-hours answer between them; a `claim` (a step on the
+    conversation, as MPSP's) is taken by the same write. `also` joins the same transaction (what the text
+    is the result of), so the text exists if and only if they were written.
     """
     owner, phone, body = text.owner, text.phone, text.body
     ref = MessageRef(owner.line_id, phone, message_id or new_message_id())
@@ -51,6 +53,9 @@ def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | No
         actions.append(ConversationItem.after_hours_period.set(after_hours_period))
         condition = condition & (ConversationItem.after_hours_period.does_not_exist()
                                  | (ConversationItem.after_hours_period != after_hours_period))
+    if claim is not None:
+        actions += claim.actions
+        condition = condition & claim.condition
     key = conversation_key(owner.line_id, phone)
     try:
         with transaction() as writes:
@@ -66,6 +71,6 @@ def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | No
             stored = refused[key] or {}
             if stored.get("opted_out", {}).get("BOOL"):
                 return Refusal.OPTED_OUT
-            return Refusal.ALREADY_ANSWERED
+            return Refusal.ALREADY_ANSWERED if after_hours_period is not None else Refusal.ALREADY_DONE
         raise
     return ref

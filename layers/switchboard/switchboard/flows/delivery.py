@@ -70,6 +70,7 @@ def _fail(message: MessageItem, reason: str, *, code: int | None = None, suppres
     if not suppressed:
         events.publish("Message Failed", {"practice_id": message.practice_id, "line_id": message.line_id,
                                               "message_id": message.message_id, "status": status.value,
+                                              "event_id": f"{message.message_id}.{status.value}",
                                               "error_code": code, "reason": reason, "at": datetime.now(UTC)})
     return Delivery.SUPPRESSED if suppressed else Delivery.REFUSED
 
@@ -180,40 +181,62 @@ def deliver(ref: MessageRef) -> Delivery:
 
 STUCK_AFTER = timedelta(minutes=10)
 SETTLE_SENT_AFTER = timedelta(hours=24)
+# A text the carrier never saw and no job sent within a day is stale: a patient would get it a day late.
+PARK_AFTER = timedelta(hours=24)
+PAGE = 100  # messages a run looks at; the next run goes on from where this one stopped
 
 
 def reconcile_in_flight(at: datetime | None = None) -> dict[str, int]:
-    """Messages not final for a while: ask the carrier what became of them.
+    """Messages not final for a while, a page per run (oldest first, on from where the last run stopped, and
+    round again): ask the carrier what became of them.
 
-    - with a carrier sid: fetch its status and apply it (forward only);
+    - with a carrier sid: fetch its status and apply it (forward only), settle it after a day;
     - `sending` without a sid: an attempt may have reached the carrier before a crash; record it if found;
     - `queued` and never attempted: its queue job was lost, so queue it again (sending is idempotent).
-    Jobs that were attempted and are waiting in the queue or its DLQ are left to them.
+    Jobs that were attempted and are waiting in the queue or its DLQ are left to them. What is still not
+    resolved a day on (never at the carrier, never sent) is parked: failed, with the reason, off the page.
     """
     now = at or datetime.now(UTC)
-    tally = {"checked": 0, "updated": 0, "found_at_carrier": 0, "requeued": 0, "errors": 0}
-    for message in store.in_flight_before(now - STUCK_AFTER):
+    tally = {"checked": 0, "updated": 0, "found_at_carrier": 0, "requeued": 0, "parked": 0, "unchanged": 0,
+             "errors": 0}
+    page = store.in_flight_page(now - STUCK_AFTER, limit=PAGE)
+    for message in page:
         tally["checked"] += 1
         try:
-            if message.carrier_sid:
-                found = carriers.carrier().fetch_message(message.carrier_sid)
-                params = {"MessageSid": found.sid, "MessageStatus": found.status,
-                          **({"ErrorCode": str(found.error_code)} if found.error_code else {})}
-                applied = delivery_status.record(params)
-                tally["updated"] += int(applied)
-                if not applied and message.updated_at < now - SETTLE_SENT_AFTER:
-                    store.settle(message, MessageStatus(message.status), now)
-            elif message.status == MessageStatus.SENDING.value:
-                line, _ = line_store.load(message.practice_id, message.line_id)
-                earlier = _found_earlier_attempt(message, line, message.body or _body(message, line))
-                if earlier is not None:
-                    store.record_accepted(message, sid=earlier.sid, body=earlier.body or message.body or "",
-                                          status=CARRIER_STATUSES.get(earlier.status, MessageStatus.SENDING),
-                                          at=now, counters={"texted": 1})
-                    tally["found_at_carrier"] += 1
-            elif message.attempt_started_at is None:
-                queues.send(SendText(ref_of(message)))
-                tally["requeued"] += 1
+            tally[_reconcile(message, now)] += 1
         except (carriers.CarrierError, RetryLater):
             tally["errors"] += 1
     return tally
+
+
+def _reconcile(message: MessageItem, now: datetime) -> str:
+    """What the reconciler did about one message (a tally's name)."""
+    if message.carrier_sid:
+        found = carriers.carrier().fetch_message(message.carrier_sid)
+        params = {"MessageSid": found.sid, "MessageStatus": found.status,
+                  **({"ErrorCode": str(found.error_code)} if found.error_code else {})}
+        if delivery_status.record(params):
+            return "updated"
+        if message.updated_at < now - SETTLE_SENT_AFTER:
+            store.settle(message, MessageStatus(message.status), now)
+        return "unchanged"
+    stale = (message.attempt_started_at or message.created_at) < now - PARK_AFTER
+    if message.status == MessageStatus.SENDING.value:
+        line, _ = line_store.load(message.practice_id, message.line_id)
+        earlier = _found_earlier_attempt(message, line, message.body or _body(message, line))
+        if earlier is not None:
+            store.record_accepted(message, sid=earlier.sid, body=earlier.body or message.body or "",
+                                  status=CARRIER_STATUSES.get(earlier.status, MessageStatus.SENDING),
+                                  at=now, counters={"texted": 1})
+            return "found_at_carrier"
+        if stale:
+            _fail(message, "never reached the carrier; its attempt ended without an answer")
+            return "parked"
+        return "unchanged"
+    if stale:
+        _fail(message, "not sent within a day of being queued")
+        return "parked"
+    if message.attempt_started_at is None:
+        queues.send(SendText(ref_of(message)))
+        return "requeued"
+    return "unchanged"

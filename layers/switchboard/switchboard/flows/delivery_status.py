@@ -28,6 +28,7 @@ def record(params: dict[str, str]) -> bool:
         ref = change.message
         events.publish("Message Failed", {"practice_id": change.practice_id, "line_id": ref.line_id,
                                           "message_id": ref.message_id, "status": status.value, "error_code": code,
+                                          "event_id": f"{ref.message_id}.{status.value}",
                                           "reason": reason_for_code(code) if code else None,
                                           "at": datetime.now(UTC)})
     return change.applied

@@ -9,7 +9,7 @@ from enum import StrEnum
 from switchboard.aws import events
 from switchboard.aws.jobs import FollowUp
 from switchboard.data import conversations as store
-from switchboard.data import counts
+from switchboard.data import counts, patient_texts
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
@@ -62,44 +62,50 @@ def _answer(job: FollowUp, owner: LineOwner, body: str) -> OutgoingText:
 
 
 def _mpsp(job: FollowUp, owner: LineOwner, conversation: ConversationItem) -> None:
+    """Ask who is texting, or take their answer: each patient text moves MPSP one step at most, however often
+    it is delivered and whatever arrives beside it."""
     matches = [PatientMatch(**m) for m in (conversation.matches or [])]
-    if len(matches) < 2 or conversation.patient_id:
+    if len(matches) < 2 or conversation.patient_id or conversation.mpsp_message == job.message.message_id:
         return
-    step = next_step(matches, int(conversation.mpsp_prompts or 0), job.body)
+    seen = int(conversation.mpsp_prompts or 0)
+    step = next_step(matches, seen, job.body)
     if step.chosen is not None:
-        store.set_conversation(owner.line_id, conversation.phone,
-                               [ConversationItem.patient_id.set(step.chosen.patient_id)])
+        store.take_step(owner.line_id, conversation.phone,
+                        store.mpsp_claim(seen, job.message.message_id, chosen=step.chosen.patient_id))
     elif step.prompt is not None:
-        store.set_conversation(owner.line_id, conversation.phone,
-                               [ConversationItem.mpsp_prompts.set((ConversationItem.mpsp_prompts | 0) + 1)])
         try:
-            queue_text(_answer(job, owner, step.prompt), at=job.received_at)
+            queue_text(_answer(job, owner, step.prompt), at=job.received_at,
+                       claim=store.mpsp_claim(seen, job.message.message_id))
         except NotQueued:
-            pass  # opted out meanwhile: nothing to ask
+            pass  # opted out meanwhile, or another run took this step
 
 
-def _announce(job: FollowUp) -> None:
+def _announce(job: FollowUp, conversation: ConversationItem | None) -> None:
+    """Tell other systems once per text (a redelivered job finds it told). Events name the patient by their
+    verified id when the conversation knows it, never by phone; `event_id` is the same on any retry."""
+    if not patient_texts.claim_announcement(job.message):
+        return
     ref, at = job.message, job.received_at.isoformat()
-    base = {"practice_id": job.practice_id, "line_id": ref.line_id, "phone": ref.phone}
-    events.publish("Message Received", {**base, "message_id": ref.message_id, "keyword": job.keyword,
+    base = {"practice_id": job.practice_id, "line_id": ref.line_id, "message_id": ref.message_id,
+            "patient_id": conversation.patient_id if conversation is not None else None}
+    events.publish("Message Received", {**base, "event_id": f"{ref.message_id}.received", "keyword": job.keyword,
                                         "received_at": at})
     if job.keyword == Keyword.OPT_OUT.value:
-        events.publish("Patient Opted Out", {**base, "at": at})
+        events.publish("Patient Opted Out", {**base, "event_id": f"{ref.message_id}.opted-out", "at": at})
     elif job.keyword == Keyword.OPT_IN.value:
-        events.publish("Patient Opted In", {**base, "at": at})
+        events.publish("Patient Opted In", {**base, "event_id": f"{ref.message_id}.opted-in", "at": at})
 
 
 def follow_up(job: FollowUp) -> Outcome:
     """Count the workflow's reply, run MPSP, and answer once per closed period."""
     ref, owner, at = job.message, LineOwner(job.practice_id, job.message.line_id), job.received_at
-    _announce(job)
     conversation = store.load_conversation(ref.line_id, ref.phone)
+    _announce(job, conversation)
     if conversation is None:
         return Outcome.NO_CONVERSATION
     counted = CountsOf(owner.practice_id, workflow_id=conversation.workflow_id, campaign_id=conversation.campaign_id)
     if counted and not conversation.replied:
-        store.set_conversation(ref.line_id, ref.phone, [ConversationItem.replied.set(True)])
-        counts.add(counted, {"replied": 1})
+        store.take_step(ref.line_id, ref.phone, store.replied_claim(), also=counts.counted(counted, {"replied": 1}))
     if job.keyword:
         return Outcome.KEYWORD
     if conversation.matches is None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from switchboard.aws import queues
-from switchboard.aws.jobs import AddCounts
 from switchboard.core.errors import NotFound
 from switchboard.core.phones import parse_us_number
+from switchboard.data import counts
 from switchboard.data.intake import Intake, IntakeOutcome, record_call
 from switchboard.data.tokens import find_token
 from switchboard.rules.addresses import CountsOf
@@ -30,6 +29,6 @@ def take_call(token: str, caller_number: str | None, *, environment: str, status
     # A queued text reaches outbound_messaging through the table's stream (functions/handoff).
     if intake.outcome is not IntakeOutcome.QUEUED:
         counter = "duplicates" if intake.outcome is IntakeOutcome.DUPLICATE else intake.outcome.value
-        queues.send(AddCounts(CountsOf(found.practice_id, workflow_id=found.workflow_id),
-                              {"received": 1, counter: 1}))
+        # Counted here, once per call: a count job on a queue could be delivered (and counted) twice.
+        counts.add(CountsOf(found.practice_id, workflow_id=found.workflow_id), {"received": 1, counter: 1})
     return intake
