@@ -27,7 +27,7 @@ def handle(record: SQSRecord) -> None:
     if not isinstance(job, SendText):
         raise ValueError("the outbound queue carries texts to send only")
     try:
-        outcome = delivery.deliver(job.message)
+        outcome = delivery.deliver(job)
     except delivery.RetryLater as later:
         queues.retry_later(record.receipt_handle, attempt=int(record.attributes.approximate_receive_count),
                            delay_seconds=later.delay_seconds)

@@ -291,4 +291,5 @@ def test_poller_reads_only_pending_lines_however_many_are_enabled(admin_api, pra
     with dynamodb_reads() as beside_ten_thousand:
         status_poller()
     assert beside_ten.items_read == beside_ten_thousand.items_read == 3
-    assert beside_ten.operations == beside_ten_thousand.operations == ["Query", "Query"]
+    # pending orders; where the message reconciler stopped, and its page of messages in flight
+    assert beside_ten.operations == beside_ten_thousand.operations == ["Query", "GetItem", "Query"]

@@ -5,7 +5,6 @@ import json
 import pytest
 
 from switchboard.data.models import ContactItem, ConversationItem, MessageItem
-from tests.clock import past_an_attempt
 
 EXPECTED_TEXT = "Thanks for calling Maple Clinic! Text us back here at {number}."
 
@@ -176,24 +175,22 @@ def test_carrier_opt_out_marks_the_conversation(intake, queues, carrier_account)
     assert next(MessageItem.scan()).status == "suppressed"
 
 
-def test_carrier_500_then_success_sends_one_text(intake, queues, carrier_account, clinic_clock):
+def test_carrier_500_then_success_sends_one_text(intake, queues, carrier_account):
     carrier_account.add_faults({"status": 500})
     intake()
     first = queues.deliver()
     assert len(first["batchItemFailures"]) == 1
-    past_an_attempt(clinic_clock)  # a 500 may have sent it: the retry looks it up once the attempt has ended
     second = queues.deliver()
     assert second["batchItemFailures"] == []
     assert len(texts_to(carrier_account)) == 1
     assert next(MessageItem.scan()).carrier_sid is not None
 
 
-def test_carrier_accepting_then_timing_out_still_sends_one_text(intake, queues, carrier_account, clinic_clock):
+def test_carrier_accepting_then_timing_out_still_sends_one_text(intake, queues, carrier_account):
     carrier_account.add_faults({"accept_then_fail": True, "status": 500})
     intake()
     assert len(queues.deliver()["batchItemFailures"]) == 1
     assert len(texts_to(carrier_account)) == 1
-    past_an_attempt(clinic_clock)
     queues.deliver()
     assert len(texts_to(carrier_account)) == 1
     message = next(MessageItem.scan())
@@ -298,3 +295,13 @@ def test_a_workflow_template_with_format_options_is_refused_at_save(admin_api, s
     answer = admin_api("POST", f"/api/practices/{setup.practice_id}/workflows",
                        {"name": "X", "kind": "call_to_text", "line_id": setup.line["line_id"], "template": template})
     assert answer.status == 422 and answer.body["errors"][0]["field"] == "template"
+
+
+def test_a_callers_text_is_sent_with_four_requests_at_most(intake, queues, carrier_account, dynamodb_reads):
+    """One batch read, the patients who may own the phone (a caller's first text), the claim, one transaction."""
+    intake()
+    queues.hand_off()
+    with dynamodb_reads() as traffic:
+        queues.deliver()
+    assert len(texts_to(carrier_account)) == 1
+    assert traffic.operations == ["BatchGetItem", "Query", "UpdateItem", "TransactWriteItems"]

@@ -163,12 +163,26 @@ def test_two_texts_followed_up_side_by_side_get_one_prompt_and_count_one_reply(
     text_at("hi", "mon", "10:00")
     text_at("hello?", "mon", "10:00")
     first, second = _follow_up_jobs(queues)
-    read_together = conversations.load_conversation(first.message.line_id, first.message.phone)
+    read_together = conversations.load_for_follow_up(first.practice_id, first.message.line_id, first.message.phone)
     follow_up(first)
-    monkeypatch.setattr(conversations, "load_conversation", lambda *_: read_together)
+    monkeypatch.setattr(conversations, "load_for_follow_up", lambda *_: read_together)
     follow_up(second)
     queues.deliver()
     prompts = [m for m in carrier_account.messages(to=PHONE) if m["body"].startswith("Who is texting?")]
     assert len(prompts) == 1
     counts = admin_api("GET", f"/api/practices/{setup.practice_id}/workflows").body[0]["counts"]
     assert counts["replied"] == 1
+
+
+def test_an_after_hours_answer_takes_three_requests(text_at, queues, dynamodb_reads, carrier_account):
+    """One batch read (conversation, line, practice), the text told once, the answer stored."""
+    from switchboard.flows.follow_up import follow_up
+
+    text_at("hello", "mon", "22:00")
+    (first,) = _follow_up_jobs(queues)
+    follow_up(first)  # the conversation's first follow-up: MPSP matching is done, the period answered
+    text_at("one more thing", "tue", "22:00")  # the next evening: answered again
+    (later,) = [job for job in _follow_up_jobs(queues) if job.body == "one more thing"]
+    with dynamodb_reads() as traffic:
+        assert follow_up(later) == "answered"
+    assert traffic.operations == ["BatchGetItem", "UpdateItem", "TransactWriteItems"]

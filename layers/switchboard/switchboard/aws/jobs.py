@@ -24,16 +24,22 @@ def _ref_document(ref: MessageRef) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SendText:
-    """Send a stored message through the carrier (outbound queue)."""
+    """Send a stored message through the carrier (outbound queue). The practice, workflow and campaign let the
+    consumer read everything the send needs in one request; a job without them reads the message first."""
 
     message: MessageRef
+    practice_id: str | None = None
+    workflow_id: str | None = None
+    campaign_id: str | None = None
 
     def encode(self) -> str:
-        return json.dumps({"send": _ref_document(self.message)})
+        return json.dumps({"send": _ref_document(self.message), "practice_id": self.practice_id,
+                           "workflow_id": self.workflow_id, "campaign_id": self.campaign_id})
 
     @classmethod
     def decode(cls, document: dict[str, Any]) -> SendText:
-        return cls(_ref(document["send"]))
+        return cls(_ref(document["send"]), document.get("practice_id"), document.get("workflow_id"),
+                   document.get("campaign_id"))
 
 
 @dataclass(frozen=True)

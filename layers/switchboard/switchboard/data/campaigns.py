@@ -138,16 +138,19 @@ def taken(recipient: RecipientItem, message_id: str) -> Write:
                  RecipientItem.status == PENDING)
 
 
-def take_slot(line_id: str, rate_per_second: float, now: float) -> float:
+def take_slot(line_id: str, rate_per_second: float, now: float, *, read: LineRateItem | None | bool = True) -> float:
     """Claim the line's next sending slot: 0 when this send may go now, else the seconds to wait.
 
     The slot item moves forward by 1/rate with every send, under a condition on its old value, so
-    however many consumers run, a line never sends faster than its rate.
+    however many consumers run, a line never sends faster than its rate. `read` is the slot as the caller
+    read it (None: there is none yet), or True to read it here.
     """
-    try:
-        current = float(LineRateItem.get(f"LINE#{line_id}", "RATE", consistent_read=True).next_slot)
-    except DoesNotExist:
-        current = None
+    if read is True:
+        try:
+            read = LineRateItem.get(f"LINE#{line_id}", "RATE", consistent_read=True)
+        except DoesNotExist:
+            read = None
+    current = float(read.next_slot) if isinstance(read, LineRateItem) else None
     if current is not None and current > now:
         return current - now
     claimed = LineRateItem(f"LINE#{line_id}", "RATE", next_slot=max(current or 0.0, now) + 1 / rate_per_second)

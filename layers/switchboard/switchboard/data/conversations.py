@@ -18,8 +18,9 @@ from switchboard.core.errors import InvalidInput
 from switchboard.core.phones import format_national
 from switchboard.rules.messages import Direction, MessageStatus, SenderKind
 
-from .keys import contact_key, conversation_key, line_key
-from .models import ContactItem, ConversationItem, MessageItem
+from .keys import contact_key, conversation_key, line_key, practice_key
+from .models import ContactItem, ConversationItem, LineItem, MessageItem, PracticeItem
+from .table import Item
 from .writes import Write, transaction
 
 if TYPE_CHECKING:
@@ -64,6 +65,17 @@ def load_conversation(line_id: str, phone: str) -> ConversationItem | None:
         return ConversationItem.get(*conversation_key(line_id, phone), consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def load_for_follow_up(practice_id: str, line_id: str, phone: str
+                       ) -> tuple[ConversationItem | None, LineItem | None, PracticeItem | None]:
+    """A patient's conversation with the line and its practice, in one consistent batch read."""
+    keys = [conversation_key(line_id, phone), (practice_key(practice_id), line_key(line_id)),
+            (practice_key(practice_id), "PRACTICE")]
+    found = {(item.pk, item.sk): item for item in Item.batch_get(keys, consistent_read=True)}
+    conversation, line, practice = (found.get(key) for key in keys)
+    return (conversation if isinstance(conversation, ConversationItem) else None,
+            line if isinstance(line, LineItem) else None, practice if isinstance(practice, PracticeItem) else None)
 
 
 def load_contact(practice_id: str, phone: str) -> ContactItem | None:

@@ -3,6 +3,7 @@ callbacks, settled by the reconciler, and released when its scheduled time comes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,9 +14,22 @@ from switchboard.rules.addresses import CountsOf, MessageRef
 from switchboard.rules.messages import Direction, Handoff, MessageStatus, statuses_before
 
 from .counts import add_in, failed_counter
-from .keys import contact_key, conversation_key, message_ref
-from .messages import IN_FLIGHT, SCHEDULED, preview
-from .models import ContactItem, ConversationItem, CursorItem, MessageItem, SidItem
+from .keys import contact_key, conversation_key, line_key, message_key, message_ref, practice_key
+from .messages import IN_FLIGHT, SCHEDULED, load_message, preview
+from .models import (
+    CampaignItem,
+    ContactItem,
+    ConversationItem,
+    CursorItem,
+    EnterpriseItem,
+    LineItem,
+    LineRateItem,
+    MessageItem,
+    PracticeItem,
+    SidItem,
+    WorkflowItem,
+)
+from .table import Item
 from .writes import Writes, transaction
 
 RECONCILER_CURSOR = ("RECONCILER", "CURSOR")
@@ -25,16 +39,65 @@ def counts_of(message: MessageItem | SidItem) -> CountsOf:
     return CountsOf(message.practice_id, workflow_id=message.workflow_id, campaign_id=message.campaign_id)
 
 
+@dataclass(frozen=True)
+class ForSending:
+    """What a send reads, in one batch: the message, its line and practice, its conversation, and the
+    workflow (its template), campaign and the line's rate slot when it has them."""
+
+    message: MessageItem
+    line: LineItem | None
+    practice: PracticeItem | None
+    conversation: ConversationItem | None
+    workflow: WorkflowItem | None = None
+    enterprise: EnterpriseItem | None = None
+    campaign: CampaignItem | None = None
+    slot: LineRateItem | None = None
+
+
+def load_for_sending(ref: MessageRef, *, practice_id: str | None, workflow_id: str | None,
+                     campaign_id: str | None) -> ForSending | None:
+    """One consistent batch read (a job from before jobs named the practice reads the message first)."""
+    message: MessageItem | None = None
+    if practice_id is None:
+        message = load_message(ref)
+        if message is None:
+            return None
+        practice_id, workflow_id, campaign_id = message.practice_id, message.workflow_id, message.campaign_id
+    practice = practice_key(practice_id)
+    keys = [(practice, "PRACTICE"), (practice, line_key(ref.line_id)), conversation_key(ref.line_id, ref.phone)]
+    if message is None:
+        keys.append(message_key(ref))
+    if workflow_id:
+        keys += [(practice, f"WORKFLOW#{workflow_id}"), ("ENTERPRISE", "SETTINGS")]
+    if campaign_id:
+        keys += [(practice, f"CAMPAIGN#{campaign_id}"), (line_key(ref.line_id), "RATE")]
+    found = {(item.pk, item.sk): item for item in Item.batch_get(keys, consistent_read=True)}
+
+    def of[T](kind: type[T], key: tuple[str, str]) -> T | None:
+        item = found.get(key)
+        return item if isinstance(item, kind) else None
+
+    message = message or of(MessageItem, message_key(ref))
+    if message is None:
+        return None
+    return ForSending(
+        message, of(LineItem, (practice, line_key(ref.line_id))), of(PracticeItem, (practice, "PRACTICE")),
+        of(ConversationItem, conversation_key(ref.line_id, ref.phone)),
+        of(WorkflowItem, (practice, f"WORKFLOW#{workflow_id}")), of(EnterpriseItem, ("ENTERPRISE", "SETTINGS")),
+        of(CampaignItem, (practice, f"CAMPAIGN#{campaign_id}")), of(LineRateItem, (line_key(ref.line_id), "RATE")))
+
+
 def claim_for_sending(message: MessageItem, at: datetime, *, seen_attempt: datetime | None) -> bool:
     """→ sending, recording this attempt; False when another delivery claimed it after `seen_attempt` (the
-    attempt this one read), or the carrier's answer is recorded."""
+    attempt this one read), or the carrier's answer is recorded. A released message's hand-off becomes
+    `outbound`, so no later change of it is handed off again."""
     expected = message.status
     same_attempt = (MessageItem.attempt_started_at.does_not_exist() if seen_attempt is None
                     else MessageItem.attempt_started_at == seen_attempt)
     try:
         message.update(
             actions=[MessageItem.status.set(MessageStatus.SENDING.value), MessageItem.attempt_started_at.set(at),
-                     MessageItem.updated_at.set(at)],
+                     MessageItem.updated_at.set(at), MessageItem.handoff.set(Handoff.OUTBOUND.value)],
             condition=(MessageItem.status == expected) & MessageItem.carrier_sid.does_not_exist() & same_attempt,
         )
     except UpdateError as error:
@@ -45,16 +108,33 @@ def claim_for_sending(message: MessageItem, at: datetime, *, seen_attempt: datet
 
 
 def record_accepted(message: MessageItem, *, sid: str, status: MessageStatus, body: str, at: datetime,
-                    counters: dict[str, int]) -> None:
-    """The carrier took the message: remember its sid (and where to find us from it) with the count."""
+                    counters: dict[str, int], conversation: Sequence[Action] = (), show_text: bool = False) -> None:
+    """The carrier took the message: remember its sid (and where to find us from it) with the count, and
+    the conversation's `conversation` actions. With `show_text`, the inbox preview shows the text as sent,
+    unless something newer is there (then the rest is written without it)."""
     contact_pk, _ = contact_key(message.practice_id, message.phone)
-    with transaction() as writes:
-        writes.update(message, [MessageItem.carrier_sid.set(sid), MessageItem.status.set(status.value),
-                                MessageItem.body.set(body), MessageItem.updated_at.set(at)])
-        writes.put(SidItem(f"SID#{sid}", "SID", message_pk=message.pk, message_sk=message.sk,
-                           contact_pk=contact_pk, workflow_id=message.workflow_id, campaign_id=message.campaign_id,
-                           practice_id=message.practice_id))
-        add_in(writes, counts_of(message), counters)
+    key = conversation_key(message.line_id, message.phone)
+    preview_actions = [ConversationItem.last_message.set(
+        preview(Direction.OUTBOUND, body, MessageStatus.SENT, message.created_at))] if show_text else []
+    for shown in (preview_actions, []) if preview_actions else ([],):
+        try:
+            with transaction() as writes:
+                writes.update(message, [MessageItem.carrier_sid.set(sid), MessageItem.status.set(status.value),
+                                        MessageItem.body.set(body), MessageItem.updated_at.set(at)])
+                writes.put(SidItem(f"SID#{sid}", "SID", message_pk=message.pk, message_sk=message.sk,
+                                   contact_pk=contact_pk, workflow_id=message.workflow_id,
+                                   campaign_id=message.campaign_id, practice_id=message.practice_id))
+                add_in(writes, counts_of(message), counters)
+                if conversation or shown:
+                    condition = ConversationItem.pk.exists()
+                    if shown:
+                        condition = condition & (ConversationItem.last_activity_at == message.created_at)
+                    writes.update(ConversationItem(*key), [*conversation, *shown], condition=condition)
+        except TransactWriteError as error:
+            if shown and key in writes.failed(error):
+                continue  # a newer message is the conversation's latest: leave its preview
+            raise
+        return
 
 
 def record_refused(message: MessageItem, *, status: MessageStatus, reason: str, code: int | None, at: datetime,
@@ -63,7 +143,7 @@ def record_refused(message: MessageItem, *, status: MessageStatus, reason: str, 
     with transaction() as writes:
         actions: list[Action] = [MessageItem.status.set(status.value), MessageItem.error_reason.set(reason),
                                  MessageItem.updated_at.set(at), MessageItem.pending_pk.remove(),
-                                 MessageItem.pending_sk.remove()]
+                                 MessageItem.pending_sk.remove(), MessageItem.handoff.set(Handoff.OUTBOUND.value)]
         if code is not None:
             actions.append(MessageItem.error_code.set(code))
         writes.update(message, actions)
@@ -80,6 +160,17 @@ def mark_not_textable(writes: Writes, practice_id: str, phone: str, line_id: str
                   [ContactItem.not_textable.set(True), ContactItem.updated_at.set(at)])
     writes.update(ConversationItem(*conversation_key(line_id, phone)),
                   [ConversationItem.not_textable.set(True), ConversationItem.updated_at.set(at)])
+
+
+def end_attempt(message: MessageItem, at: datetime) -> None:
+    """The attempt is over though its outcome is unclear (the carrier may have taken it): the next delivery
+    may look it up at once, with no wait for an attempt that might still be running."""
+    try:
+        message.update(actions=[MessageItem.attempt_ended_at.set(at)],
+                       condition=MessageItem.attempt_started_at == message.attempt_started_at)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def release_attempt(message: MessageItem, at: datetime) -> None:
@@ -138,7 +229,8 @@ def in_flight_page(cutoff: datetime, *, limit: int) -> list[MessageItem]:
                                       page_size=limit, last_evaluated_key=start)
     items = [item for item in query if isinstance(item, MessageItem)]
     following = query.last_evaluated_key if len(items) == limit else None
-    CursorItem(*RECONCILER_CURSOR, position=following).save()
+    if following != start:
+        CursorItem(*RECONCILER_CURSOR, position=following).save()
     return items
 
 
@@ -159,7 +251,7 @@ def release_scheduled(message: MessageItem, at: datetime) -> bool:
     False when another run released it first."""
     try:
         message.update(actions=[MessageItem.status.set(MessageStatus.QUEUED.value), MessageItem.updated_at.set(at),
-                                MessageItem.handoff.set(Handoff.OUTBOUND.value),
+                                MessageItem.handoff.set(Handoff.RELEASED.value),
                                 MessageItem.pending_pk.set(IN_FLIGHT),
                                 MessageItem.pending_sk.set(f"{at.isoformat()}#{message.message_id}")],
                        condition=MessageItem.status == MessageStatus.SCHEDULED.value)
@@ -168,15 +260,3 @@ def release_scheduled(message: MessageItem, at: datetime) -> bool:
             return False
         raise
     return True
-
-
-def show_sent_text(message: MessageItem, body: str) -> None:
-    """A workflow's text is written when sent; put it in the inbox preview unless something newer is there."""
-    try:
-        ConversationItem(*conversation_key(message.line_id, message.phone)).update(
-            actions=[ConversationItem.last_message.set(
-                preview(Direction.OUTBOUND, body, MessageStatus.SENT, message.created_at))],
-            condition=ConversationItem.last_activity_at == message.created_at)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise

@@ -9,6 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from ulid import ULID
 
+from switchboard.aws.jobs import SendText
 from switchboard.rules.addresses import MessageRef
 from switchboard.rules.messages import Direction, MessageStatus, SenderKind
 
@@ -26,6 +27,10 @@ def new_message_id() -> str:
 
 def ref_of(message: MessageItem) -> MessageRef:
     return MessageRef(message.line_id, message.phone, message.message_id)
+
+
+def send_job(message: MessageItem) -> SendText:
+    return SendText(ref_of(message), message.practice_id, message.workflow_id, message.campaign_id)
 
 
 def new_message(ref: MessageRef, *, practice_id: str, direction: Direction, sender: SenderKind, status: MessageStatus,

@@ -163,6 +163,7 @@ class MessageItem(Item, discriminator="message"):
     error_reason = UnicodeAttribute(null=True)
     carrier_sid = UnicodeAttribute(null=True)
     attempt_started_at = UTCDateTimeAttribute(null=True)
+    attempt_ended_at = UTCDateTimeAttribute(null=True)  # the attempt is known to be over (its answer unclear)
     status_callback = UnicodeAttribute(null=True)
     flag = UnicodeAttribute(null=True)
     keyword = UnicodeAttribute(null=True)

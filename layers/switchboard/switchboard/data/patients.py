@@ -87,14 +87,20 @@ def change_enterprise_settings(settings: EnterpriseSettings, *, actor: str) -> E
     return settings
 
 
-def match_conversation(practice_id: str, line_id: str, phone: str) -> list[PatientMatch]:
-    """Record on the conversation which verified patients the phone may belong to (once per conversation)."""
-    matches = matches_for(practice_id, patients_with_phone(phone),
-                          across_practices=enterprise_settings().cross_practice_matching)
+def matching(practice_id: str, phone: str, *, across_practices: bool) -> tuple[list[PatientMatch], list[Action]]:
+    """Which verified patients the phone may belong to, and the conversation's actions that record it."""
+    matches = matches_for(practice_id, patients_with_phone(phone), across_practices=across_practices)
     own = [m for m in matches if m.practice_id == practice_id]
     actions: list[Action] = [ConversationItem.matches.set([m.model_dump() for m in matches]),
                              ConversationItem.verified.set(bool(own))]
     if len(matches) == 1:
         actions.append(ConversationItem.patient_id.set(matches[0].patient_id))
+    return matches, actions
+
+
+def match_conversation(practice_id: str, line_id: str, phone: str) -> list[PatientMatch]:
+    """Record on the conversation which verified patients the phone may belong to (once per conversation)."""
+    matches, actions = matching(practice_id, phone,
+                                across_practices=enterprise_settings().cross_practice_matching)
     ConversationItem(*conversation_key(line_id, phone)).update(actions=actions)
     return matches

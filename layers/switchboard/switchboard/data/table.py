@@ -72,7 +72,7 @@ class Item(Model):
         region = _store.region
         host = _store.dynamodb_endpoint
         billing_mode = "PAY_PER_REQUEST"
-        stream_view_type = "NEW_AND_OLD_IMAGES"  # the hand-off tells a release from later changes
+        stream_view_type = "NEW_IMAGE"
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -108,7 +108,7 @@ def create_table(wait: bool = True) -> None:
     stream = described.get("StreamSpecification") or {}
     client: Any = connection().client  # PynamoDB's update_table cannot turn a stream on
     if stream.get("StreamEnabled") and stream.get("StreamViewType") != Item.Meta.stream_view_type:
-        # Kept data from before the view changed: a stream's view type changes only by turning it off and on.
+        # Kept data from a stream of another view: a stream's view type changes only by turning it off and on.
         client.update_table(TableName=Item.Meta.table_name, StreamSpecification={"StreamEnabled": False})
         stream = {}
     if not stream.get("StreamEnabled"):

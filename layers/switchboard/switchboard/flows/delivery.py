@@ -2,8 +2,9 @@
 
 A message is marked `sending` (with the attempt's time) before the carrier is called, under a condition on
 the attempt the job saw, so two copies of a job never both claim it. A job that finds its message still
-`sending` knows an earlier attempt may have reached the carrier: it waits until that attempt must have
-ended, then looks the message up there before any resend. A crash between the carrier's accept and our
+`sending` knows an earlier attempt may have reached the carrier: unless that attempt is known to be over
+(it ended with an unclear answer), it waits until it must have ended, then looks the message up there
+before any resend. A crash between the carrier's accept and our
 write never texts a patient twice.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from switchboard import carrier as carriers
 from switchboard.aws import events, queues
@@ -19,21 +21,22 @@ from switchboard.aws.jobs import SendText
 from switchboard.core.observability import logger
 from switchboard.core.phones import format_national
 from switchboard.data import campaigns as campaign_store
-from switchboard.data import conversations as conversation_store
 from switchboard.data import deliveries as store
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data import workflows as workflow_store
 from switchboard.data.counts import failed_counter
-from switchboard.data.messages import load_message, ref_of
-from switchboard.data.models import LineItem, MessageItem
+from switchboard.data.messages import send_job
+from switchboard.data.models import LineItem, LineRateItem, MessageItem, PracticeItem, WorkflowItem
 from switchboard.flows import delivery_status
-from switchboard.rules.addresses import MessageRef
 from switchboard.rules.campaigns import CampaignStatus
 from switchboard.rules.lines import LineStatus
 from switchboard.rules.messages import CARRIER_STATUSES, FINAL_STATUSES, MessageStatus
 from switchboard.rules.workflows import render_template
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
 
 LOOKUP_MARGIN = timedelta(minutes=2)
 # Longer than outbound_messaging can run (its Timeout in template.yaml): an attempt older than this has ended.
@@ -75,14 +78,15 @@ def _fail(message: MessageItem, reason: str, *, code: int | None = None, suppres
     return Delivery.SUPPRESSED if suppressed else Delivery.REFUSED
 
 
-def _body(message: MessageItem, line: LineItem) -> str:
+def _body(message: MessageItem, line: LineItem, workflow: WorkflowItem | None = None,
+          practice: PracticeItem | None = None) -> str:
+    """The text: the message's own, or its workflow's template rendered now (read here unless given)."""
     if message.body:
         return message.body
     if not message.workflow_id:
         raise ValueError("a message without a body must come from a workflow")
-    # The template alone: reading the whole workflow would also read its counters.
-    template = workflow_store.load(message.practice_id, message.workflow_id).template
-    practice_name = practice_store.load(message.practice_id).name
+    template = (workflow or workflow_store.load(message.practice_id, message.workflow_id)).template
+    practice_name = (practice or practice_store.load(message.practice_id)).name
     return render_template(template, practice_name=practice_name, line_number=format_national(line.number))
 
 
@@ -99,11 +103,13 @@ def _found_earlier_attempt(message: MessageItem, line: LineItem, body: str) -> c
 SHORT_WAIT = 2.0
 
 
-def _wait_for_slot(line_id: str, rate: float) -> None:
-    """Take the line's next sending slot; a wait of a second or two is slept here rather than spent as a
-    queue receive (which counts toward the dead-letter limit)."""
+def _wait_for_slot(line_id: str, rate: float, slot: LineRateItem | None) -> None:
+    """Take the line's next sending slot (`slot` as the send's batch read it); a wait of a second or two is
+    slept here rather than spent as a queue receive (which counts toward the dead-letter limit)."""
+    read: LineRateItem | None | bool = slot
     for _ in range(5):
-        wait = campaign_store.take_slot(line_id, rate, time.time())
+        wait = campaign_store.take_slot(line_id, rate, time.time(), read=read)
+        read = True
         if wait <= 0:
             return
         if wait > SHORT_WAIT:
@@ -112,36 +118,45 @@ def _wait_for_slot(line_id: str, rate: float) -> None:
     raise RetryLater("the line is at its sending rate", delay_seconds=1 / rate)
 
 
-def deliver(ref: MessageRef) -> Delivery:
-    message = load_message(ref)
-    if message is None:
+def deliver(job: SendText) -> Delivery:
+    """Send the job's message once: one batch read of what the send needs, one conditional claim, one
+    transaction recording the carrier's answer (a caller's first text also asks who the phone may be)."""
+    ref = job.message
+    found = store.load_for_sending(ref, practice_id=job.practice_id, workflow_id=job.workflow_id,
+                                   campaign_id=job.campaign_id)
+    if found is None:
         logger.warning("queued message not found", extra={"message_id": ref.message_id})
         return Delivery.MISSING
+    message, line, conversation = found.message, found.line, found.conversation
     if MessageStatus(message.status) in FINAL_STATUSES or message.carrier_sid:
         return Delivery.ALREADY_DONE
     if message.status == MessageStatus.SCHEDULED.value:
         return Delivery.NOT_YET
     if message.campaign_id:
-        campaign = campaign_store.load(message.practice_id, message.campaign_id)
+        campaign = found.campaign or campaign_store.load(message.practice_id, message.campaign_id)
         if campaign.status == CampaignStatus.CANCELED.value:
             return _fail(message, "campaign canceled", suppressed="canceled")
-        _wait_for_slot(message.line_id, float(campaign.rate_per_second))
-    line, _ = line_store.load(message.practice_id, message.line_id)
+        _wait_for_slot(message.line_id, float(campaign.rate_per_second), found.slot)
+    if line is None:
+        return _fail(message, "line is gone")
     if line.status != LineStatus.ENABLED.value:
         return _fail(message, f"line is {line.status}")
-    conversation = conversation_store.load_conversation(message.line_id, message.phone)
     if conversation is not None and conversation.opted_out:
         return _fail(message, "recipient opted out", suppressed="opted_out")
     if conversation is not None and conversation.not_textable:
         return _fail(message, "not a mobile number", suppressed="not_textable")
+    matched: list[Action] = []
     if conversation is not None and conversation.matches is None and message.workflow_id:
         # A caller's first text: show staff which verified patients the number may be (MPSP when several).
-        patient_store.match_conversation(message.practice_id, message.line_id, message.phone)
-    body = _body(message, line)
+        across = bool(found.enterprise and found.enterprise.cross_practice_matching)
+        _, matched = patient_store.matching(message.practice_id, message.phone, across_practices=across)
+    body = _body(message, line, found.workflow, found.practice)
     seen_attempt = message.attempt_started_at
     if message.status == MessageStatus.SENDING.value:
         running_for = datetime.now(UTC) - (seen_attempt or message.created_at)
-        if running_for < ATTEMPT_LEASE:
+        ended = message.attempt_ended_at is not None and seen_attempt is not None and (
+            message.attempt_ended_at >= seen_attempt)
+        if not ended and running_for < ATTEMPT_LEASE:
             # Another copy of the job may be calling the carrier right now; only after it must have ended is
             # the carrier's answer to a lookup the whole truth.
             raise RetryLater("an earlier attempt may still be running",
@@ -149,7 +164,8 @@ def deliver(ref: MessageRef) -> Delivery:
         earlier = _found_earlier_attempt(message, line, body)
         if earlier is not None:
             store.record_accepted(message, sid=earlier.sid, status=CARRIER_STATUSES.get(earlier.status,
-                                  MessageStatus.SENDING), body=body, at=datetime.now(UTC), counters={"texted": 1})
+                                  MessageStatus.SENDING), body=body, at=datetime.now(UTC), counters={"texted": 1},
+                                  conversation=matched, show_text=not message.body)
             logger.info("earlier attempt found at the carrier; not sending again",
                         extra={"message_id": message.message_id})
             return Delivery.FOUND_AT_CARRIER
@@ -168,14 +184,14 @@ def deliver(ref: MessageRef) -> Delivery:
             return _fail(message, refused.reason, code=refused.code, suppressed="not_textable", not_textable=True)
         return _fail(message, refused.reason, code=refused.code)
     except carriers.CarrierUnavailable as trouble:
-        if not trouble.uncertain:
+        if trouble.uncertain:
+            store.end_attempt(message, datetime.now(UTC))
+        else:
             store.release_attempt(message, datetime.now(UTC))
         raise RetryLater(trouble.reason) from None
     status = CARRIER_STATUSES.get(sent.status, MessageStatus.SENDING)
     store.record_accepted(message, sid=sent.sid, status=status, body=body, at=datetime.now(UTC),
-                          counters={"texted": 1})
-    if not message.body:
-        store.show_sent_text(message, body)
+                          counters={"texted": 1}, conversation=matched, show_text=not message.body)
     return Delivery.SENT
 
 
@@ -237,6 +253,6 @@ def _reconcile(message: MessageItem, now: datetime) -> str:
         _fail(message, "not sent within a day of being queued")
         return "parked"
     if message.attempt_started_at is None:
-        queues.send(SendText(ref_of(message)))
+        queues.send(send_job(message))
         return "requeued"
     return "unchanged"

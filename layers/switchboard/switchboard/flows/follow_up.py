@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from switchboard.aws import events
 from switchboard.aws.jobs import FollowUp
+from switchboard.core.errors import NotFound
 from switchboard.data import conversations as store
 from switchboard.data import counts, patient_texts
 from switchboard.data import lines as line_store
@@ -99,7 +100,7 @@ def _announce(job: FollowUp, conversation: ConversationItem | None) -> None:
 def follow_up(job: FollowUp) -> Outcome:
     """Count the workflow's reply, run MPSP, and answer once per closed period."""
     ref, owner, at = job.message, LineOwner(job.practice_id, job.message.line_id), job.received_at
-    conversation = store.load_conversation(ref.line_id, ref.phone)
+    conversation, line_item, practice_item = store.load_for_follow_up(owner.practice_id, ref.line_id, ref.phone)
     _announce(job, conversation)
     if conversation is None:
         return Outcome.NO_CONVERSATION
@@ -112,8 +113,10 @@ def follow_up(job: FollowUp) -> Outcome:
         conversation.matches = [m.model_dump() for m in
                                 patient_store.match_conversation(owner.practice_id, ref.line_id, ref.phone)]
     _mpsp(job, owner, conversation)
-    line = line_store.get_line(owner.practice_id, ref.line_id)
-    practice = practice_store.get_practice(owner.practice_id)
+    if line_item is None or practice_item is None:
+        raise NotFound("the line or its practice is gone")
+    practice = practice_store.to_practice(practice_item)
+    line = line_store.to_line(line_item, practice.primary_line_id)
     period = closed_period(practice.opening_hours(line), at)
     if period is None:
         return Outcome.OPEN

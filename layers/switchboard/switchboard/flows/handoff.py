@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from switchboard.aws import queues
-from switchboard.aws.jobs import FollowUp, SendText
-from switchboard.data.messages import from_stream, ref_of
+from switchboard.aws.jobs import FollowUp
+from switchboard.data.messages import from_stream, ref_of, send_job
 from switchboard.rules.messages import Handoff
 
 
@@ -24,9 +24,9 @@ def hand_off(image: Mapping[str, Any]) -> Handoff | None:
     if message is None or message.handoff not in set(Handoff):
         return None
     handoff = Handoff(message.handoff)
-    if handoff is Handoff.OUTBOUND:
+    if handoff in (Handoff.OUTBOUND, Handoff.RELEASED):
         wait = (message.send_at - datetime.now(UTC)).total_seconds() if message.send_at else 0
-        queues.send(SendText(ref_of(message)), delay_seconds=math.ceil(wait))
+        queues.send(send_job(message), delay_seconds=math.ceil(wait))
     else:
         queues.send(FollowUp(ref_of(message), message.practice_id, message.body or "", message.keyword,
                              message.created_at, message.status_callback or ""))

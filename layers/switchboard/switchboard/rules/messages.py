@@ -33,6 +33,7 @@ class Handoff(StrEnum):
 
     OUTBOUND = "outbound"  # send it
     INBOUND = "inbound"  # answer it (after hours, MPSP)
+    RELEASED = "released"  # send it: a scheduled message whose time came (until a delivery claims it)
 
 
 class SenderKind(StrEnum):
