@@ -156,7 +156,8 @@ def counts_section(section: Section, results: dict[str, Any]) -> None:
                                                                                                  else ""))
 
     add("call-to-text intake (new caller)", "intake", 3)
-    add("duplicate intake (same caller inside the window)", "intake_duplicate", 2)
+    # The refused transaction, then the repeat counted directly (a count job on a queue could count twice).
+    add("duplicate intake (same caller inside the window)", "intake_duplicate", 3)
     if "inbound_sms" in counts:
         add("inbound SMS", "inbound_sms", 3)
     else:
@@ -172,8 +173,8 @@ def counts_section(section: Section, results: dict[str, Any]) -> None:
             # line (the bench's staff member has one); an admin's come from the token.
             add(f"inbox page 1 (as a {who}, warm container)", key, 2 if key == "inbox_staff" else 1,
                 f"{first} on the first page a container serves this user" if first is not None else "")
-    add("send a queued text (outbound_messaging, one record)", "outbound_send", None, "no budget; for the cost model")
-    add("after-hours check of a reply (follow_up, one record)", "follow_up", None, "no budget; for the cost model")
+    add("send a queued text (outbound_messaging, one record)", "outbound_send", 4)
+    add("after-hours check of a reply (follow_up, one record)", "follow_up", 3)
     poller = results.get("poller")
     if poller:
         small, large = poller["small"], poller["large"]

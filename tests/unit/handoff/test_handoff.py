@@ -22,14 +22,17 @@ def waiting(url_variable: str) -> list[dict]:
     return [json.loads(m["Body"]) for m in {m["MessageId"]: m for m in found}.values()]
 
 
-def test_a_new_callers_text_reaches_the_outbound_queue_through_the_stream_only(intake, queues):
+def test_a_new_callers_text_reaches_the_outbound_queue_through_the_stream_only(intake, queues, setup):
     answer = intake("4155552671")
     assert answer.status == 202
     assert waiting("OUTBOUND_QUEUE_URL") == []  # the webhook wrote, and queued nothing itself
     assert queues.hand_off() >= 1
     jobs = waiting("OUTBOUND_QUEUE_URL")
     assert [job["send"]["message_id"] for job in jobs] == [answer.body["message_id"]]
-    assert set(jobs[0]) == {"send"}  # the status URL is on the stored message, not carried by the job
+    # What the send reads in one batch is named; the status URL, the phone's text and the body stay stored.
+    assert set(jobs[0]) == {"send", "practice_id", "workflow_id", "campaign_id"}
+    assert (jobs[0]["practice_id"], jobs[0]["workflow_id"], jobs[0]["campaign_id"]) == (
+        setup.practice_id, setup.workflow["workflow_id"], None)
     queues.hand_off()
     assert len(waiting("OUTBOUND_QUEUE_URL")) == 1  # read once
 
