@@ -186,3 +186,17 @@ def test_an_after_hours_answer_takes_three_requests(text_at, queues, dynamodb_re
     with dynamodb_reads() as traffic:
         assert follow_up(later) == "answered"
     assert traffic.operations == ["BatchGetItem", "UpdateItem", "TransactWriteItems"]
+
+
+def test_a_callers_first_reply_after_hours_is_answered_and_counted_in_the_same_three_requests(
+        intake, text_at, queues, dynamodb_reads, admin_api, setup):
+    from switchboard.flows.follow_up import follow_up
+
+    intake("4155552671")  # the workflow's text: its conversation counts the first reply
+    queues.deliver()
+    text_at("thanks, what time do you open?", "mon", "22:00")
+    (job,) = _follow_up_jobs(queues)
+    with dynamodb_reads() as traffic:
+        assert follow_up(job) == "answered"
+    assert traffic.operations == ["BatchGetItem", "UpdateItem", "TransactWriteItems"]
+    assert admin_api("GET", f"/api/practices/{setup.practice_id}/workflows").body[0]["counts"]["replied"] == 1

@@ -104,28 +104,45 @@ def follow_up(job: FollowUp) -> Outcome:
     _announce(job, conversation)
     if conversation is None:
         return Outcome.NO_CONVERSATION
-    counted = CountsOf(owner.practice_id, workflow_id=conversation.workflow_id, campaign_id=conversation.campaign_id)
-    if counted and not conversation.replied:
-        store.take_step(ref.line_id, ref.phone, store.replied_claim(), also=counts.counted(counted, {"replied": 1}))
-    if job.keyword:
-        return Outcome.KEYWORD
-    if conversation.matches is None:
-        conversation.matches = [m.model_dump() for m in
-                                patient_store.match_conversation(owner.practice_id, ref.line_id, ref.phone)]
-    _mpsp(job, owner, conversation)
     if line_item is None or practice_item is None:
         raise NotFound("the line or its practice is gone")
     practice = practice_store.to_practice(practice_item)
     line = line_store.to_line(line_item, practice.primary_line_id)
+    counted = CountsOf(owner.practice_id, workflow_id=conversation.workflow_id, campaign_id=conversation.campaign_id)
+    # The conversation's first reply is counted with the after-hours answer when there is one (one write).
+    reply = (store.replied_claim(), counts.counted(counted, {"replied": 1})) if (
+        counted and not conversation.replied) else None
     period = closed_period(practice.opening_hours(line), at)
+    outcome = _why_not_answered(job, conversation, line, period)
+    if reply is not None and outcome is not None:
+        store.take_step(ref.line_id, ref.phone, reply[0], also=reply[1])
+    if outcome is Outcome.KEYWORD:
+        return outcome
+    if conversation.matches is None:
+        conversation.matches = [m.model_dump() for m in
+                                patient_store.match_conversation(owner.practice_id, ref.line_id, ref.phone)]
+    _mpsp(job, owner, conversation)
+    if outcome is not None:
+        return outcome
+    try:
+        queue_text(_answer(job, owner, after_hours_reply(line, practice)), at=at, after_hours_period=period,
+                   claim=reply[0] if reply else None, also=reply[1] if reply else ())
+    except NotQueued as refused:
+        if reply is not None:
+            store.take_step(ref.line_id, ref.phone, reply[0], also=reply[1])  # counted without the answer
+        return REFUSED[refused.refusal]
+    return Outcome.ANSWERED
+
+
+def _why_not_answered(job: FollowUp, conversation: ConversationItem, line: Line, period: str | None
+                      ) -> Outcome | None:
+    """Why this text gets no after-hours answer; None when it does."""
+    if job.keyword:
+        return Outcome.KEYWORD
     if period is None:
         return Outcome.OPEN
-    if conversation.last_staff_reply_at and at - conversation.last_staff_reply_at < STAFF_QUIET:
+    if conversation.last_staff_reply_at and job.received_at - conversation.last_staff_reply_at < STAFF_QUIET:
         return Outcome.STAFF_ANSWERING
     if conversation.opted_out or conversation.after_hours_period == period or not line.can_text:
         return Outcome.NOT_ANSWERED
-    try:
-        queue_text(_answer(job, owner, after_hours_reply(line, practice)), at=at, after_hours_period=period)
-    except NotQueued as refused:
-        return REFUSED[refused.refusal]
-    return Outcome.ANSWERED
+    return None
