@@ -40,8 +40,22 @@ def _import_mock_signing_key_once() -> None:
 _import_mock_signing_key_once()
 
 
+# Tests that touch no AWS skip the moto set-up below (a second or more a test on a slow machine): every test
+# of these folders, and any module marked `no_aws`.
+NO_AWS_FOLDERS = (Path(__file__).parent / "domain",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(folder in item.path.parents for folder in NO_AWS_FOLDERS):
+            item.add_marker(pytest.mark.no_aws)
+
+
 @pytest.fixture(autouse=True)
-def aws() -> Iterator[None]:
+def aws(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("no_aws"):
+        yield
+        return
     with mock_aws():
         from switchboard.data.table import create_table
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_aws  # touches no AWS: the unit tier's moto set-up is skipped
+
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "switchboard" / "switchboard"
 ROOMS = ("core", "rules", "data", "flows", "edge", "aws", "carrier")
 # What each room may import from the others; anything else points the wrong way.

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_aws  # touches no AWS: the unit tier's moto set-up is skipped
+
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOKS = ("webhook_intake", "inbound_sms", "status_callback", "call_forwarding")
 NEVER = ("twilio.rest", "phonenumbers.geocoder", "pydantic", "email_validator", "holidays",

@@ -13,6 +13,8 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 from switchboard.carrier import CarrierRefused, CarrierUnavailable, Outcome, outcome_for_code, reason_for_code
 from switchboard.carrier.errors import translate
 
+pytestmark = pytest.mark.no_aws  # touches no AWS: the unit tier's moto set-up is skipped
+
 PATIENT = "+14155552671"
 
 

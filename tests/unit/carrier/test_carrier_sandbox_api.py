@@ -18,6 +18,8 @@ from local.carrier_sandbox.recorder import Received, WebhookRecorder
 from switchboard.carrier import Carrier, Credentials, SandboxHttpClient
 from tests.clock import PATIENCE, wait_until
 
+pytestmark = pytest.mark.no_aws  # touches no AWS: the unit tier's moto set-up is skipped
+
 PATIENT = "+14155552671"
 
 

@@ -9,6 +9,8 @@ from local.streams import matches
 from local.template import functions
 from tests.unit.conftest import _template
 
+pytestmark = pytest.mark.no_aws  # touches no AWS: the unit tier's moto set-up is skipped
+
 
 @pytest.fixture(scope="module")
 def patterns():

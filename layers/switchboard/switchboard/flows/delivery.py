@@ -100,6 +100,23 @@ def _found_earlier_attempt(message: MessageItem, line: LineItem, body: str) -> c
     return matching[-1] if matching else None
 
 
+def _catch_up(found: carriers.CarrierMessage) -> None:
+    """A send found late at the carrier: its status callbacks may have come before we knew its sid (and been
+    dropped), so ask where it stands now and move it forward."""
+    if CARRIER_STATUSES.get(found.status) in FINAL_STATUSES:
+        return
+    try:
+        _record_status(carriers.carrier().fetch_message(found.sid))
+    except carriers.CarrierError:
+        pass  # the reconciler asks again later
+
+
+def _record_status(found: carriers.CarrierMessage) -> bool:
+    """The carrier's word on a message, applied as its status callback would be (forward only)."""
+    return delivery_status.record({"MessageSid": found.sid, "MessageStatus": found.status,
+                                   **({"ErrorCode": str(found.error_code)} if found.error_code else {})})
+
+
 SHORT_WAIT = 2.0
 
 
@@ -166,6 +183,7 @@ def deliver(job: SendText) -> Delivery:
             store.record_accepted(message, sid=earlier.sid, status=CARRIER_STATUSES.get(earlier.status,
                                   MessageStatus.SENDING), body=body, at=datetime.now(UTC), counters={"texted": 1},
                                   conversation=matched, show_text=not message.body)
+            _catch_up(earlier)
             logger.info("earlier attempt found at the carrier; not sending again",
                         extra={"message_id": message.message_id})
             return Delivery.FOUND_AT_CARRIER
@@ -228,10 +246,7 @@ def reconcile_in_flight(at: datetime | None = None) -> dict[str, int]:
 def _reconcile(message: MessageItem, now: datetime) -> str:
     """What the reconciler did about one message (a tally's name)."""
     if message.carrier_sid:
-        found = carriers.carrier().fetch_message(message.carrier_sid)
-        params = {"MessageSid": found.sid, "MessageStatus": found.status,
-                  **({"ErrorCode": str(found.error_code)} if found.error_code else {})}
-        if delivery_status.record(params):
+        if _record_status(carriers.carrier().fetch_message(message.carrier_sid)):
             return "updated"
         if message.updated_at < now - SETTLE_SENT_AFTER:
             store.settle(message, MessageStatus(message.status), now)
@@ -244,6 +259,7 @@ def _reconcile(message: MessageItem, now: datetime) -> str:
             store.record_accepted(message, sid=earlier.sid, body=earlier.body or message.body or "",
                                   status=CARRIER_STATUSES.get(earlier.status, MessageStatus.SENDING),
                                   at=now, counters={"texted": 1})
+            _catch_up(earlier)
             return "found_at_carrier"
         if stale:
             _fail(message, "never reached the carrier; its attempt ended without an answer")
