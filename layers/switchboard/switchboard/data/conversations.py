@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -21,7 +21,7 @@ from switchboard.rules.messages import Direction, MessageStatus, SenderKind
 from .keys import contact_key, conversation_key, line_key, practice_key
 from .models import ContactItem, ConversationItem, LineItem, MessageItem, PracticeItem
 from .table import Item
-from .writes import Write, transaction
+from .writes import Write, transaction, update_if
 
 if TYPE_CHECKING:
     from switchboard.rules.conversations import InboxEntry, Message
@@ -91,10 +91,6 @@ def mark_read(line_id: str, phone: str, at: datetime) -> None:
         condition=ConversationItem.pk.exists())
 
 
-def set_conversation(line_id: str, phone: str, actions: list[Action]) -> None:
-    ConversationItem(*conversation_key(line_id, phone)).update(actions=actions, condition=ConversationItem.pk.exists())
-
-
 @dataclass(frozen=True)
 class Claim:
     """A step on a conversation taken at most once: its actions apply only while `condition` holds."""
@@ -130,13 +126,7 @@ def take_step(line_id: str, phone: str, claim: Claim, *, also: Sequence[Write] =
     key = conversation_key(line_id, phone)
     condition = ConversationItem.pk.exists() & claim.condition
     if not also:
-        try:
-            ConversationItem(*key).update(actions=claim.actions, condition=condition)
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return update_if(ConversationItem(*key), claim.actions, condition)
     try:
         with transaction() as writes:
             writes.update(ConversationItem(*key), claim.actions, condition=condition)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 
 from switchboard.rules.addresses import CountsOf, MessageRef
@@ -30,7 +30,7 @@ from .models import (
     WorkflowItem,
 )
 from .table import Item
-from .writes import Writes, transaction
+from .writes import Writes, transaction, update_if
 
 RECONCILER_CURSOR = ("RECONCILER", "CURSOR")
 
@@ -94,17 +94,10 @@ def claim_for_sending(message: MessageItem, at: datetime, *, seen_attempt: datet
     expected = message.status
     same_attempt = (MessageItem.attempt_started_at.does_not_exist() if seen_attempt is None
                     else MessageItem.attempt_started_at == seen_attempt)
-    try:
-        message.update(
-            actions=[MessageItem.status.set(MessageStatus.SENDING.value), MessageItem.attempt_started_at.set(at),
-                     MessageItem.updated_at.set(at), MessageItem.handoff.set(Handoff.OUTBOUND.value)],
-            condition=(MessageItem.status == expected) & MessageItem.carrier_sid.does_not_exist() & same_attempt,
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(
+        message, [MessageItem.status.set(MessageStatus.SENDING.value), MessageItem.attempt_started_at.set(at),
+                  MessageItem.updated_at.set(at), MessageItem.handoff.set(Handoff.OUTBOUND.value)],
+        (MessageItem.status == expected) & MessageItem.carrier_sid.does_not_exist() & same_attempt)
 
 
 def record_accepted(message: MessageItem, *, sid: str, status: MessageStatus, body: str, at: datetime,
@@ -165,12 +158,8 @@ def mark_not_textable(writes: Writes, practice_id: str, phone: str, line_id: str
 def end_attempt(message: MessageItem, at: datetime) -> None:
     """The attempt is over though its outcome is unclear (the carrier may have taken it): the next delivery
     may look it up at once, with no wait for an attempt that might still be running."""
-    try:
-        message.update(actions=[MessageItem.attempt_ended_at.set(at)],
-                       condition=MessageItem.attempt_started_at == message.attempt_started_at)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    update_if(message, [MessageItem.attempt_ended_at.set(at)],
+              MessageItem.attempt_started_at == message.attempt_started_at)
 
 
 def release_attempt(message: MessageItem, at: datetime) -> None:
@@ -249,14 +238,7 @@ def scheduled_due(at: datetime, limit: int = 200) -> list[MessageItem]:
 def release_scheduled(message: MessageItem, at: datetime) -> bool:
     """scheduled → queued (joins the in-flight index) with its hand-off, so the table's stream queues it once;
     False when another run released it first."""
-    try:
-        message.update(actions=[MessageItem.status.set(MessageStatus.QUEUED.value), MessageItem.updated_at.set(at),
-                                MessageItem.handoff.set(Handoff.RELEASED.value),
-                                MessageItem.pending_pk.set(IN_FLIGHT),
-                                MessageItem.pending_sk.set(f"{at.isoformat()}#{message.message_id}")],
-                       condition=MessageItem.status == MessageStatus.SCHEDULED.value)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(message, [MessageItem.status.set(MessageStatus.QUEUED.value), MessageItem.updated_at.set(at),
+                               MessageItem.handoff.set(Handoff.RELEASED.value), MessageItem.pending_pk.set(IN_FLIGHT),
+                               MessageItem.pending_sk.set(f"{at.isoformat()}#{message.message_id}")],
+                     MessageItem.status == MessageStatus.SCHEDULED.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from switchboard.rules.addresses import LineOwner, MessageRef
 from switchboard.rules.messages import Direction, Handoff, MessageStatus, SenderKind
@@ -13,7 +13,7 @@ from .conversations import contact_upsert, conversation_touch
 from .keys import contact_key, conversation_key, message_key
 from .messages import new_message, new_message_id, preview
 from .models import ContactItem, ConversationItem, InboundSidItem, MessageItem
-from .writes import transaction
+from .writes import transaction, update_if
 
 
 def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
@@ -48,12 +48,5 @@ def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword
 
 def claim_announcement(ref: MessageRef) -> bool:
     """A patient's text is told to the clinic's other systems once: True for the first to claim it."""
-    try:
-        MessageItem(*message_key(ref)).update(
-            actions=[MessageItem.announced.set(True)],
-            condition=MessageItem.pk.exists() & MessageItem.announced.does_not_exist())
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(MessageItem(*message_key(ref)), [MessageItem.announced.set(True)],
+                     MessageItem.pk.exists() & MessageItem.announced.does_not_exist())

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
@@ -72,6 +72,17 @@ class Writes:
 def transaction() -> Iterator[Writes]:
     with TransactWrite(connection=connection()) as pending:
         yield Writes(pending)
+
+
+def update_if(item: Item, actions: Sequence[Action], condition: Condition) -> bool:
+    """One conditional update; False when its condition did not hold (nothing was written)."""
+    try:
+        item.update(actions=list(actions), condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def count_actions(counters: dict[str, int]) -> list[Action]:
