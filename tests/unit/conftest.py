@@ -21,9 +21,7 @@ from moto import mock_aws
 
 from switchboard.carrier import sign
 from tests.claims import ADMIN
-from tests.clock import ClinicClock, ClinicWeek, coming_week, mend_sleep_under_libfaketime
-
-mend_sleep_under_libfaketime()  # the year-ahead run (`faketime`) must be able to sleep
+from tests.clock import ClinicClock, ClinicWeek, coming_week
 
 
 def _import_mock_signing_key_once() -> None:
@@ -38,6 +36,24 @@ def _import_mock_signing_key_once() -> None:
 
 
 _import_mock_signing_key_once()
+
+
+def _share_one_botocore_loader() -> None:
+    """Every new botocore session parses the service models and endpoints again (a tenth of a second a client
+    on a slow machine). moto starts a new default session for each test and Powertools one for each provider it
+    makes, so the tier's sessions share one loader: what it read once stays read."""
+    import botocore.loaders
+    import botocore.session
+
+    loader = botocore.loaders.create_loader()
+
+    def register_data_loader(session: botocore.session.Session) -> None:
+        session._components.lazy_register_component("data_loader", lambda: loader)
+
+    botocore.session.Session._register_data_loader = register_data_loader  # type: ignore[method-assign]
+
+
+_share_one_botocore_loader()
 
 
 # Tests that touch no AWS skip the moto set-up below (a second or more a test on a slow machine): every test
