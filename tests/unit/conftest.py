@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import itertools
@@ -54,6 +55,40 @@ def _share_one_botocore_loader() -> None:
 
 
 _share_one_botocore_loader()
+
+
+def _copy_each_table_once_per_transaction() -> None:
+    """moto keeps a copy of a table to roll a transaction back, made again for every item of the transaction
+    (and a table's copy holds its whole stream): the copies are identical, so one per table is made."""
+    import threading
+    from types import SimpleNamespace
+
+    from moto.dynamodb import models
+
+    transaction = threading.local()  # the copies made by this thread's transaction, while it runs
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        copies = getattr(transaction, "copies", None)
+        if copies is None or not isinstance(value, models.Table):
+            return copy.deepcopy(value, memo)
+        if id(value) not in copies:
+            copies[id(value)] = copy.deepcopy(value)
+        return copies[id(value)]
+
+    transact = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        transaction.copies = {}
+        try:
+            transact(backend, transact_items)
+        finally:
+            transaction.copies = None
+
+    models.copy = SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[attr-defined]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+_copy_each_table_once_per_transaction()
 
 
 # Tests that touch no AWS skip the moto set-up below (a second or more a test on a slow machine): every test
