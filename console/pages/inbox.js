@@ -194,7 +194,9 @@ export default async function render(view, ctx, params) {
         close();
         announce(`Inserted ${matches[i].title}.`);
       }
-      area.addEventListener('input', () => { active = 0; updateCount(); open(); });
+      // One id per draft: Send pressed again after a lost answer is the same reply, so it goes once.
+      let draftId = null;
+      area.addEventListener('input', () => { draftId = null; active = 0; updateCount(); open(); });
       area.addEventListener('keydown', (e) => {
         if (picker.hidden) {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
@@ -216,8 +218,10 @@ export default async function render(view, ctx, params) {
         event.preventDefault();
         const body = area.value.trim();
         if (!body) return;
-        const queued = await submitting(form, () => post(`${path}/messages`, { body }));
+        draftId = draftId || crypto.randomUUID();
+        const queued = await submitting(form, () => post(`${path}/messages`, { body, draft_id: draftId }));
         if (!queued) return;
+        draftId = null;
         area.value = '';
         updateCount();
         announce('Reply queued.');

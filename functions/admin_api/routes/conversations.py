@@ -43,6 +43,8 @@ class Draft(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1600)]
+    # The console names each draft once: Send pressed again after a lost answer sends it once.
+    draft_id: Annotated[str | None, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")] = None
 
 
 class SegmentRequest(DomainModel):
@@ -136,6 +138,7 @@ def reply(
         draft.body,
         staff=caller.email,
         status_callback=carrier_webhooks(router).status_url,
+        draft_id=draft.draft_id,
     )
     return {"status": "queued", "message_id": queued.message_id}, 202
 

@@ -68,6 +68,24 @@ def test_reading_a_thread_marking_it_read_and_replying(text_in, admin_api, setup
         "outbound", "staff", "pat@maplefamilyclinic.com")
 
 
+def test_send_pressed_again_for_the_same_draft_texts_the_patient_once(text_in, admin_api, setup, staff, queues,
+                                                                     carrier_account):
+    text_in("Can I come at 3?")
+    path = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/conversations/{PHONE}/messages"
+    draft = {"body": "Yes, see you at 3.", "draft_id": "d-7f3a"}
+    first = admin_api("POST", path, draft, claims=staff["permitted"])
+    again = admin_api("POST", path, draft, claims=staff["permitted"])  # the first answer never reached the console
+    assert (first.status, again.status) == (202, 202) and again.body == first.body
+    queues.deliver()
+    assert [m["body"] for m in carrier_account.messages(to=PHONE)] == ["Yes, see you at 3."]
+    other = admin_api("POST", path, {"body": "Actually 4?", "draft_id": "d-7f3a"}, claims=staff["permitted"])
+    assert other.status == 409 and other.body["errors"][0]["field"] == "draft_id"
+    bad = admin_api("POST", path, {"body": "Hi", "draft_id": "no spaces please"}, claims=staff["permitted"])
+    assert bad.status == 422 and bad.body["errors"][0]["field"] == "draft_id"
+    queues.deliver()
+    assert len(carrier_account.messages(to=PHONE)) == 1
+
+
 def test_unread_filter(text_in, admin_api, setup):
     text_in("one", phone="+14155550123")
     text_in("two", phone="+14155550124")

@@ -3,12 +3,16 @@ outbound queue (or held, scheduled, to its time)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from switchboard.core.errors import RuleRefused
+from switchboard.core.errors import Conflict, RuleRefused
+from switchboard.data import idempotency as receipts
 from switchboard.data import outgoing as store
 from switchboard.data.conversations import Claim
+from switchboard.data.messages import new_message_id
 from switchboard.data.writes import Write
 from switchboard.rules.addresses import MessageRef
 from switchboard.rules.messages import OutgoingText, Refusal
@@ -39,3 +43,45 @@ def queue_text(text: OutgoingText, *, at: datetime, send_at: datetime | None = N
     if isinstance(stored, Refusal):
         raise NotQueued(stored)
     return stored
+
+
+@dataclass(frozen=True)
+class Once:
+    """A text stored once per `key` (within the practice): what it answered is kept in a receipt written in the
+    text's own transaction, so a retry of the same request answers that again and nothing is stored twice.
+    The same key with another request is a conflict on `field`."""
+
+    practice_id: str
+    key: str
+    request: Mapping[str, Any]
+    field: str
+
+    @property
+    def asked(self) -> str:
+        return receipts.request_hash(self.request)
+
+    def answered(self) -> dict[str, Any] | None:
+        found = receipts.load_receipt(self.practice_id, self.key)
+        if found is None:
+            return None
+        if found.request_hash != self.asked:
+            raise Conflict(f"this {self.field.replace('_', ' ')} was used for a different request", field=self.field)
+        return dict(found.result)
+
+
+def queue_text_once(once: Once, text: OutgoingText, answer: Callable[[str], Mapping[str, Any]], *, at: datetime,
+                    send_at: datetime | None = None) -> dict[str, Any]:
+    """`queue_text` for a request that may be retried: the first answer (`answer(message_id)`) every time."""
+    answered = once.answered()
+    if answered is not None:
+        return answered
+    message_id = new_message_id()
+    result = dict(answer(message_id))
+    receipt = receipts.receipt(once.practice_id, once.key, once.asked, result, at)
+    try:
+        queue_text(text, at=at, send_at=send_at, message_id=message_id, also=[receipt])
+    except NotQueued as refused:
+        if refused.refusal is Refusal.ALREADY_DONE and (answered := once.answered()) is not None:
+            return answered  # a retry running alongside stored it first
+        raise
+    return result

@@ -4,20 +4,19 @@ patient's location, inside quiet hours, once per idempotency key."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from switchboard.core.errors import Conflict, NotFound, RuleRefused
+from switchboard.core.errors import NotFound, RuleRefused
 from switchboard.data import conversations as store
 from switchboard.data import deliveries as delivery_store
-from switchboard.data import idempotency as receipts
 from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
-from switchboard.data.messages import new_message_id
 from switchboard.flows.line_changes import line_for_resource
-from switchboard.flows.outgoing import NotQueued, queue_text
+from switchboard.flows.outgoing import NotQueued, Once, queue_text_once
 from switchboard.rules.addresses import LineOwner
 from switchboard.rules.lines import Line
-from switchboard.rules.messages import OutgoingText, Refusal, SenderKind
+from switchboard.rules.messages import OutgoingText, SenderKind
 from switchboard.rules.practices import Practice
 from switchboard.rules.sends import SendRequest, SendResult, render
 
@@ -71,10 +70,10 @@ def send(practice_id: str, request: SendRequest, *, sender_id: str, status_callb
     """Store the text once per practice and idempotency key: a retry answers the first result, the same key
     with another request is a conflict. The receipt is written in the text's own transaction."""
     now = at or datetime.now(UTC)
-    asked = receipts.request_hash(request.model_dump(mode="json"))
-    answered = _answered(practice_id, request.idempotency_key, asked)
+    once = Once(practice_id, request.idempotency_key, request.model_dump(mode="json"), field="idempotency_key")
+    answered = once.answered()
     if answered is not None:
-        return answered
+        return SendResult.model_validate(answered)
     practice = practice_store.get_practice(practice_id)
     line = sending_line(practice_id, resource_id=request.resource_id, line_id=request.line_id)
     phone = recipient_phone(practice_id, to=request.to, patient_id=request.patient_id)
@@ -84,28 +83,15 @@ def send(practice_id: str, request: SendRequest, *, sender_id: str, status_callb
     later = send_at if send_at and send_at > now else None
     text = OutgoingText(LineOwner(practice_id, line.line_id), phone, body, SenderKind.INTEGRATION, status_callback,
                         sender_id=sender_id)
-    message_id = new_message_id()
-    result = SendResult(message_id=message_id, status="scheduled" if later else "queued", line_id=line.line_id,
-                        from_number=line.number, send_at=later)
-    receipt = receipts.receipt(practice_id, request.idempotency_key, asked, result.model_dump(mode="json"), now)
+
+    def answer(message_id: str) -> dict[str, Any]:
+        return SendResult(message_id=message_id, status="scheduled" if later else "queued", line_id=line.line_id,
+                          from_number=line.number, send_at=later).model_dump(mode="json")
+
     try:
-        queue_text(text, at=now, send_at=later, message_id=message_id, also=[receipt])
-    except NotQueued as refused:
-        if refused.refusal is Refusal.ALREADY_DONE:  # a retry running alongside stored it first
-            answered = _answered(practice_id, request.idempotency_key, asked)
-            if answered is not None:
-                return answered
+        return SendResult.model_validate(queue_text_once(once, text, answer, at=now, send_at=later))
+    except NotQueued:
         raise RuleRefused("the patient opted out of texts from this line", field="to") from None
-    return result
-
-
-def _answered(practice_id: str, idempotency_key: str, asked: str) -> SendResult | None:
-    found = receipts.load_receipt(practice_id, idempotency_key)
-    if found is None:
-        return None
-    if found.request_hash != asked:
-        raise Conflict("this idempotency key was used for a different request", field="idempotency_key")
-    return SendResult.model_validate(found.result)
 
 
 def release_due(at: datetime | None = None) -> int:
