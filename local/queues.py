@@ -27,6 +27,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from local.faults import FAULTS
 from local.runtime import LOCAL_ACCOUNT_ID, LOCAL_REGION, QueueEndpoint
 from local.template import Queue, QueueConsumer, Template, queues
 
@@ -290,6 +291,9 @@ class EventSourceMapping(PolledEventSource):
         ids = [message["MessageId"] for message in messages]
         try:
             result = self.invoke(sqs_event(messages, self.queue.arn, self.region))
+            if FAULTS.strikes("queue_redelivery"):
+                log.info("%s: %d message(s) delivered again (fault injected)", self.name, len(ids))
+                result = self.invoke(sqs_event(messages, self.queue.arn, self.region))
         except Exception:
             log.exception(
                 "%s: the handler raised; %d message(s) return after the visibility timeout", self.name, len(ids)

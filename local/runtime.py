@@ -29,6 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from local.faults import InvocationCrashed
 from local.template import Function, Template, functions
 
 log = logging.getLogger("local.runtime")
@@ -331,6 +332,8 @@ class LocalFunction:
             started = time.monotonic()
             try:
                 return handler(event, self.context(request_id))
+            except InvocationCrashed as crash:
+                raise RuntimeError(f"{self.logical_id}: {crash}") from None
             finally:
                 elapsed = time.monotonic() - started
                 if elapsed > self.spec.timeout:

@@ -22,7 +22,9 @@ temporary password of their invitation (listed at `GET /local/invitations`, as C
 
 Local-only endpoints on the gateway: `POST /local/cognito` (the pool's sign-in API, for the console's
 local sign-in: InitiateAuth, RespondToAuthChallenge, AssociateSoftwareToken, VerifySoftwareToken),
-`GET /local/invitations`, `GET /local/health`,
+`GET /local/invitations`, `GET /local/health`, `GET|POST|DELETE /local/faults` (faults injected on purpose:
+SQS sends that fail, a crash after the carrier accepts, stream and queue records delivered twice; see
+local/faults.py),
 `POST /local/queues/wait-idle?timeout=10` (`{"idle": true}` as soon as the SQS and stream event sources have
 nothing left to do, `{"idle": false}` after `timeout` seconds), and the schedules' on-demand runs, which never
 hold a request open for the length of a run (a campaign of hundreds of texts can outlast an HTTP timeout):
@@ -60,7 +62,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from local import aws_calls
+from local import aws_calls, faults
 from local.assembly import STAGE, CarrierAccount, Endpoints, assemble
 from local.auth import PoolAuthorizer, api_gateway_claims, published_keys
 from local.dynamodb import DynamoDBLocal, answers
@@ -295,6 +297,7 @@ class LocalStack:
         gateway.add_local_endpoint("GET", "/local/invitations", invitations)
         gateway.add_local_endpoint("GET", "/local/health", health)
         gateway.add_local_endpoint("POST", "/local/queues/wait-idle", wait_idle)
+        add_fault_endpoints(gateway)
         add_schedule_endpoints(gateway, scheduler)
 
     @staticmethod
@@ -305,6 +308,32 @@ class LocalStack:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{url} does not answer")
                 time.sleep(0.1)
+
+
+def add_fault_endpoints(gateway: Gateway) -> None:
+    """`GET|POST|DELETE /local/faults`: what local/faults.py injects (400 naming the field for a bad plan)."""
+    faults.install()
+
+    def show(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+        return json_response(200, faults.FAULTS.report())
+
+    def set_plan(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+        try:
+            plan = faults.FaultPlan.parse(json.loads(request.body or b"{}"))
+        except ValueError as error:
+            return json_response(400, {"message": str(error)})
+        faults.FAULTS.set(plan)
+        log.warning("faults injected from now on: %s", plan)
+        return json_response(200, faults.FAULTS.report())
+
+    def clear(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+        report = faults.FAULTS.report()
+        faults.FAULTS.clear()
+        return json_response(200, report)
+
+    gateway.add_local_endpoint("GET", "/local/faults", show)
+    gateway.add_local_endpoint("POST", "/local/faults", set_plan)
+    gateway.add_local_endpoint("DELETE", "/local/faults", clear)
 
 
 MAX_RUN_WAIT_SECONDS = 20.0  # a `?wait=` longer than this is cut to it: clients poll again rather than hang

@@ -20,6 +20,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from local.faults import FAULTS
 from local.queues import PolledEventSource
 from local.template import StreamConsumer, Template, table_streams
 
@@ -169,6 +170,9 @@ class StreamEventSource(PolledEventSource):
     def _first_failure(self, batch: Sequence[dict[str, Any]]) -> int | None:
         try:
             result = self.invoke({"Records": list(batch)})
+            if FAULTS.strikes("stream_redelivery"):
+                log.info("%s: %d record(s) delivered again (fault injected)", self.name, len(batch))
+                result = self.invoke({"Records": list(batch)})
         except Exception:
             log.exception("%s: the handler raised; the batch is retried", self.name)
             return 0

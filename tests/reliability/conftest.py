@@ -155,6 +155,18 @@ class ReliabilityStack:
     def clear_faults(self) -> None:
         self.sandbox("DELETE", "/sandbox/faults")
 
+    def local_faults(self, plan: dict[str, Any] | None) -> dict[str, Any]:
+        """Set what the stack itself injects (local/faults.py), or with None read it; the plan and counts."""
+        data = json.dumps(plan).encode() if plan is not None else None
+        reply = self.http("POST" if plan is not None else "GET", f"{self.gateway_url}/local/faults", body=data,
+                          headers={"Content-Type": "application/json"})
+        assert reply.status == 200, reply.body
+        return dict(reply.body)
+
+    def clear_local_faults(self) -> None:
+        reply = self.http("DELETE", f"{self.gateway_url}/local/faults")
+        assert reply.status == 200, reply.body
+
     def wait_idle(self, timeout: float = IDLE_TIMEOUT_SECONDS) -> bool:
         return self.running.wait_idle(timeout)
 
@@ -219,7 +231,9 @@ def reliability_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reli
 
 @pytest.fixture
 def stack(reliability_stack: ReliabilityStack) -> Iterator[ReliabilityStack]:
-    """The shared stack, with the carrier's faults cleared after each test."""
+    """The shared stack, with the carrier's and the stack's own faults cleared after each test."""
     reliability_stack.clear_faults()
+    reliability_stack.clear_local_faults()
     yield reliability_stack
     reliability_stack.clear_faults()
+    reliability_stack.clear_local_faults()

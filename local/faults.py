@@ -1,0 +1,139 @@
+"""Faults the local stack injects on purpose, to show that no text goes twice and none is lost when AWS and
+Lambda misbehave the way they are allowed to (the carrier's own faults are the sandbox's: `/sandbox/faults`).
+
+Set with `POST /local/faults` (a `FaultPlan` as JSON), read with `GET /local/faults` (the plan and how many of
+each fault were injected), cleared with `DELETE /local/faults`. Each share is the chance, from 0 to 1, that
+one occasion gets the fault; the draws come from `seed`, so a run can be repeated.
+
+- `queue_send_failure`: an SQS `SendMessage` or `SendMessageBatch` a handler makes fails as if SQS could not
+  be reached (the local stack's own sends are left alone);
+- `crash_after_carrier_accept`: the carrier accepted a text (201) and the function's process dies at once,
+  before it records anything: the invocation fails, as a Lambda crash or timeout would;
+- `stream_redelivery`: a DynamoDB stream batch the function handled is handed to it again (streams deliver
+  at least once);
+- `queue_redelivery`: an SQS batch the function handled is handed to it again before it is deleted (SQS
+  delivers at least once).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from local.aws_calls import calling_function
+
+KINDS = ("queue_send_failure", "crash_after_carrier_accept", "stream_redelivery", "queue_redelivery")
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    seed: int = 0
+    queue_send_failure: float = 0.0
+    crash_after_carrier_accept: float = 0.0
+    stream_redelivery: float = 0.0
+    queue_redelivery: float = 0.0
+
+    @classmethod
+    def parse(cls, document: Any) -> FaultPlan:
+        """A plan from JSON; ValueError naming the field and the reason."""
+        if not isinstance(document, Mapping):
+            raise ValueError("the body must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(document) - known)
+        if unknown:
+            raise ValueError(f"{unknown[0]}: not a fault (known: {', '.join(sorted(known))})")
+        seed = document.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError("seed: must be a whole number")
+        shares: dict[str, float] = {}
+        for kind in KINDS:
+            share = document.get(kind, 0.0)
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+                raise ValueError(f"{kind}: must be a number from 0 to 1")
+            shares[kind] = float(share)
+        return cls(seed=seed, **shares)
+
+
+class InvocationCrashed(BaseException):
+    """The function's process died: nothing after this point of the invocation runs (no `except Exception`
+    of the handler's catches it; the local runtime turns it into a failed invocation)."""
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.plan = FaultPlan()
+        self._draws = random.Random(0)
+        self.injected: Counter[str] = Counter()
+
+    def set(self, plan: FaultPlan) -> None:
+        with self._lock:
+            self.plan, self._draws, self.injected = plan, random.Random(plan.seed), Counter()
+
+    def clear(self) -> None:
+        self.set(FaultPlan())
+
+    def report(self) -> dict[str, Any]:
+        with self._lock:
+            return {"plan": asdict(self.plan), "injected": {kind: self.injected[kind] for kind in KINDS}}
+
+    def strikes(self, kind: str) -> bool:
+        """Whether this occasion gets the fault `kind` (counted when it does)."""
+        share = getattr(self.plan, kind)
+        if not share:
+            return False
+        with self._lock:
+            hit = self._draws.random() < share
+            if hit:
+                self.injected[kind] += 1
+            return hit
+
+
+FAULTS = Faults()
+_installed = threading.Lock()
+_hooked = False
+
+
+def _fail_queue_send(**_: Any) -> None:
+    if calling_function(sys._getframe(1)) is not None and FAULTS.strikes("queue_send_failure"):
+        from botocore.exceptions import EndpointConnectionError
+
+        raise EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com (fault injected)")
+
+
+def install() -> None:
+    """Hook every botocore client created from now on, and the carrier SDK's HTTP client (once)."""
+    global _hooked
+    with _installed:
+        if _hooked:
+            return
+        import botocore.session
+        from twilio.http.http_client import TwilioHttpClient
+
+        create_client = botocore.session.Session.create_client
+
+        def create_client_with_faults(self: Any, *args: Any, **kwargs: Any) -> Any:
+            client = create_client(self, *args, **kwargs)
+            for operation in ("SendMessage", "SendMessageBatch"):
+                client.meta.events.register(f"before-call.sqs.{operation}", _fail_queue_send,
+                                            unique_id=f"local-faults-{operation}")
+            return client
+
+        botocore.session.Session.create_client = create_client_with_faults  # type: ignore[method-assign]
+
+        request = TwilioHttpClient.request
+
+        def request_with_faults(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            response = request(self, method, url, *args, **kwargs)
+            accepted = method.upper() == "POST" and url.split("?")[0].endswith("/Messages.json")
+            if accepted and response.status_code == 201 and FAULTS.strikes("crash_after_carrier_accept"):
+                raise InvocationCrashed("the process died after the carrier accepted a text (fault injected)")
+            return response
+
+        TwilioHttpClient.request = request_with_faults  # type: ignore[method-assign]
+        _hooked = True
