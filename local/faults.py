@@ -13,6 +13,9 @@ one occasion gets the fault; the draws come from `seed`, so a run can be repeate
   at least once);
 - `queue_redelivery`: an SQS batch the function handled is handed to it again before it is deleted (SQS
   delivers at least once).
+
+Redeliveries come straight after the first delivery, with the same receipt handles and receive counts: the
+local runtime runs one invocation of a function at a time, so two copies of a job never run at once here.
 """
 
 from __future__ import annotations
@@ -67,13 +70,13 @@ class InvocationCrashed(BaseException):
 class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.plan = FaultPlan()
-        self._draws = random.Random(0)
-        self.injected: Counter[str] = Counter()
+        self.set(FaultPlan())
 
     def set(self, plan: FaultPlan) -> None:
+        # One draw sequence per kind: how often one kind comes up does not shift another kind's draws.
         with self._lock:
-            self.plan, self._draws, self.injected = plan, random.Random(plan.seed), Counter()
+            self.plan, self.injected = plan, Counter()
+            self._draws = {kind: random.Random(f"{plan.seed}:{kind}") for kind in KINDS}
 
     def clear(self) -> None:
         self.set(FaultPlan())
@@ -88,14 +91,14 @@ class Faults:
         if not share:
             return False
         with self._lock:
-            hit = self._draws.random() < share
+            hit = self._draws[kind].random() < share
             if hit:
                 self.injected[kind] += 1
             return hit
 
 
 FAULTS = Faults()
-_installed = threading.Lock()
+_install_lock = threading.Lock()
 _hooked = False
 
 
@@ -109,7 +112,7 @@ def _fail_queue_send(**_: Any) -> None:
 def install() -> None:
     """Hook every botocore client created from now on, and the carrier SDK's HTTP client (once)."""
     global _hooked
-    with _installed:
+    with _install_lock:
         if _hooked:
             return
         import botocore.session

@@ -115,6 +115,7 @@ class LocalStack:
         # The IAM coverage check's recorder (tests/template/iam.py), before any AWS client exists.
         recording = os.environ.get(aws_calls.DIRECTORY_VARIABLE)
         recorder = aws_calls.install("local-stack", autoflush=True) if recording else None
+        faults.install()  # before any handler makes a client, so every client can be failed on purpose
 
         try:
             server = GatewayServer(port=self.port)  # bind first: handlers need the public URL
@@ -312,7 +313,6 @@ class LocalStack:
 
 def add_fault_endpoints(gateway: Gateway) -> None:
     """`GET|POST|DELETE /local/faults`: what local/faults.py injects (400 naming the field for a bad plan)."""
-    faults.install()
 
     def show(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
         return json_response(200, faults.FAULTS.report())

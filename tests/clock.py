@@ -9,6 +9,7 @@ sandbox. Set-up data is written at the real time first, so the clock only ever m
 
 from __future__ import annotations
 
+import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -142,3 +143,26 @@ def wait_until[T](check: Callable[[], T], *, within: float = PATIENCE, every: fl
         if answer or time.monotonic() > deadline:
             return answer
         time.sleep(every)
+
+
+def _sleep_by_select(seconds: float) -> None:
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    select.select([], [], [], seconds)
+
+
+def mend_sleep_under_libfaketime() -> bool:
+    """Make `time.sleep` work again where libfaketime broke it; whether it had to.
+
+    libfaketime 0.9.10 (Debian bookworm) with `FAKETIME_DONT_FAKE_MONOTONIC=1` shifts the absolute
+    deadline Python (3.11 on) gives `clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)` by the fake offset,
+    and the kernel answers EINVAL: every `time.sleep` raises OSError (wolfcw/libfaketime#426). Waits with
+    a relative timeout (select, locks, conditions) are unaffected, so sleep on select instead. Without
+    `FAKETIME_DONT_FAKE_MONOTONIC`, thread waits hang instead, so the year-ahead run needs it.
+    """
+    try:
+        time.sleep(1e-6)
+    except OSError:
+        time.sleep = _sleep_by_select
+        return True
+    return False

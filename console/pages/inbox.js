@@ -194,9 +194,10 @@ export default async function render(view, ctx, params) {
         close();
         announce(`Inserted ${matches[i].title}.`);
       }
-      // One id per draft: Send pressed again after a lost answer is the same reply, so it goes once.
-      let draftId = null;
-      area.addEventListener('input', () => { draftId = null; active = 0; updateCount(); open(); });
+      // One id per draft: Send pressed again after a lost answer is the same reply, so it goes once; any change
+      // to the text (typed, or a quick response inserted) makes it another draft.
+      let draft = null;
+      area.addEventListener('input', () => { active = 0; updateCount(); open(); });
       area.addEventListener('keydown', (e) => {
         if (picker.hidden) {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
@@ -218,10 +219,10 @@ export default async function render(view, ctx, params) {
         event.preventDefault();
         const body = area.value.trim();
         if (!body) return;
-        draftId = draftId || crypto.randomUUID();
-        const queued = await submitting(form, () => post(`${path}/messages`, { body, draft_id: draftId }));
+        if (!draft || draft.body !== body) draft = { id: crypto.randomUUID(), body };
+        const queued = await submitting(form, () => post(`${path}/messages`, { body, draft_id: draft.id }));
         if (!queued) return;
-        draftId = null;
+        draft = null;
         area.value = '';
         updateCount();
         announce('Reply queued.');

@@ -22,7 +22,9 @@ from moto import mock_aws
 
 from switchboard.carrier import sign
 from tests.claims import ADMIN
-from tests.clock import ClinicClock, ClinicWeek, coming_week
+from tests.clock import ClinicClock, ClinicWeek, coming_week, mend_sleep_under_libfaketime
+
+mend_sleep_under_libfaketime()  # the year-ahead run (`faketime`) must be able to sleep
 
 
 def _import_mock_signing_key_once() -> None:

@@ -78,6 +78,11 @@ def test_send_pressed_again_for_the_same_draft_texts_the_patient_once(text_in, a
     assert (first.status, again.status) == (202, 202) and again.body == first.body
     queues.deliver()
     assert [m["body"] for m in carrier_account.messages(to=PHONE)] == ["Yes, see you at 3."]
+    # The carrier has since found the number cannot take texts: the draft that went still answers as it did.
+    ConversationItem(f"LINE#{setup.line['line_id']}", f"CONV#{PHONE}").update(
+        actions=[ConversationItem.not_textable.set(True)])
+    late = admin_api("POST", path, draft, claims=staff["permitted"])
+    assert (late.status, late.body) == (202, first.body)
     other = admin_api("POST", path, {"body": "Actually 4?", "draft_id": "d-7f3a"}, claims=staff["permitted"])
     assert other.status == 409 and other.body["errors"][0]["field"] == "draft_id"
     bad = admin_api("POST", path, {"body": "Hi", "draft_id": "no spaces please"}, claims=staff["permitted"])

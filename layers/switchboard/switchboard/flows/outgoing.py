@@ -13,7 +13,7 @@ from switchboard.data import idempotency as receipts
 from switchboard.data import outgoing as store
 from switchboard.data.conversations import Claim
 from switchboard.data.messages import new_message_id
-from switchboard.data.writes import Write
+from switchboard.data.writes import TransactWriteError, Write
 from switchboard.rules.addresses import MessageRef
 from switchboard.rules.messages import OutgoingText, Refusal
 
@@ -83,5 +83,9 @@ def queue_text_once(once: Once, text: OutgoingText, answer: Callable[[str], Mapp
     except NotQueued as refused:
         if refused.refusal is Refusal.ALREADY_DONE and (answered := once.answered()) is not None:
             return answered  # a retry running alongside stored it first
+        raise
+    except TransactWriteError:
+        if (answered := once.answered()) is not None:
+            return answered  # DynamoDB cancelled ours for the retry alongside (TransactionConflict): it stored it
         raise
     return result
