@@ -105,11 +105,11 @@ def test_a_send_in_quiet_hours_is_scheduled_and_goes_when_the_scheduler_reaches_
         practice["admin"]("PATCH", f"/api/practices/{practice['id']}", {"quiet_hours": NO_QUIET_HOURS})
 
 
-def test_a_200_patient_campaign_finishes_with_counts_that_add_up_within_the_line_rate(local_stack, practice):
+def test_a_60_patient_campaign_finishes_with_counts_that_add_up_within_the_line_rate(local_stack, practice):
     admin = practice["admin"]
     status, _ = admin("PATCH", f"/api/practices/{practice['id']}", {"quiet_hours": NO_QUIET_HOURS})
     assert status == 200
-    for n in range(200):
+    for n in range(60):
         status, _ = admin("POST", f"/api/practices/{practice['id']}/patients",
                           {"patient_id": f"K{n:03d}", "name": f"Kid {n}", "phone": f"+1720555{2000 + n:04d}"})
         assert status == 201
@@ -117,7 +117,7 @@ def test_a_200_patient_campaign_finishes_with_counts_that_add_up_within_the_line
     answer = local_stack.request("POST", "/local/v1/campaigns", headers={"X-Api-Key": practice["key"]}, json_body={
         "name": "Flu clinic", "resource_id": practice["resource"]["resource_id"],
         "template": "Hi {first}, flu shots are in at Downtown.", "rate_per_second": rate,
-        "recipients": [{"patient_id": f"K{n:03d}", "variables": {"first": f"Kid{n}"}} for n in range(200)]})
+        "recipients": [{"patient_id": f"K{n:03d}", "variables": {"first": f"Kid{n}"}} for n in range(60)]})
     assert answer.status == 201, answer.body
     campaign_id = answer.json()["campaign_id"]
     local_stack.run_schedule("SendSchedulerFunction")
@@ -126,9 +126,9 @@ def test_a_200_patient_campaign_finishes_with_counts_that_add_up_within_the_line
         return [m for m in sandbox(local_stack, "GET", "/sandbox/messages")["messages"]
                 if m["body"].startswith("Hi Kid")]
 
-    assert eventually(lambda: len(sent()) >= 200, timeout=180)  # 8 s at the rate; far longer on a busy machine
+    assert eventually(lambda: len(sent()) >= 60, timeout=180)  # 2.4 s at the rate; far longer on a busy machine
     messages = sent()
-    assert len(messages) == 200 and len({m["to"] for m in messages}) == 200
+    assert len(messages) == 60 and len({m["to"] for m in messages}) == 60
     per_second = Counter(parsedate_to_datetime(m["date_created"]).replace(microsecond=0) for m in messages)
     assert max(per_second.values()) <= rate
     local_stack.run_schedule("SendSchedulerFunction")
@@ -136,8 +136,8 @@ def test_a_200_patient_campaign_finishes_with_counts_that_add_up_within_the_line
     counts = status.json()
     assert counts["status"] == "finished"
     c = counts["counts"]
-    assert c["recipients"] == 200 and c["queued"] == 200 and c["pending"] == 0
+    assert c["recipients"] == 60 and c["queued"] == 60 and c["pending"] == 0
     assert eventually(lambda: local_stack.request("GET", f"/local/v1/campaigns/{campaign_id}",
                                                   headers={"X-Api-Key": practice["key"]}).json()["counts"]["sent"]
-                      == 200, timeout=120)
+                      == 60, timeout=120)
     json.dumps(counts)

@@ -113,7 +113,7 @@ def aws(request: pytest.FixtureRequest) -> Iterator[None]:
         from switchboard.data.table import create_table
 
         create_table()
-        sqs = boto3.client("sqs")
+        sqs = _client("sqs")
         for url in (os.environ["OUTBOUND_QUEUE_URL"], os.environ["FOLLOW_UP_QUEUE_URL"]):
             sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
         _event_bus_to_queue(sqs)
@@ -129,8 +129,13 @@ def _template() -> Any:
 
 
 @functools.cache
+def _client(service: str) -> Any:
+    """The set-up's clients, built once per run: moto answers a client whenever a mock is active."""
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
 def _cognito() -> Any:
-    return boto3.client("cognito-idp")  # building a client reads its service model: once per run, not per test
+    return _client("cognito-idp")
 
 
 @pytest.fixture
@@ -148,13 +153,13 @@ def user_pool() -> Any:
 
 def _usage_plan() -> None:
     """The API's usage plan for integration keys, and the parameter naming it, as the stack deploys them."""
-    plan = boto3.client("apigateway").create_usage_plan(name="IntegrationUsagePlan")["id"]
-    boto3.client("ssm").put_parameter(Name=os.environ["USAGE_PLAN_PARAMETER"], Value=plan, Type="String")
+    plan = _client("apigateway").create_usage_plan(name="IntegrationUsagePlan")["id"]
+    _client("ssm").put_parameter(Name=os.environ["USAGE_PLAN_PARAMETER"], Value=plan, Type="String")
 
 
 def _event_bus_to_queue(sqs: Any) -> None:
     """The deployment's bus, with a rule sending every Switchboard event to a queue tests can read."""
-    events = boto3.client("events")
+    events = _client("events")
     events.create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
     capture = sqs.create_queue(QueueName="published-events")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -182,7 +187,7 @@ def published() -> Callable[[], list[dict[str, Any]]]:
     """Events put on the bus so far: (detail-type, detail) pairs."""
 
     def read() -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs")
+        sqs = _client("sqs")
         url = sqs.get_queue_url(QueueName="published-events")["QueueUrl"]
         found = []
         while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
@@ -210,7 +215,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture
 def carrier_account(sandbox: Any) -> Any:
     """The carrier credentials in (moto's) Secrets Manager, as deployed; a clean sandbox for the test."""
-    boto3.client("secretsmanager").create_secret(
+    _client("secretsmanager").create_secret(
         Name=os.environ["TWILIO_SECRET_NAME"],
         SecretString=json.dumps({"account_sid": sandbox.account_sid, "auth_token": sandbox.auth_token}),
     )
@@ -394,7 +399,7 @@ class Queues:
 
     def messages(self, url_variable: str = "OUTBOUND_QUEUE_URL", wait: int = 0) -> list[dict[str, Any]]:
         self.hand_off()
-        sqs = boto3.client("sqs")
+        sqs = _client("sqs")
         found: list[dict[str, Any]] = []
         while True:
             batch = sqs.receive_message(QueueUrl=os.environ[url_variable], MaxNumberOfMessages=10,
@@ -406,7 +411,7 @@ class Queues:
     def jobs_left(self, url_variable: str = "OUTBOUND_QUEUE_URL") -> int:
         """Jobs still in the queue: waiting, delayed, or received and not yet deleted."""
         self.hand_off()
-        attributes = boto3.client("sqs").get_queue_attributes(
+        attributes = _client("sqs").get_queue_attributes(
             QueueUrl=os.environ[url_variable], AttributeNames=["All"])["Attributes"]
         return sum(int(attributes[name]) for name in ("ApproximateNumberOfMessages",
                                                       "ApproximateNumberOfMessagesNotVisible",
@@ -414,7 +419,7 @@ class Queues:
 
     def deliver(self, function: str = "outbound_messaging", url_variable: str = "OUTBOUND_QUEUE_URL") -> dict[str, Any]:
         """Hand every waiting job to the consumer in one batch; delete what it did not report as failed."""
-        sqs = boto3.client("sqs")
+        sqs = _client("sqs")
         jobs = self.messages(url_variable)
         records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                     "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],

@@ -155,8 +155,8 @@ def check(figures: Figures, webhooks: int) -> None:
     assert figures.redriven == figures.dead_lettered, figures
 
 
-def test_sixty_callers_through_a_flaky_carrier_get_one_text_each_and_dead_letters_are_redriven(stack):
-    check(storm(stack, 60, seed=9, timeouts=0), 60)
+def test_forty_callers_through_a_flaky_carrier_get_one_text_each_and_dead_letters_are_redriven(stack):
+    check(storm(stack, 40, seed=9, timeouts=0), 40)
 
 
 @pytest.mark.soak
