@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from switchboard.core.errors import Conflict, RuleRefused
@@ -56,7 +57,7 @@ class Once:
     request: Mapping[str, Any]
     field: str
 
-    @property
+    @cached_property
     def asked(self) -> str:
         return receipts.request_hash(self.request)
 
@@ -71,10 +72,8 @@ class Once:
 
 def queue_text_once(once: Once, text: OutgoingText, answer: Callable[[str], Mapping[str, Any]], *, at: datetime,
                     send_at: datetime | None = None) -> dict[str, Any]:
-    """`queue_text` for a request that may be retried: the first answer (`answer(message_id)`) every time."""
-    answered = once.answered()
-    if answered is not None:
-        return answered
+    """`queue_text` for a request that may be retried, once the caller found no answer (`once.answered()`, asked
+    before its own checks): the first answer (`answer(message_id)`), also to a retry running alongside."""
     message_id = new_message_id()
     result = dict(answer(message_id))
     receipt = receipts.receipt(once.practice_id, once.key, once.asked, result, at)
