@@ -7,11 +7,23 @@ import { formatPhone, sameNumber, titleCase } from '../lib/format.js';
 export const STATUS_LABELS = { pending: 'Pending', enabled: 'Enabled', disabled: 'Disabled', failed: 'Failed', released: 'Released' };
 export const CALL_LABELS = { forwarding: 'Forwarding', linked: 'Linked', unassigned: 'Unassigned' };
 
-export function lineBadges(line) {
+export const REGISTRATION_LABELS = { registered: 'A2P registered', in_review: 'A2P in review', failed: 'A2P failed',
+  not_registered: 'A2P not registered' };
+
+// The practice's A2P 10DLC registration decides whether carriers take any line's texts, so every card shows it.
+export function registrationBadge(registration) {
+  if (!registration) return null;
+  const shown = badge(REGISTRATION_LABELS[registration.state] || titleCase(registration.state), `registration-${registration.state}`);
+  shown.title = registration.summary;
+  return shown;
+}
+
+export function lineBadges(line, registration = null) {
   return h('div', { class: 'badges' },
     badge(STATUS_LABELS[line.status] || titleCase(line.status), line.status),
     line.status !== 'released' ? badge(CALL_LABELS[line.calls] || titleCase(line.calls), `calls-${line.calls}`) : null,
-    line.primary ? badge('Primary', 'primary') : null);
+    line.primary ? badge('Primary', 'primary') : null,
+    line.status !== 'released' ? registrationBadge(registration) : null);
 }
 
 export default async function render(view, ctx) {
@@ -21,13 +33,14 @@ export default async function render(view, ctx) {
   const addButton = ctx.isManager ? button('Add line', () => toggleAdd(), { class: 'primary', 'aria-expanded': 'false' }) : null;
   const addPanel = h('section', { class: 'panel add-line', hidden: true, 'aria-labelledby': 'add-line-title' });
   let lines = [];
+  let practice = null;
   let timer = null;
 
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Phone numbers'),
     h('div', { class: 'actions' }, button('Refresh', () => load(), { class: 'small' }), addButton)), addPanel, cards);
 
   async function load() {
-    lines = await get(`${base}/lines`);
+    [lines, practice] = await Promise.all([get(`${base}/lines`), get(base)]);
     draw();
     clearTimeout(timer);
     if (lines.some((l) => l.status === 'pending')) timer = setTimeout(() => load().catch(() => {}), 4000);
@@ -45,8 +58,11 @@ export default async function render(view, ctx) {
         h('h2', { id: titleId }, h('a', { href: `lines/${encodeURIComponent(line.line_id)}` }, line.display_name)),
         ctx.isManager ? menu(line) : null),
       h('p', { class: 'number' }, line.number_display || formatPhone(line.number)),
-      lineBadges(line),
+      lineBadges(line, practice && practice.registration),
       h('dl', { class: 'facts' },
+        practice && practice.registration && practice.registration.state !== 'registered'
+          ? [h('dt', {}, 'Texting'), h('dd', { class: 'registration-note' }, `${practice.registration.summary}. `,
+            h('a', { href: 'settings#registration' }, 'What to do'))] : null,
         h('dt', {}, 'Location'), h('dd', {}, line.location || '—'),
         h('dt', {}, 'Calls'), h('dd', {}, line.routing_summary || '—'),
         line.status_reason && line.status !== 'enabled' ? [h('dt', {}, 'Status'), h('dd', {}, line.status_reason)] : null,

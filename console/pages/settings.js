@@ -5,6 +5,7 @@ import { del, get, patch, post, seg } from '../lib/api.js';
 import { announce, button, confirmDialog, emptyState, field, h, replace, section, submitting } from '../lib/dom.js';
 import { afterHoursEditor, closuresEditor, hoursEditor } from '../lib/editors.js';
 import { timezones } from '../lib/format.js';
+import { registrationBadge } from './lines.js';
 
 const CALENDARS = [['', 'None'], ['US', 'United States (federal)'], ['CA', 'Canada (national)'], ['US-CA', 'US — California'],
   ['US-NY', 'US — New York'], ['US-TX', 'US — Texas'], ['US-FL', 'US — Florida'], ['CA-ON', 'Canada — Ontario'],
@@ -15,8 +16,33 @@ export default async function render(view, ctx) {
   let [practice, quick, resources, lines] = await Promise.all([
     get(base), get(`${base}/quick-responses`), get(`${base}/resources`), get(`${base}/lines`)]);
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Practice settings')),
-    practiceForm(), quickResponses(), locations());
+    registration(), practiceForm(), quickResponses(), locations());
   return null;
+
+  function registration() {
+    const box = h('div', { class: 'stack' });
+    const panel = h('section', { class: 'panel', id: 'registration', 'aria-labelledby': 'registration-title' },
+      h('h2', { id: 'registration-title' }, 'Carrier registration (A2P 10DLC)'),
+      h('p', { class: 'hint' }, 'US carriers only deliver business texts from local numbers registered for it: a brand (who the ',
+        'practice is) and a campaign (what it texts patients about) on the practice’s Messaging Service, reviewed by the ',
+        'carriers. Until the campaign is registered, carriers block the practice’s texts (Twilio error 30034), and ',
+        'Switchboard refuses reminders and campaigns rather than queue texts that would fail.'), box);
+    function draw() {
+      const r = practice.registration || { state: 'not_registered', summary: 'Not registered', next_step: '' };
+      replace(box, h('p', {}, registrationBadge(r), ' ', h('span', { 'data-registration': r.state }, r.summary)),
+        h('p', {}, h('strong', {}, 'Next: '), r.next_step),
+        r.checked_at ? h('p', { class: 'hint' }, `Checked with the carrier ${new Date(r.checked_at).toLocaleString()}.`) : null,
+        practice.messaging_service_sid ? h('p', { class: 'hint' }, `Messaging Service ${practice.messaging_service_sid}`)
+          : h('p', { class: 'hint' }, 'The Messaging Service is made with the practice’s first line.'),
+        ctx.isManager && practice.messaging_service_sid ? h('div', { class: 'actions' }, button('Check now', async (event) => {
+          const done = await submitting(event.target.closest('.actions'),
+            () => post(`${base}/registration/check`, {}));
+          if (done) { practice = done; announce(`Registration: ${done.registration.summary}.`); draw(); }
+        }, { class: 'small' })) : null);
+    }
+    draw();
+    return panel;
+  }
 
   function practiceForm() {
     const hours = hoursEditor(practice.hours);

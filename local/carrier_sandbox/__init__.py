@@ -32,6 +32,11 @@ URL scheme. `switchboard.carrier.SandboxHttpClient` rewrites `https://<host>.twi
     GET/POST/DELETE  …/IncomingPhoneNumbers/{PN}.json                          fetch / update / release
     POST/GET  /numbers.twilio.com/v2/HostedNumber/Orders[/{HR}]               hosted SMS orders
     GET       /lookups.twilio.com/v2/PhoneNumbers/{E164}?Fields=line_type_intelligence
+    POST/GET  /messaging.twilio.com/v1/Services[/{MG}]  (DELETE too)            Messaging Services
+    POST/GET  /messaging.twilio.com/v1/Services/{MG}/PhoneNumbers              its sender pool (21710 already
+                                                                              in it, 21712 in another service)
+    GET       /messaging.twilio.com/v1/Services/{MG}/Compliance/Usa2p         its A2P 10DLC campaign
+    GET       /messaging.twilio.com/v1/a2p/BrandRegistrations/{BN}            the campaign's brand
 
 (Paths without the host segment are accepted too.) REST calls need HTTP Basic auth with the
 account sid and auth token, else 401 `{"code": 20003, "message": "Authenticate", "more_info": …,
@@ -44,6 +49,11 @@ Behaviour, as Twilio's:
   test From +15005550006 always passes), 21614 (To is a landline), 21610 (the recipient texted a
   STOP word to that From), 21617 (body over 1600 characters). Twilio's magic test numbers as To:
   +15005550001 → 21211, …0002 → 21612, …0003 → 21408, …0004 → 21610, …0009 → 21614.
+- A2P 10DLC, as US carriers enforce it: a send from a local number of the account that is not in a
+  Messaging Service whose campaign is VERIFIED on an APPROVED brand is accepted, then fails with 30034 (in
+  its status callback). A new service starts with a VERIFIED campaign (`new_campaign_status`; null: none, as
+  at Twilio); `POST /sandbox/services/{MG}/campaign` moves it. A send naming `MessagingServiceSid` starts
+  `accepted`, and its From must be in that service's pool (else 21606).
 - Landlines (21614 on send, `landline` in Lookup): numbers registered through the control API,
   the fixed range NPA-555-0190 … NPA-555-0199 in every area code (e.g. +14155550193), and
   +15005550009. Every other valid number is `mobile`.
@@ -79,7 +89,11 @@ Control API (JSON, no auth; local only):
     POST   /sandbox/orders/{HR}/complete          the order completes now
     POST   /sandbox/orders/{HR}/fail              {"failure_reason": "...", "status": "failed"|"action-required"}
     GET    /sandbox/clock;  POST {"advance": seconds} or {"set": "2030-01-01T00:00:00Z"}
-    GET    /sandbox/config;  POST {"message_delays": [..], "order_step_seconds": n, "strict_from": bool}
+    GET    /sandbox/config;  POST {"message_delays": [..], "order_step_seconds": n, "strict_from": bool,
+                                       "new_campaign_status": "VERIFIED"|"IN_PROGRESS"|…|null}
+    GET    /sandbox/services                      every Messaging Service with its pool, campaign and brand
+    POST   /sandbox/services/{MG}/campaign        {"campaign_status": "PENDING"|"IN_PROGRESS"|"VERIFIED"|"FAILED"|
+                                                  "SUSPENDED"|null, "brand_status"?: "APPROVED"|…, "errors"?: [...]}
   Phone simulator:
     POST   /sandbox/inbound/sms   {"from", "to", "body", "media_urls"?: [...]} → a signed inbound-SMS webhook
            (every parameter Twilio sends) to the SmsUrl of incoming number "to"; answers {"status", "body"

@@ -27,12 +27,14 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 @dataclass
 class Settings:
-    """The constructor's knobs; `POST /sandbox/config` changes the first three while the sandbox runs."""
+    """The constructor's knobs; `POST /sandbox/config` changes all but `callback_timeout` while the sandbox runs."""
 
     message_delays: tuple[float, ...]
     order_step_seconds: float
     strict_from: bool
     callback_timeout: float
+    # The A2P 10DLC campaign state a new Messaging Service starts with (None: no campaign, as at Twilio).
+    new_campaign_status: str | None = "VERIFIED"
 
 
 class Timers:

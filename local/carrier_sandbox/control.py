@@ -9,6 +9,7 @@ from local.carrier_sandbox.hosted_orders import HostedOrders
 from local.carrier_sandbox.http import Reply, Request, Route, json_reply, route
 from local.carrier_sandbox.lookups import Lookups
 from local.carrier_sandbox.messages import Messages
+from local.carrier_sandbox.messaging_services import CAMPAIGN_STATUSES
 from local.carrier_sandbox.numbers import Numbers
 from local.carrier_sandbox.state import iso8601, parse_time
 
@@ -142,6 +143,7 @@ class Control:
                 "message_delays": list(settings.message_delays),
                 "order_step_seconds": settings.order_step_seconds,
                 "strict_from": settings.strict_from,
+                "new_campaign_status": settings.new_campaign_status,
             }
         )
 
@@ -154,4 +156,10 @@ class Control:
             settings.order_step_seconds = float(document["order_step_seconds"])
         if "strict_from" in document:
             settings.strict_from = bool(document["strict_from"])
+        if "new_campaign_status" in document:
+            status = document["new_campaign_status"]
+            if status is not None and status not in CAMPAIGN_STATUSES:
+                return json_reply({"error": f"new_campaign_status must be one of {', '.join(CAMPAIGN_STATUSES)} "
+                                   "or null"}, 400)
+            settings.new_campaign_status = status
         return self.config(request)

@@ -137,6 +137,8 @@ def _split_api(path: str) -> tuple[str, str]:
         return "numbers", path
     if path.startswith("/v2/PhoneNumbers"):
         return "lookups", path
+    if path.startswith("/v1/"):
+        return "messaging", path
     return "api", path
 
 

@@ -22,6 +22,7 @@ from local.carrier_sandbox.http import (
     route,
     twilio_error,
 )
+from local.carrier_sandbox.messaging_services import UNREGISTERED, MessagingServices
 from local.carrier_sandbox.state import Store, dlr_done, new_sid, parse_time, public, rfc2822
 
 log = logging.getLogger("carrier_sandbox")
@@ -71,9 +72,10 @@ class Faults:
 
 
 class Messages:
-    def __init__(self, context: Context, orders: HostedOrders) -> None:
+    def __init__(self, context: Context, orders: HostedOrders, services: MessagingServices) -> None:
         self.context = context
         self.orders = orders
+        self.services = services
         self.faults = Faults(context.store)
 
     def routes(self) -> list[Route]:
@@ -107,16 +109,22 @@ class Messages:
             if refused is not None:
                 return refused
             final = str(fault.get("final_status") or "delivered")
+            error_code = fault.get("error_code") or DEFAULT_FINAL_CODES.get(final)
+            from_ = request.param("From") or ""
+            if self.services.unregistered(state, from_):
+                final, error_code = "failed", UNREGISTERED  # carriers block it after Twilio accepted it
+            service_sid = request.param("MessagingServiceSid")
             message = self.new_message(
                 state,
                 to=request.param("To") or "",
-                from_=request.param("From") or "",
+                from_=from_,
                 body=request.param("Body") or "",
                 direction="outbound-api",
-                status="queued",
+                status="accepted" if service_sid else "queued",
                 status_callback=request.param("StatusCallback"),
                 final=final,
-                error_code=fault.get("error_code") or DEFAULT_FINAL_CODES.get(final),
+                error_code=error_code,
+                messaging_service_sid=service_sid,
             )
         log.info("carrier sandbox accepted %s to %s", message["sid"], phones.mask(message["to"]))
         self.schedule_delivery(message["sid"], 0)
@@ -145,6 +153,9 @@ class Messages:
             return twilio_error(400, phones.MAGIC_TO_ERRORS[to], to=to, from_=from_)
         if phones.is_landline(to, state["landlines"]):
             return twilio_error(400, 21614, to=to)
+        problem = self.services.send_problem(state, from_=from_, service_sid=request.param("MessagingServiceSid"))
+        if problem is not None:
+            return twilio_error(problem[0], problem[1], from_=from_, path=request.path)
         if f"{from_}|{to}" in state["opt_outs"]:
             return twilio_error(400, 21610)
         if body and len(body) > 1600:
@@ -163,6 +174,7 @@ class Messages:
         status_callback: str | None = None,
         final: str = "delivered",
         error_code: int | None = None,
+        messaging_service_sid: str | None = None,
     ) -> dict[str, Any]:
         """Stores a message; one not yet final goes to `final` once `schedule_delivery` starts it."""
         account_sid = self.context.account_sid
@@ -179,7 +191,7 @@ class Messages:
             "error_code": None,
             "error_message": None,
             "from": from_,
-            "messaging_service_sid": None,
+            "messaging_service_sid": messaging_service_sid,
             "num_media": "0",
             "num_segments": str(phones.segments(body)),
             "price": None,

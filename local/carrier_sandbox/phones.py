@@ -22,6 +22,11 @@ MAGIC_FROM = "+15005550006"
 """Twilio's always-valid test `From`: accepted even when it is not a number of the account."""
 
 LANDLINE_EXCHANGE, LANDLINE_LINE_PREFIX = "555", "019"
+TOLL_FREE_AREA_CODES = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+
+
+def is_toll_free(number: str) -> bool:
+    return number.startswith("+1") and number[2:5] in TOLL_FREE_AREA_CODES
 
 AREA_CODES: dict[str, tuple[str, str, str]] = {
     "206": ("Seattle", "WA", "98101"),

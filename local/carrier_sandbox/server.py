@@ -15,6 +15,7 @@ from local.carrier_sandbox.hosted_orders import HostedOrders
 from local.carrier_sandbox.http import Reply, Router, Server
 from local.carrier_sandbox.lookups import Lookups
 from local.carrier_sandbox.messages import Messages
+from local.carrier_sandbox.messaging_services import MessagingServices
 from local.carrier_sandbox.numbers import Numbers
 from local.carrier_sandbox.simulator import Simulator
 from local.carrier_sandbox.state import Store
@@ -36,15 +37,18 @@ class CarrierSandbox:
         order_step_seconds: float = 60.0,
         strict_from: bool = True,
         callback_timeout: float = 5.0,
+        new_campaign_status: str | None = "VERIFIED",
     ) -> None:
         self.store = Store(Path(data_dir))
         self.host, self.port = host, port
         self.api_base_url = api_base_url
-        self.settings = Settings(tuple(message_delays) or (0.05,), order_step_seconds, strict_from, callback_timeout)
+        self.settings = Settings(tuple(message_delays) or (0.05,), order_step_seconds, strict_from, callback_timeout,
+                                 new_campaign_status)
         self.context = Context(self.store, self.settings)
         self._orders = HostedOrders(self.context)
         self._numbers = Numbers(self.context, self._orders)
-        self._messages = Messages(self.context, self._orders)
+        self._services = MessagingServices(self.context)
+        self._messages = Messages(self.context, self._orders, self._services)
         self._lookups = Lookups(self.context)
         control = Control(self.context, self._messages, self._numbers, self._orders, self._lookups, lambda: self.url)
         simulator = Simulator(self.context, self._messages, self._numbers)
@@ -55,6 +59,7 @@ class CarrierSandbox:
                 *self._numbers.routes(),
                 *self._orders.routes(),
                 *self._lookups.routes(),
+                *self._services.routes(),
                 *control.routes(),
                 *simulator.routes(),
             ],
@@ -121,6 +126,15 @@ class CarrierSandbox:
     def hosted_orders(self) -> list[dict[str, Any]]:
         """Every hosted-number order, oldest first, in its current status."""
         return self._orders.every()
+
+    def messaging_services(self) -> list[dict[str, Any]]:
+        """Every Messaging Service with its sender pool's number sids, its campaign and the campaign's brand."""
+        return self._services.every()
+
+    def set_campaign(self, service_sid: str, campaign_status: str | None, *, brand_status: str | None = None,
+                     errors: tuple[str, ...] = ()) -> None:
+        """Moves the service's A2P 10DLC campaign (and its brand) to a state, as the carriers' review would."""
+        self._services.move_campaign(service_sid, campaign_status, brand_status, list(errors))
 
     def reset(self) -> None:
         self.store.reset()

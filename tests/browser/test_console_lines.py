@@ -151,3 +151,33 @@ def test_making_another_line_primary_moves_the_badge(
         expect(chosen.locator(".badge-primary")).to_have_text("Primary")
     expect(card(console, first["display_name"]).locator(".badge-primary")).to_have_count(0)
     expect(console.page.locator(".badge-primary")).to_have_count(1)
+
+
+def test_registration_shows_on_the_practice_and_every_line_card_and_follows_the_carrier(
+        console: Console, admin_api: AdminApi) -> None:
+    practice = admin_api("POST", "practices", {"name": unique("Birch Clinic"), "timezone": "America/Chicago"})
+    line = admin_api.buy_line(practice["practice_id"], unique("Front desk"))
+    service = admin_api("GET", f"practices/{practice['practice_id']}")["messaging_service_sid"]
+    sandbox_call(console.stack, "POST", f"/sandbox/services/{service}/campaign",
+                 {"campaign_status": "FAILED", "errors": ["The opt-in flow is not described"]})
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Practice settings")
+    panel = console.page.get_by_role("region", name="Carrier registration (A2P 10DLC)")
+    panel.get_by_role("button", name="Check now").click()
+    expect(panel.locator(".badge-registration-failed")).to_have_text("A2P failed")
+    expect(panel).to_contain_text("The opt-in flow is not described")
+    expect(panel).to_contain_text("resubmit the campaign")
+    console.screenshot("practice-registration-failed")
+
+    console.nav("Phone numbers")
+    shown = card(console, line["display_name"])
+    expect(shown.locator(".badge-registration-failed")).to_have_text("A2P failed")
+    expect(shown.locator(".registration-note")).to_contain_text("registration failed")
+    console.screenshot("lines-registration-failed")
+
+    sandbox_call(console.stack, "POST", f"/sandbox/services/{service}/campaign", {"campaign_status": "VERIFIED"})
+    admin_api("POST", f"practices/{practice['practice_id']}/registration/check")
+    console.page.get_by_role("button", name="Refresh").click()
+    expect(shown.locator(".badge-registration-registered")).to_have_text("A2P registered")
+    expect(shown.locator(".registration-note")).to_have_count(0)
+    console.screenshot("lines-registration-registered")

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from switchboard.data import audit
 from switchboard.data import practices as store
+from switchboard.flows import registration
 from switchboard.rules.access import require_admin, require_manager, require_member
 from switchboard.rules.audit import AuditEntry
 from switchboard.rules.practices import NewPractice, Practice, PracticeChanges
@@ -45,6 +46,13 @@ def change_practice(practice_id: PracticeId, changes: Annotated[PracticeChanges,
     caller = current_caller(router)
     require_manager(caller, practice_id)
     return store.change_practice(practice_id, changes, actor=caller.email)
+
+
+@router.post("/api/practices/<practice_id>/registration/check",
+             summary="Ask the carrier now for the practice's A2P 10DLC registration (the poller asks every 5 minutes)")
+def check_registration(practice_id: PracticeId) -> Practice:
+    require_manager(current_caller(router), practice_id)
+    return registration.check_now(practice_id)
 
 
 @router.get("/api/practices/<practice_id>/audit", summary="Recent changes in a practice, newest first")

@@ -38,12 +38,14 @@ def webhooks() -> Iterator[WebhookRecorder]:
 
 @pytest.fixture
 def line_number(sandbox_carrier: Carrier, webhooks: WebhookRecorder) -> str:
-    """A number the account owns, with its webhooks pointing at the recorder."""
+    """A number the account owns, with its webhooks pointing at the recorder, in a Messaging Service whose A2P
+    10DLC campaign is registered (the sandbox's new services start registered)."""
     number = sandbox_carrier.search_numbers(area_code="415", limit=1)[0].phone_number
-    sandbox_carrier.buy_number(
+    sid = sandbox_carrier.buy_number(
         phone_number=number,
         sms_url=f"{webhooks.url}/twilio/sms",
         voice_url=f"{webhooks.url}/twilio/voice",
         status_callback=f"{webhooks.url}/twilio/status",
     )
+    sandbox_carrier.add_to_sender_pool(sandbox_carrier.create_messaging_service(friendly_name="Test clinic"), sid)
     return number

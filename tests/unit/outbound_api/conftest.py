@@ -22,6 +22,20 @@ def integration(call_api):
 
 
 @pytest.fixture
+def send(integration, clinic_clock, week):
+    """POST /v1/messages with the clock at `at` (Monday noon in Chicago) from then on: the queued job, the
+    idempotency record and the send all see one clock."""
+
+    def post(key, *, at=("mon", "12:00"), **fields):
+        body = {"to": "4155552671", "text": "Reminder: your appointment is tomorrow at 9.",
+                "idempotency_key": "appt-1", **fields}
+        clinic_clock.move_to(week.at(*at))
+        return integration("POST", "/v1/messages", body, key=key)
+
+    return post
+
+
+@pytest.fixture
 def key(admin_api, setup):
     return admin_api("POST", f"/api/practices/{setup.practice_id}/api-keys", {"name": "EMR reminders"}).body["key"]
 

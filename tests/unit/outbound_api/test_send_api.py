@@ -13,20 +13,6 @@ NOON = ("mon", "12:00")  # in Chicago, in the coming week
 LATE = ("mon", "22:30")
 
 
-@pytest.fixture
-def send(integration, clinic_clock, week):
-    """POST /v1/messages with the clock at `at` (Monday noon in Chicago) from then on: the queued job, the
-    idempotency record and the send all see one clock."""
-
-    def post(key, *, at=NOON, **fields):
-        body = {"to": "4155552671", "text": "Reminder: your appointment is tomorrow at 9.",
-                "idempotency_key": "appt-1", **fields}
-        clinic_clock.move_to(week.at(*at))
-        return integration("POST", "/v1/messages", body, key=key)
-
-    return post
-
-
 def test_a_send_for_a_location_goes_from_that_locations_line(send, key, location, setup, queues,
                                                              carrier_account):
     answer = send(key, resource_id=location["resource_id"])

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from switchboard.carrier.errors import CarrierNotConfigured, CarrierRefused, refusal, translate
+from switchboard.carrier.messaging_services import MessagingServiceCalls
 
 SECRET_MAX_AGE = 300
 
@@ -113,7 +114,7 @@ def _hosted_order(instance: Any) -> HostedOrder:
     )
 
 
-class Carrier:
+class Carrier(MessagingServiceCalls):
     """The real Twilio client; `api_url` sends it to the carrier sandbox instead of Twilio."""
 
     def __init__(self, credentials: Credentials, *, api_url: str | None = None, timeout: float | None = None) -> None:
@@ -136,10 +137,15 @@ class Carrier:
                 raise
             raise ours from None  # the SDK's message and URL may carry a phone number
 
-    def send_message(self, *, to: str, from_: str, body: str, status_callback: str) -> SentMessage:
-        """Hands a text to the carrier (`queued`); an empty `status_callback` asks for no callbacks."""
-        callback = {"status_callback": status_callback} if status_callback else {}
-        message = self._call("POST", lambda: self._client.messages.create(to=to, from_=from_, body=body, **callback))
+    def send_message(self, *, to: str, from_: str, body: str, status_callback: str,
+                     messaging_service_sid: str | None = None) -> SentMessage:
+        """Hands a text to the carrier (`queued`, or `accepted` through a Messaging Service); an empty
+        `status_callback` asks for no callbacks. With a service, `from_` must be in its sender pool: the
+        patient sees the line they know, and the service's A2P 10DLC campaign carries the text."""
+        extra: dict[str, Any] = {"status_callback": status_callback} if status_callback else {}
+        if messaging_service_sid:
+            extra["messaging_service_sid"] = messaging_service_sid
+        message = self._call("POST", lambda: self._client.messages.create(to=to, from_=from_, body=body, **extra))
         return SentMessage(sid=message.sid, status=message.status, num_segments=int(message.num_segments or 1))
 
     def fetch_message(self, sid: str) -> CarrierMessage:

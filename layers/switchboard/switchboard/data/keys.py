@@ -30,7 +30,8 @@
 | send receipt  | RECEIPT#<practice>#<key> | RECEIPT    | (TTL: a week)                   |
 | cursor        | RECONCILER          | CURSOR          | (where the reconciler stopped)  |
 
-A line waiting on a carrier order carries `pending_pk = LINE_ORDERS`, a message not yet final
+A practice with a Messaging Service carries `pending_pk = MESSAGING_SERVICES` (its registration is polled),
+a line waiting on a carrier order `pending_pk = LINE_ORDERS`, a message not yet final
 `pending_pk = IN_FLIGHT`, a message waiting for its time `SCHEDULED`, a running campaign `CAMPAIGNS`
 (sparse index `pending`).
 

@@ -48,7 +48,8 @@ def snapshot(line: Line) -> dict[str, Any]:
 
 def add_line(practice_id: str, *, display_name: str, number: str, source: LineSource, status: LineStatus,
              actor: str, status_reason: str | None = None, settings: dict[str, Any] | None = None,
-             carrier_sid: str | None = None, order_sid: str | None = None) -> Line:
+             carrier_sid: str | None = None, order_sid: str | None = None,
+             messaging_service_sid: str | None = None) -> Line:
     """Line, number claim and a check that the practice exists, all or nothing."""
     line_id = str(ULID())
     item = LineItem(
@@ -61,6 +62,7 @@ def add_line(practice_id: str, *, display_name: str, number: str, source: LineSo
         source=source.value,
         carrier_sid=carrier_sid,
         order_sid=order_sid,
+        messaging_service_sid=messaging_service_sid,
         settings=settings or {},
         gsi1pk="LINES",
         gsi1sk=line_id,

@@ -22,6 +22,8 @@ class PracticeItem(Item, discriminator="practice"):
     hours = JSONAttribute()
     primary_line_id = UnicodeAttribute(null=True)
     settings = JSONAttribute(null=True)
+    messaging_service_sid = UnicodeAttribute(null=True)  # the carrier's sender pool for its lines (MG…)
+    registration = JSONAttribute(null=True)  # its A2P 10DLC campaign's state, as the poller last saw it
     version = VersionAttribute()
 
 
@@ -36,6 +38,7 @@ class LineItem(Item, discriminator="line"):
     status_changed_at = UTCDateTimeAttribute(null=True)
     carrier_sid = UnicodeAttribute(null=True)
     order_sid = UnicodeAttribute(null=True)
+    messaging_service_sid = UnicodeAttribute(null=True)  # set once its number is in the practice's sender pool
     settings = JSONAttribute(null=True)
     version = VersionAttribute()
 

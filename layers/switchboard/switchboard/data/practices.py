@@ -9,12 +9,13 @@ from ulid import ULID
 
 from switchboard.core.errors import Conflict, NotFound
 from switchboard.rules.practices import NewPractice, Practice, PracticeChanges, PracticeSettings
+from switchboard.rules.registration import NOT_CHECKED, Registration
 
 from . import audit
 from .keys import practice_key
 from .models import PracticeItem
 from .table import now
-from .writes import transaction
+from .writes import transaction, update_if
 
 STALE = "the practice was changed by someone else; reload and try again"
 
@@ -26,6 +27,8 @@ def to_practice(item: PracticeItem) -> Practice:
         timezone=item.timezone,
         hours=item.hours,
         primary_line_id=item.primary_line_id,
+        messaging_service_sid=item.messaging_service_sid,
+        registration=Registration.model_validate(item.registration) if item.registration else NOT_CHECKED,
         version=item.version or 0,
         created_at=item.created_at,
         updated_at=item.updated_at,
@@ -34,7 +37,8 @@ def to_practice(item: PracticeItem) -> Practice:
 
 
 def _snapshot(practice: Practice) -> dict[str, Any]:
-    return practice.model_dump(mode="json", exclude={"practice_id", "version", "created_at", "updated_at"})
+    return practice.model_dump(mode="json", exclude={"practice_id", "version", "created_at", "updated_at",
+                                                     "messaging_service_sid", "registration"})
 
 
 def _write_fields(item: PracticeItem, fields: dict[str, Any]) -> None:
@@ -119,3 +123,37 @@ def set_primary_line(practice_id: str, line_id: str, *, actor: str) -> str | Non
             raise NotFound("no such line") from None
         raise
     return before
+
+
+SERVICES = "MESSAGING_SERVICES"
+
+
+def keep_messaging_service(practice_id: str, service_sid: str) -> str:
+    """Record the practice's Messaging Service unless it has one already; the one it keeps (ours or the first)."""
+    for _ in range(5):  # the practice's version moves under us when an admin saves it meanwhile
+        item = load(practice_id)
+        if item.messaging_service_sid:
+            return item.messaging_service_sid
+        if update_if(item, [PracticeItem.messaging_service_sid.set(service_sid),
+                            PracticeItem.pending_pk.set(SERVICES), PracticeItem.pending_sk.set(practice_id),
+                            PracticeItem.updated_at.set(now())],
+                     PracticeItem.messaging_service_sid.does_not_exist()):
+            return service_sid
+    raise Conflict("the practice kept changing; try again", field="practice_id")
+
+
+def with_messaging_services(limit: int = 500) -> list[PracticeItem]:
+    """Practices that have a Messaging Service (the sparse `pending` index: the poller reads these alone)."""
+    return [item for item in PracticeItem.pending.query(SERVICES, limit=limit) if isinstance(item, PracticeItem)]
+
+
+def set_registration(item: PracticeItem, registration: Registration) -> bool:
+    """Store what the carrier said; False when nothing changed (no write). The time checked is kept only when
+    the state changes, so the poller writes nothing on a quiet run."""
+    stored = Registration.model_validate(item.registration) if item.registration else None
+    if stored is not None and stored.model_copy(update={"checked_at": None}) == registration.model_copy(
+            update={"checked_at": None}):
+        return False
+    stored_form = registration.model_dump(mode="json", exclude={"summary", "next_step"})
+    item.update(actions=[PracticeItem.registration.set(stored_form), PracticeItem.updated_at.set(now())])
+    return True

@@ -15,6 +15,7 @@ from switchboard.data import practices as practice_store
 from switchboard.data.messages import new_message_id
 from switchboard.data.models import CampaignItem
 from switchboard.flows.outgoing import NotQueued, queue_text
+from switchboard.flows.registration import check_can_start_sends
 from switchboard.flows.sends import allowed_at, check_reachable, sending_line
 from switchboard.rules import templates
 from switchboard.rules.addresses import CountsOf, LineOwner
@@ -89,8 +90,11 @@ def run_campaigns(at: datetime | None = None) -> dict[str, int]:
 
 
 def start_campaign(practice_id: str, draft: NewCampaign, *, status_callback: str, actor: str) -> Campaign:
-    """Check the sender and that every recipient is a verified patient here, then hand it to the runner."""
+    """Check the sender, the practice's registration and that every recipient is a verified patient here, then
+    hand it to the runner."""
     line = sending_line(practice_id, resource_id=draft.resource_id, line_id=draft.line_id)
+    check_can_start_sends(practice_store.get_practice(practice_id),
+                          field="resource_id" if draft.resource_id else "line_id")
     phones = patient_store.phones_of(practice_id, [r.patient_id for r in draft.recipients])
     unknown = [r.patient_id for r in draft.recipients if r.patient_id not in phones]
     if unknown:

@@ -193,7 +193,8 @@ def deliver(job: SendText) -> Delivery:
     message.attempt_started_at = now
     try:
         sent = carriers.carrier().send_message(to=message.phone, from_=line.number, body=body,
-                                               status_callback=message.status_callback or "")
+                                               status_callback=message.status_callback or "",
+                                               messaging_service_sid=line.messaging_service_sid)
     except carriers.CarrierRefused as refused:
         outcome = refused.outcome
         if outcome is carriers.Outcome.OPTED_OUT:

@@ -16,6 +16,7 @@ from switchboard.data import lines as store
 from switchboard.data import practices as practice_store
 from switchboard.data import resources as resource_store
 from switchboard.data.models import LineItem
+from switchboard.flows import registration
 from switchboard.rules.addresses import CarrierWebhooks
 from switchboard.rules.call_routing import MAX_LINK_CHAIN
 from switchboard.rules.forwarding import Forwarding, check_destinations, find_loop, routing_summary
@@ -53,16 +54,24 @@ def _refuse_claimed(number: str) -> None:
 
 
 def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhooks, *, actor: str) -> Line:
-    practice_store.load(practice_id)
+    """Buy the number and put it in the practice's sender pool (its Messaging Service, made with the first line)."""
+    practice = practice_store.get_practice(practice_id)
     _refuse_claimed(draft.number)
     try:
+        service = registration.messaging_service_for(practice)
         sid = carriers.carrier().buy_number(phone_number=draft.number, sms_url=webhooks.sms_url,
                                             voice_url=webhooks.voice_url, status_callback=webhooks.status_url)
     except carriers.CarrierError as error:
         raise _refusal(error, "number") from None
     try:
+        registration.join_sender_pool(service, sid)
         return store.add_line(practice_id, display_name=draft.display_name, number=draft.number,
-                              source=LineSource.PURCHASED, status=LineStatus.ENABLED, actor=actor, carrier_sid=sid)
+                              source=LineSource.PURCHASED, status=LineStatus.ENABLED, actor=actor, carrier_sid=sid,
+                              messaging_service_sid=service)
+    except carriers.CarrierError as error:
+        logger.warning("number not added to the sender pool; releasing it", extra={"carrier_sid": sid})
+        carriers.carrier().release_number(sid)
+        raise _refusal(error, "number") from None
     except Exception:
         logger.warning("line not recorded after purchase; releasing the number", extra={"carrier_sid": sid})
         carriers.carrier().release_number(sid)
@@ -75,6 +84,7 @@ def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: CarrierWe
     practice = practice_store.get_practice(practice_id)
     _refuse_claimed(draft.number)
     try:
+        registration.messaging_service_for(practice)  # its number joins the pool when the order completes
         order = carriers.carrier().order_hosted_number(
             phone_number=draft.number, contact_email=str(draft.authorization.signer_email),
             contact_phone=contact_phone, friendly_name=f"{practice.name} - {draft.display_name}"[:64],
@@ -153,6 +163,12 @@ def poll_pending_orders() -> dict[str, int]:
         before = store.to_line(item)
         if order.status == "completed":
             item.carrier_sid = order.incoming_phone_number_sid
+            try:
+                item.messaging_service_sid = _pooled(item)
+            except carriers.CarrierError:
+                moved["errors"] += 1  # enabled on a later run, once its number is in the pool
+                logger.warning("completed number not added to the sender pool", extra={"line_id": item.line_id})
+                continue
             store.set_status(item, LineStatus.ENABLED, None)
         elif order.status in ("failed", "action-required"):
             store.set_status(item, LineStatus.FAILED, order.failure_reason or f"the carrier order is {order.status}")
@@ -164,6 +180,15 @@ def poll_pending_orders() -> dict[str, int]:
                                                    "status": item.status, "reason": item.status_reason,
                                                    "changed_at": item.status_changed_at})
     return moved
+
+
+def _pooled(item: LineItem) -> str | None:
+    """Put a line's number in its practice's sender pool; the service it joined."""
+    if item.carrier_sid is None:
+        return None
+    service = registration.messaging_service_for(practice_store.get_practice(item.practice_id))
+    registration.join_sender_pool(service, item.carrier_sid)
+    return service
 
 
 def _linked_target(practice_id: str, line_id: str, *, across_practices: bool) -> LineItem:

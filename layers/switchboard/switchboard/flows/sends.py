@@ -14,6 +14,7 @@ from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.flows.line_changes import line_for_resource
 from switchboard.flows.outgoing import NotQueued, Once, queue_text_once
+from switchboard.flows.registration import check_can_start_sends
 from switchboard.rules.addresses import LineOwner
 from switchboard.rules.lines import Line
 from switchboard.rules.messages import OutgoingText, SenderKind
@@ -76,6 +77,7 @@ def send(practice_id: str, request: SendRequest, *, sender_id: str, status_callb
         return SendResult.model_validate(answered)
     practice = practice_store.get_practice(practice_id)
     line = sending_line(practice_id, resource_id=request.resource_id, line_id=request.line_id)
+    check_can_start_sends(practice, field="resource_id" if request.resource_id else "line_id")
     phone = recipient_phone(practice_id, to=request.to, patient_id=request.patient_id)
     check_reachable(line, phone)
     body = request.text or render(request.template or "", request.variables)

@@ -20,6 +20,7 @@ from switchboard.rules.hours import (
     standard_hours,
 )
 from switchboard.rules.opening import OpeningHours
+from switchboard.rules.registration import NOT_CHECKED, Registration
 from switchboard.rules.texts import AfterHoursReply, ReplyText
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ class Practice(PracticeSettings):
     timezone: str
     hours: WeeklyHours
     primary_line_id: str | None = None
+    messaging_service_sid: str | None = None
+    registration: Registration = NOT_CHECKED
     version: int
     created_at: datetime
     updated_at: datetime
