@@ -1,8 +1,8 @@
 // Phone simulator (local stack only): act as a patient's phone through the carrier sandbox — see the texts
 // it received, send texts and place calls to a line (signed like the carrier's webhooks), see the TwiML.
 
-import { get, sandbox, seg } from '../lib/api.js';
-import { emptyState, field, h, replace, submitting } from '../lib/dom.js';
+import { get, post, sandbox, seg } from '../lib/api.js';
+import { announce, emptyState, field, h, replace, submitting } from '../lib/dom.js';
 import { formatPhone, timeElement, toE164 } from '../lib/format.js';
 
 const POLL_MS = 2000;
@@ -29,7 +29,8 @@ export default async function render(view, ctx) {
     result);
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Phone simulator')),
     h('p', { class: 'hint' }, 'Local stack only: the carrier sandbox signs these like the carrier’s own webhooks.'),
-    form, h('section', { class: 'panel', 'aria-labelledby': 'phone-title' }, h('h2', { id: 'phone-title' }, 'This phone’s texts'), inbox));
+    form, h('section', { class: 'panel', 'aria-labelledby': 'phone-title' }, h('h2', { id: 'phone-title' }, 'This phone’s texts'), inbox),
+    ctx.practiceId ? await registrationPanel(ctx) : null);
 
   const val = (n) => form.querySelector(`[name="${n}"]`).value.trim();
   function patient() {
@@ -78,4 +79,34 @@ export default async function render(view, ctx) {
   await refresh().catch((error) => replace(inbox, h('li', { class: 'error', role: 'alert' }, error.message)));
   const timer = setInterval(() => { if (!document.hidden) refresh().catch(() => {}); }, POLL_MS);
   return () => clearInterval(timer);
+}
+
+// Plays the carriers' review of the practice's A2P 10DLC campaign, then asks Switchboard to read it again.
+const CAMPAIGN_STATES = [['VERIFIED', 'Verified (registered)'], ['IN_PROGRESS', 'In review'], ['PENDING', 'Pending'],
+  ['FAILED', 'Failed'], ['SUSPENDED', 'Suspended'], ['', 'No campaign']];
+
+async function registrationPanel(ctx) {
+  const base = seg('practices', ctx.practiceId);
+  const practice = await get(base);
+  if (!practice.messaging_service_sid) return null;
+  const status = field({ label: 'Campaign state', name: 'campaign_status', type: 'select', options: CAMPAIGN_STATES,
+    value: practice.registration ? (practice.registration.campaign_status || '') : '' });
+  const reason = field({ label: 'Review finding (for Failed)', name: 'finding', maxlength: 200, value: '' });
+  const shown = h('p', { 'aria-live': 'polite' }, practice.registration ? practice.registration.summary : '');
+  const form = h('form', { class: 'panel stack', 'aria-labelledby': 'sim-registration-title', novalidate: true },
+    h('h2', { id: 'sim-registration-title' }, 'Carrier review of the practice’s campaign'),
+    h('p', { class: 'hint' }, 'Move the A2P 10DLC campaign on this practice’s Messaging Service as the carriers would.'),
+    h('div', { class: 'inline' }, status, reason), h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Apply')), shown);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const picked = form.querySelector('[name="campaign_status"]').value || null;
+    const finding = form.querySelector('[name="finding"]').value.trim();
+    const done = await submitting(form, async () => {
+      await sandbox(ctx.config, 'POST', `/sandbox/services/${encodeURIComponent(practice.messaging_service_sid)}/campaign`,
+        { campaign_status: picked, errors: finding ? [finding] : [] });
+      return post(`${base}/registration/check`, {});
+    });
+    if (done) { replace(shown, done.registration.summary); announce(`Registration: ${done.registration.summary}.`); }
+  });
+  return form;
 }
