@@ -72,8 +72,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 # Each tier prints how long it took. `make test` runs the tiers two at a time (the machine's two cores; the
-# integration tier spends much of its time waiting on the local stack's clocks): the integration tier on one,
-# the two unit runs and the deploy gate on the other, the browser tier on whichever frees first; the IAM coverage
+# integration tier spends much of its time waiting on the local stack's clocks): the integration tier, then the
+# deploy gate, on one; the two unit runs on the other; the browser tier on whichever frees first. The IAM coverage
 # check comes last, because it reads the AWS calls every tier before it recorded.
 TIMED = @started=$$(date +%s); trap 'echo "== $@: $$(( $$(date +%s) - started )) s"' EXIT;
 IAM_COVERAGE := tests/template/test_iam_coverage.py
@@ -106,7 +106,7 @@ test: setup $(TOOLS)/.installed $(SCAN)/.installed lint
 	@rm -rf "$(SWITCHBOARD_AWS_CALLS_DIR)"
 	@started=$$(date +%s); \
 	$(MAKE) --no-print-directory -j2 --output-sync=target \
-		test-integration test-unit-ahead test-deploy-gate test-unit test-browser \
+		test-integration test-unit-ahead test-unit test-deploy-gate test-browser \
 		&& $(MAKE) --no-print-directory test-iam-coverage; status=$$?; \
 	echo "== make test: $$(( $$(date +%s) - started )) s"; exit $$status
 
