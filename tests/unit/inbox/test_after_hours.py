@@ -200,3 +200,39 @@ def test_a_callers_first_reply_after_hours_is_answered_and_counted_in_the_same_t
         assert follow_up(job) == "answered"
     assert traffic.operations == ["BatchGetItem", "UpdateItem", "TransactWriteItems"]
     assert admin_api("GET", f"/api/practices/{setup.practice_id}/workflows").body[0]["counts"]["replied"] == 1
+
+
+def _conversation():
+    from switchboard.data.models import ConversationItem
+
+    return next(ConversationItem.scan())
+
+
+def _patient_texts():
+    return [(m.body, m.keyword) for m in sorted(MessageItem.scan(), key=lambda m: m.created_at)
+            if m.sender == "patient"]
+
+
+def test_yes_from_a_patient_who_never_opted_out_is_an_ordinary_text(text_at, after_hours, carrier_account):
+    text_at("Yes", "mon", "22:00")
+    after_hours()
+    assert [m["body"] for m in carrier_account.messages(to=PHONE)] == ["We are closed.\n\nEstamos cerrados."]
+    assert _patient_texts() == [("Yes", None)]
+    assert not _conversation().opted_out
+
+
+@pytest.mark.parametrize("stop", ["opt out", "Opt-out", "\uff33\uff34\uff2f\uff30", "Stop. \U0001f621"])
+def test_each_stop_form_opts_out_and_start_opts_back_in_without_an_after_hours_reply(
+        stop, text_at, after_hours, carrier_account):
+    text_at(stop, "mon", "22:00")
+    after_hours()
+    assert _conversation().opted_out
+    text_at("START", "mon", "22:10")
+    after_hours()
+    assert not _conversation().opted_out
+    assert _patient_texts() == [(stop, "opt_out"), ("START", "opt_in")]
+    assert auto_replies() == []
+    text_at("Yes", "tue", "22:00")  # opted in already: an ordinary text, answered
+    after_hours()
+    assert _patient_texts()[-1] == ("Yes", None)
+    assert len(auto_replies()) == 1

@@ -31,7 +31,10 @@ def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword
     if keyword == "opt_out":
         conversation.append(ConversationItem.opted_out.set(True))
     elif keyword == "opt_in":
-        conversation.append(ConversationItem.opted_out.set(False))
+        # Operands are read before the update, so this copies the state the text found, in the same write.
+        conversation.extend([ConversationItem.opt_in_text.set(ref.message_id),
+                             ConversationItem.opted_out_before_opt_in.set(ConversationItem.opted_out | False),
+                             ConversationItem.opted_out.set(False)])
     try:
         with transaction() as writes:
             writes.put(marker, condition=InboundSidItem.pk.does_not_exist())
@@ -44,6 +47,21 @@ def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword
             return None
         raise
     return ref
+
+
+def opted_back_in(conversation: ConversationItem | None, ref: MessageRef) -> bool:
+    """Whether this opt-in word found the patient opted out (else it is an ordinary text). A later opt-in word
+    overwrites the record: the conversation is then opted in either way, so the word counts as one."""
+    if conversation is None:
+        return False
+    if conversation.opt_in_text != ref.message_id:
+        return not conversation.opted_out
+    return bool(conversation.opted_out_before_opt_in)
+
+
+def ordinary_text(ref: MessageRef) -> None:
+    """An opt-in word from a patient who was not opted out: shown to staff as the text it is."""
+    update_if(MessageItem(*message_key(ref)), [MessageItem.keyword.remove()], MessageItem.pk.exists())
 
 
 def claim_announcement(ref: MessageRef) -> bool:
