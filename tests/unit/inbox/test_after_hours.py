@@ -29,7 +29,9 @@ def text_at(setup, admin_api, clinic_clock, week):
 
 
 def auto_replies():
-    return sorted((m.created_at, m.body) for m in MessageItem.scan() if m.sender == "auto_response")
+    """Switchboard's own automated answers (the carrier's answers to keywords are stored too, as the carrier's)."""
+    return sorted((m.created_at, m.body) for m in MessageItem.scan()
+                  if m.sender == "auto_response" and m.sender_id != "carrier")
 
 
 def test_one_reply_at_22_none_at_22_05_and_one_again_the_next_evening(text_at, after_hours, carrier_account):
@@ -232,6 +234,7 @@ def test_each_stop_form_opts_out_and_start_opts_back_in_without_an_after_hours_r
     assert not _conversation().opted_out
     assert _patient_texts() == [(stop, "opt_out"), ("START", "opt_in")]
     assert auto_replies() == []
+    assert carrier_account.messages(to=PHONE) == []  # the carrier confirms; we send nothing
     text_at("Yes", "tue", "22:00")  # opted in already: an ordinary text, answered
     after_hours()
     assert _patient_texts()[-1] == ("Yes", None)

@@ -17,9 +17,10 @@ from .writes import transaction, update_if
 
 
 def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
-                   at: datetime, status_callback: str) -> MessageRef | None:
+                   at: datetime, status_callback: str, carrier_answer: str | None = None) -> MessageRef | None:
     """Store a patient's text with its conversation and contact in one write; None when it was stored already.
-    The table's stream hands it on to be answered (`status_callback` is for the answer)."""
+    The table's stream hands it on to be answered (`status_callback` is for the answer); `carrier_answer`, what
+    the carrier itself replied, is stored beside it so staff see it."""
     ref = MessageRef(owner.line_id, phone, new_message_id())
     message = new_message(ref, practice_id=owner.practice_id, direction=Direction.INBOUND, sender=SenderKind.PATIENT,
                           status=MessageStatus.RECEIVED, at=at, body=body, carrier_sid=sid,
@@ -42,11 +43,22 @@ def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword
                           contact_upsert(owner.practice_id, phone, at))
             writes.update(ConversationItem(*conversation_key(owner.line_id, phone)), conversation)
             writes.put(message)
+            if carrier_answer is not None:
+                writes.put(_carrier_answer(owner, phone, carrier_answer, at))
     except TransactWriteError as error:
         if (marker.pk, marker.sk) in writes.failed(error):
             return None
         raise
     return ref
+
+
+def _carrier_answer(owner: LineOwner, phone: str, body: str, at: datetime) -> MessageItem:
+    """The carrier's own reply, sent by it, not by us: nothing to hand off, deliver or poll."""
+    answer = new_message(MessageRef(owner.line_id, phone, new_message_id()), practice_id=owner.practice_id,
+                         direction=Direction.OUTBOUND, sender=SenderKind.AUTO_RESPONSE, status=MessageStatus.DELIVERED,
+                         at=at, body=body, sender_id="carrier")
+    answer.pending_pk = answer.pending_sk = None
+    return answer
 
 
 def opted_back_in(conversation: ConversationItem | None, ref: MessageRef) -> bool:

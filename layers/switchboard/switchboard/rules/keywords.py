@@ -43,6 +43,24 @@ def _normalised(body: str) -> str:
     return _OPT_OUT_PHRASE.sub("OPTOUT", word[:end].strip())
 
 
+# Twilio answers HELP and confirms STOP itself on long codes; Switchboard never sends a second answer.
+CARRIER_HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+CARRIER_STOP_REPLY = ("You have successfully been unsubscribed. You will not receive any more messages from this "
+                      "number. Reply START to resubscribe.")
+ADVANCED_OPT_OUT_REPLY = "(the carrier answered with the Messaging Service's {kind} reply)"
+
+
+def carrier_answer(keyword: Keyword | None, opt_out_type: str | None) -> str | None:
+    """What the carrier answered a keyword text with, as far as it is known: its default text, or under Advanced
+    Opt-Out (the webhook's `OptOutType`) a note naming the service's configured reply. START is confirmed only
+    to a patient who was opted out, which the text's write learns, so it is not recorded here."""
+    if keyword not in (Keyword.HELP, Keyword.OPT_OUT):
+        return None
+    if opt_out_type:
+        return ADVANCED_OPT_OUT_REPLY.format(kind="HELP" if keyword is Keyword.HELP else "STOP")
+    return CARRIER_HELP_REPLY if keyword is Keyword.HELP else CARRIER_STOP_REPLY
+
+
 def keyword_in(body: str | None) -> Keyword | None:
     word = _normalised(body or "")
     if word in OPT_OUT_WORDS:
