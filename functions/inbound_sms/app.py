@@ -25,10 +25,8 @@ def store_text(request: webhooks.CarrierRequest) -> dict[str, Any]:
         logger.warning("text to a number no line has")
         return webhooks.answer(404, str(MessagingResponse()), content_type=TWIML)
     metrics.add_metric(name="TextReceived" if received.stored else "TextRepeated", unit=MetricUnit.Count, value=1)
-    response = MessagingResponse()
-    if received.reply:
-        response.message(received.reply)
-    return webhooks.answer(200, str(response), content_type=TWIML)
+    # Never a TwiML <Message>: the carrier answers keywords itself (README, Keywords).
+    return webhooks.answer(200, str(MessagingResponse()), content_type=TWIML)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -98,8 +98,14 @@ Control API (JSON, no auth; local only):
     POST   /sandbox/inbound/sms   {"from", "to", "body", "media_urls"?: [...]} → a signed inbound-SMS webhook
            (every parameter Twilio sends) to the SmsUrl of incoming number "to"; answers {"status", "body"
            (our TwiML), "url", "message_sid", "replies": [sids of <Message>s in the TwiML, sent as
-           Twilio would]}. A single STOP word (STOP STOPALL UNSUBSCRIBE END QUIT REVOKE OPTOUT CANCEL)
-           blocks that pair for sends, START/UNSTOP/YES unblocks it; the webhook is still delivered.
+           Twilio would], "carrier_reply": sid of Twilio's own keyword answer or null}. A single STOP word
+           (STOP STOPALL UNSUBSCRIBE END QUIT REVOKE OPTOUT CANCEL) blocks that pair for sends and is
+           confirmed once, START/UNSTOP/YES unblocks a blocked pair and is confirmed, HELP/INFO is answered:
+           with Twilio's default texts (keywords.py), sent to the patient as outbound-reply messages; the
+           webhook is still delivered.
+    POST   /sandbox/advanced-opt-out/{E164}  {"stop", "start", "help"}: Advanced Opt-Out on the Messaging
+           Service of that number: keywords are answered with these texts and the webhook carries
+           OptOutType (STOP / START / HELP); DELETE turns it off.
     POST   /sandbox/inbound/call  {"from", "to", "forwarded_from"?, "caller_name"?} → a signed voice webhook
            to the number's VoiceUrl; answers {"status", "body" (our TwiML), "url", "call_sid"}.
   A webhook URL that does not answer gives HTTP 502 with "status": null and "error".

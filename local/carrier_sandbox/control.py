@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from local.carrier_sandbox import keywords
 from local.carrier_sandbox.context import Context
 from local.carrier_sandbox.hosted_orders import HostedOrders
 from local.carrier_sandbox.http import Reply, Request, Route, json_reply, route
@@ -36,6 +37,8 @@ class Control:
             route("sandbox", "GET", r"/sandbox/numbers", self.numbers),
             route("sandbox", "GET", r"/sandbox/orders", self.orders),
             route("sandbox", "GET", r"/sandbox/opt-outs", self.opt_outs),
+            route("sandbox", "POST", r"/sandbox/advanced-opt-out/(?P<number>[^/]+)", self.set_advanced_opt_out),
+            route("sandbox", "DELETE", r"/sandbox/advanced-opt-out/(?P<number>[^/]+)", self.clear_advanced_opt_out),
             route("sandbox", "POST", r"/sandbox/reset", self.reset),
             route("sandbox", "GET", r"/sandbox/landlines", self.landlines),
             route("sandbox", "POST", r"/sandbox/landlines", self.add_landlines),
@@ -73,6 +76,18 @@ class Control:
         with self.context.store.read() as state:
             pairs = [dict(zip(("sender", "recipient"), p.split("|"), strict=True)) for p in state["opt_outs"]]
         return json_reply({"opt_outs": pairs})
+
+    def set_advanced_opt_out(self, request: Request) -> Reply:
+        """Advanced Opt-Out on the Messaging Service of this number, with its texts ({"stop", "start", "help"})."""
+        with self.context.store.change() as state:
+            keywords.set_advanced_opt_out(state, request.groups["number"], request.json())
+            return json_reply({"number": request.groups["number"],
+                               "texts": keywords.advanced_opt_out(state, request.groups["number"])})
+
+    def clear_advanced_opt_out(self, request: Request) -> Reply:
+        with self.context.store.change() as state:
+            keywords.set_advanced_opt_out(state, request.groups["number"], None)
+        return json_reply({"number": request.groups["number"], "texts": None})
 
     def reset(self, request: Request) -> Reply:
         self.context.store.reset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ElementTree
 
-from local.carrier_sandbox import phones
+from local.carrier_sandbox import keywords, phones
 from local.carrier_sandbox.context import Context
 from local.carrier_sandbox.http import API_VERSION, Reply, Request, Route, json_reply, route
 from local.carrier_sandbox.messages import Messages
@@ -46,17 +46,17 @@ class Simulator:
         number = self.numbers.find(to)
         if number is None or not number["sms_url"]:
             return json_reply({"error": "no incoming number with an SMS URL for that 'to'"}, 404)
-        word = phones.keyword(body)
         with self.context.store.change() as state:
-            pair = f"{to}|{from_}"
-            if word in phones.STOP_WORDS and pair not in state["opt_outs"]:
-                state["opt_outs"].append(pair)
-            elif word in phones.START_WORDS and pair in state["opt_outs"]:
-                state["opt_outs"].remove(pair)
+            kind, reply, advanced = keywords.answer(state, number=to, patient=from_, body=body)
             message = self.messages.new_message(
                 state, to=to, from_=from_, body=body, direction="inbound", status="received"
             )
             message["num_media"] = str(len(media))
+            carrier_reply = self.messages.new_message(
+                state, to=from_, from_=to, body=reply, direction="outbound-reply", status="queued"
+            ) if reply else None
+        if carrier_reply is not None:
+            self.messages.schedule_delivery(carrier_reply["sid"], 0)
         sid = message["sid"]
         params = {
             "MessageSid": sid,
@@ -72,6 +72,7 @@ class Simulator:
             "ApiVersion": API_VERSION,
             **_geography("From", from_),
             **_geography("To", to),
+            **({"OptOutType": kind} if advanced and kind else {}),
         }
         for i, url in enumerate(media):
             params[f"MediaUrl{i}"], params[f"MediaContentType{i}"] = url, "image/jpeg"
@@ -79,7 +80,8 @@ class Simulator:
         log.info("carrier sandbox delivered inbound %s from %s: %s", sid, phones.mask(from_), status)
         replies = self._reply_from_twiml(answer, to=from_, from_=to) if status and status < 300 else []
         return json_reply(
-            {"status": status, "body": answer, "url": number["sms_url"], "message_sid": sid, "replies": replies}
+            {"status": status, "body": answer, "url": number["sms_url"], "message_sid": sid, "replies": replies,
+             "carrier_reply": carrier_reply["sid"] if carrier_reply else None}
             | ({"error": problem} if problem else {}),
             200 if status is not None else 502,
         )

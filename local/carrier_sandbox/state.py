@@ -36,6 +36,7 @@ def empty_state() -> dict[str, Any]:
         "numbers": {},  # sid → incoming phone number resource
         "orders": {},  # sid → hosted number order resource
         "opt_outs": [],  # ["<sender>|<recipient>"]
+        "advanced_opt_out": {},  # receiving number → its Messaging Service's Advanced Opt-Out texts
         "landlines": [],
         "faults": [],
         "fault_rate": None,

@@ -180,3 +180,51 @@ def test_every_functions_sample_events_run_with_make_invoke(local_stack, functio
         result = json.loads(run.stdout)
         if "statusCode" in result:
             assert result["statusCode"] < 500, (event.name, result)
+
+
+def _opted_out(admin, p, phone: str) -> bool:
+    entries = admin("GET", f"/api/practices/{p}/inbox")[1]["conversations"]
+    return any(c["phone"] == phone and c["opted_out"] for c in entries)
+
+
+def _text(stack, line, phone: str, body: str) -> None:
+    assert sandbox(stack, "POST", "/sandbox/inbound/sms", {"from": phone, "to": line["number"], "body": body})[
+        "status"] == 200
+    stack.wait_idle()
+
+
+@pytest.mark.parametrize("advanced", [False, True], ids=["twilio-defaults", "advanced-opt-out"])
+def test_keywords_as_patients_type_them_get_one_answer_each(local_stack, clinic, advanced):
+    admin, p, line = clinic["admin"], clinic["practice_id"], clinic["line"]
+    admin("PATCH", f"/api/practices/{p}", {"hours": {}, "closures": [], "help_text": "Maple: call 312-555-0100.",
+                                           "after_hours": {"text": "Closed now - we'll text back."}})
+    number = urllib.parse.quote(line["number"])
+    if advanced:
+        sandbox(local_stack, "POST", f"/sandbox/advanced-opt-out/{number}",
+                {"help": "Maple: call 312-555-0100. Reply STOP to opt out.",
+                 "stop": "Maple: you will get no more texts."})
+    try:
+        helped, stopped, worded, fullwidth = ("+1415555" + f"{n:04d}" for n in
+                                          ((3101, 3102, 3103, 3104) if advanced else (3201, 3202, 3203, 3204)))
+        _text(local_stack, line, helped, "HELP")
+        local_stack.wait_idle()
+        assert [m["body"] for m in texts_to(local_stack, helped)] == [
+            "Maple: call 312-555-0100. Reply STOP to opt out." if advanced
+            else "Reply STOP to unsubscribe. Msg&Data Rates May Apply."]
+
+        for body in ("Stop. \U0001f621", "STOP"):
+            _text(local_stack, line, stopped, body)
+        assert len(texts_to(local_stack, stopped)) == 1  # one confirmation, the carrier's
+        assert eventually(lambda: _opted_out(admin, p, stopped))
+
+        for phone, body in ((worded, "opt out"), (fullwidth, "\uff33\uff34\uff2f\uff30")):
+            _text(local_stack, line, phone, body)
+            assert eventually(lambda phone=phone: _opted_out(admin, p, phone))
+
+        yes = "+1415555" + ("3105" if advanced else "3205")
+        _text(local_stack, line, yes, "Yes")
+        assert eventually(lambda: [m["body"] for m in texts_to(local_stack, yes)] == ["Closed now - we'll text back."])
+        assert not _opted_out(admin, p, yes)
+    finally:
+        if advanced:
+            sandbox(local_stack, "DELETE", f"/sandbox/advanced-opt-out/{number}")

@@ -537,10 +537,10 @@ def text_in(call_api: Callable[..., ApiAnswer], carrier_account: Any, setup: Set
     """A patient texts one of our lines: a webhook signed like the carrier's."""
 
     def send(body: str, *, phone: str = "+14155552671", to: str | None = None, sid: str | None = None,
-             signature: str | None = None, query: dict | None = None):
+             signature: str | None = None, query: dict | None = None, extra: dict | None = None):
         params = {"MessageSid": sid or f"SM{next(_sids):032d}", "AccountSid": carrier_account.account_sid,
                   "From": phone, "To": to or setup.line["number"], "Body": body, "NumMedia": "0",
-                  "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+                  "SmsStatus": "received", "ApiVersion": "2010-04-01", **(extra or {})}
         url = "https://api.test/local/twilio/sms"
         if query:
             url += "?" + urlencode([(k, v) for k, vs in query.items() for v in vs])

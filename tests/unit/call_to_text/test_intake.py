@@ -305,3 +305,14 @@ def test_a_callers_text_is_sent_with_four_requests_at_most(intake, queues, carri
         queues.deliver()
     assert len(texts_to(carrier_account)) == 1
     assert traffic.operations == ["BatchGetItem", "Query", "UpdateItem", "TransactWriteItems"]
+
+
+def test_a_patient_who_opted_out_at_the_carrier_is_marked_opted_out_by_the_status_callback(
+        intake, queues, status_callback, setup):
+    intake()
+    queues.deliver()
+    sid = next(MessageItem.scan()).carrier_sid
+    assert not next(ConversationItem.scan()).opted_out
+    status_callback(sid, "failed", 21610)
+    assert next(ConversationItem.scan()).opted_out is True
+    assert next(MessageItem.scan()).error_code == 21610

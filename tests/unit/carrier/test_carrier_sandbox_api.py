@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -393,3 +394,55 @@ def test_orders_follow_the_clock_and_the_control_endpoints(
         "LOA rejected",
     )
     assert {o["sid"] for o in control(carrier_sandbox, "GET", "orders")["orders"]} == {slow, done, failed}
+
+
+def _to_patient(sandbox: CarrierSandbox) -> list[str]:
+    return [m["body"] for m in control(sandbox, "GET", f"messages?to=%2B{PATIENT[1:]}")["messages"]]
+
+
+def test_twilio_answers_help_once_and_confirms_stop_once_with_its_default_texts(
+    carrier_sandbox: CarrierSandbox, line_number: str, webhooks: WebhookRecorder
+) -> None:
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "help"})
+    assert _to_patient(carrier_sandbox) == ["Reply STOP to unsubscribe. Msg&Data Rates May Apply."]
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "STOP"})
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "stop!"})
+    confirmations = [b for b in _to_patient(carrier_sandbox) if b.startswith("You have successfully been unsub")]
+    assert len(confirmations) == 1
+    assert all("OptOutType" not in r.params for r in webhooks.received)
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "yes"})
+    assert _to_patient(carrier_sandbox)[-1].startswith("You have successfully been re-subscribed")
+    assert control(carrier_sandbox, "GET", "opt-outs")["opt_outs"] == []
+
+
+def test_yes_from_a_patient_who_never_opted_out_gets_no_carrier_answer(
+    carrier_sandbox: CarrierSandbox, line_number: str, webhooks: WebhookRecorder
+) -> None:
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "Yes"})
+    assert _to_patient(carrier_sandbox) == []
+    assert len(webhooks.received) == 1
+
+
+def test_advanced_opt_out_answers_with_the_services_texts_and_adds_opt_out_type(
+    carrier_sandbox: CarrierSandbox, line_number: str, webhooks: WebhookRecorder
+) -> None:
+    control(carrier_sandbox, "POST", f"advanced-opt-out/%2B{line_number[1:]}",
+            {"help": "Maple Clinic: call 312-555-0100. Reply STOP to opt out.", "stop": "Maple Clinic: you are out."})
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "INFO"})
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "STOP"})
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "STOP"})
+    assert _to_patient(carrier_sandbox) == ["Maple Clinic: call 312-555-0100. Reply STOP to opt out.",
+                                            "Maple Clinic: you are out."]
+    assert [r.params.get("OptOutType") for r in webhooks.received] == ["HELP", "STOP", "STOP"]
+
+
+def test_a_send_to_a_pair_that_texted_stop_fails_with_21610_at_create(
+    carrier_sandbox: CarrierSandbox, line_number: str, webhooks: WebhookRecorder
+) -> None:
+    control(carrier_sandbox, "POST", "inbound/sms", {"from": PATIENT, "to": line_number, "body": "STOP"})
+    client = Client(
+        carrier_sandbox.account_sid, carrier_sandbox.auth_token, http_client=SandboxHttpClient(carrier_sandbox.url)
+    )
+    with pytest.raises(TwilioRestException) as refused:
+        client.messages.create(to=PATIENT, from_=line_number, body="Your appointment is tomorrow")
+    assert refused.value.code == 21610

@@ -7,7 +7,9 @@ from switchboard.rules.segments import count_segments
 
 
 @pytest.mark.parametrize("word", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe!", "Cancel", "END", "quit",
-                                  "REVOKE", "optout", "stop!!!"])
+                                  "REVOKE", "optout", "stop!!!", "opt out", "Opt-out", "OPT-OUT", " opt out. ",
+                                  "\uff33\uff34\uff2f\uff30", "\uff53\uff54\uff4f\uff50\uff01", "Stop. \U0001f621",
+                                  "stop \U0001f44d\U0001f3fd", "STOP \u270b\ufe0f", "Unsubscribe \u2764\ufe0f!"])
 def test_each_opt_out_word_alone_opts_out(word):
     assert keyword_in(word) is Keyword.OPT_OUT
 
@@ -33,6 +35,18 @@ def test_opt_out_words_inside_a_sentence_are_flagged_for_staff():
     assert sounds_like_opt_out("Please STOP texting me")
     assert not sounds_like_opt_out("STOP")
     assert not sounds_like_opt_out("Stopping by at 3")
+    assert sounds_like_opt_out("please stop texting me")
+    assert sounds_like_opt_out("I want to opt out of these")
+    assert sounds_like_opt_out("How do I opt-out?")
+    assert sounds_like_opt_out("\uff33\uff34\uff2f\uff30 texting me")
+    assert not sounds_like_opt_out("opt out")
+    assert not sounds_like_opt_out("Optional outing on Friday")
+
+
+@pytest.mark.parametrize("text", ["opt outside", "optout now", "I opted out", "\U0001f621", "stop \U0001f621 now",
+                                  "yes \U0001f44d please", "\u2709 STOP"])
+def test_only_the_whole_message_is_a_keyword(text):
+    assert keyword_in(text) is None
 
 
 def test_segments_gsm7_and_ucs2():

@@ -29,7 +29,9 @@ def text_at(setup, admin_api, clinic_clock, week):
 
 
 def auto_replies():
-    return sorted((m.created_at, m.body) for m in MessageItem.scan() if m.sender == "auto_response")
+    """Switchboard's own automated answers (the carrier's answers to keywords are stored too, as the carrier's)."""
+    return sorted((m.created_at, m.body) for m in MessageItem.scan()
+                  if m.sender == "auto_response" and m.sender_id != "carrier")
 
 
 def test_one_reply_at_22_none_at_22_05_and_one_again_the_next_evening(text_at, after_hours, carrier_account):
@@ -200,3 +202,40 @@ def test_a_callers_first_reply_after_hours_is_answered_and_counted_in_the_same_t
         assert follow_up(job) == "answered"
     assert traffic.operations == ["BatchGetItem", "UpdateItem", "TransactWriteItems"]
     assert admin_api("GET", f"/api/practices/{setup.practice_id}/workflows").body[0]["counts"]["replied"] == 1
+
+
+def _conversation():
+    from switchboard.data.models import ConversationItem
+
+    return next(ConversationItem.scan())
+
+
+def _patient_texts():
+    return [(m.body, m.keyword) for m in sorted(MessageItem.scan(), key=lambda m: m.created_at)
+            if m.sender == "patient"]
+
+
+def test_yes_from_a_patient_who_never_opted_out_is_an_ordinary_text(text_at, after_hours, carrier_account):
+    text_at("Yes", "mon", "22:00")
+    after_hours()
+    assert [m["body"] for m in carrier_account.messages(to=PHONE)] == ["We are closed.\n\nEstamos cerrados."]
+    assert _patient_texts() == [("Yes", None)]
+    assert not _conversation().opted_out
+
+
+@pytest.mark.parametrize("stop", ["opt out", "Opt-out", "\uff33\uff34\uff2f\uff30", "Stop. \U0001f621"])
+def test_each_stop_form_opts_out_and_start_opts_back_in_without_an_after_hours_reply(
+        stop, text_at, after_hours, carrier_account):
+    text_at(stop, "mon", "22:00")
+    after_hours()
+    assert _conversation().opted_out
+    text_at("START", "mon", "22:10")
+    after_hours()
+    assert not _conversation().opted_out
+    assert _patient_texts() == [(stop, "opt_out"), ("START", "opt_in")]
+    assert auto_replies() == []
+    assert carrier_account.messages(to=PHONE) == []  # the carrier confirms; we send nothing
+    text_at("Yes", "tue", "22:00")  # opted in already: an ordinary text, answered
+    after_hours()
+    assert _patient_texts()[-1] == ("Yes", None)
+    assert len(auto_replies()) == 1

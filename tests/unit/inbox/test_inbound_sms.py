@@ -60,16 +60,28 @@ def test_stop_please_is_not_a_keyword_but_is_flagged_for_staff(text_in):
     assert inbound_messages()[0].flag == "may want to opt out"
 
 
-def test_help_gets_the_practices_help_text(text_in, admin_api, setup):
-    admin_api("PATCH", f"/api/practices/{setup.practice_id}", {"help_text": "Maple Clinic: call 312-555-0100."})
+def _carrier_answers():
+    return [m.body for m in sorted(MessageItem.scan(), key=lambda m: m.created_at) if m.sender_id == "carrier"]
+
+
+def test_help_is_answered_by_the_carrier_alone_and_staff_see_its_answer(text_in, admin_api, setup, queues,
+                                                                       after_hours):
+    admin_api("PATCH", f"/api/practices/{setup.practice_id}", {"help_text": "Maple Clinic: call 312-555-0100.",
+                                                               "hours": {}})
     answer = text_in("help")
-    assert "<Message>Maple Clinic: call 312-555-0100.</Message>" in answer.body
+    assert answer.body == '<?xml version="1.0" encoding="UTF-8"?><Response />'  # no second reply from us
+    after_hours()
+    queues.deliver()
+    assert _carrier_answers() == ["Reply STOP to unsubscribe. Msg&Data Rates May Apply."]
+    assert [m.body for m in MessageItem.scan() if m.sender == "auto_response" and m.sender_id != "carrier"] == []
+    assert [m for m in MessageItem.scan() if m.pending_pk] == []
 
 
-def test_a_lines_own_help_text_wins(text_in, admin_api, setup):
-    admin_api("PATCH", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}",
-              {"help_text": "Front desk: 312-555-0101."})
-    assert "<Message>Front desk: 312-555-0101.</Message>" in text_in("INFO").body
+def test_under_advanced_opt_out_the_services_reply_is_noted_and_stop_is_confirmed_once(text_in):
+    assert text_in("INFO", extra={"OptOutType": "HELP"}).body.endswith("<Response />")
+    text_in("STOP", extra={"OptOutType": "STOP"})
+    assert _carrier_answers() == ["(the carrier answered with the Messaging Service's HELP reply)",
+                                  "(the carrier answered with the Messaging Service's STOP reply)"]
 
 
 def test_an_opted_out_pair_gets_nothing_from_any_path(text_in, intake, queues, admin_api, setup, carrier_account,

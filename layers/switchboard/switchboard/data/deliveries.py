@@ -177,7 +177,7 @@ class StatusChange:
 
 
 def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | None, reason: str | None,
-                         not_textable: bool, at: datetime) -> StatusChange:
+                         not_textable: bool, at: datetime, opted_out: bool = False) -> StatusChange:
     """Move a message forward to `status`; older or repeated news changes nothing."""
     try:
         pointer = SidItem.get(f"SID#{sid}", "SID")
@@ -196,6 +196,9 @@ def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | N
             writes.update(message, actions, condition=condition)
             if not_textable:
                 mark_not_textable(writes, pointer.practice_id, ref.phone, ref.line_id, at)
+            if opted_out:
+                writes.update(ConversationItem(*conversation_key(ref.line_id, ref.phone)),
+                              [ConversationItem.opted_out.set(True), ConversationItem.updated_at.set(at)])
             if status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
                 add_in(writes, counts_of(pointer), {"failed": 1, failed_counter(reason): 1})
             elif status is MessageStatus.DELIVERED:

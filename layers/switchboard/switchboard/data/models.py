@@ -149,6 +149,9 @@ class ConversationItem(Item, discriminator="conversation"):
     replied = BooleanAttribute(null=True)
     mpsp_prompts = NumberAttribute(null=True)
     mpsp_message = UnicodeAttribute(null=True)  # the patient's text MPSP last acted on
+    # START/UNSTOP/YES opts back in only a patient who was opted out: the text's write copies the state it found.
+    opt_in_text = UnicodeAttribute(null=True)
+    opted_out_before_opt_in = BooleanAttribute(null=True)
 
 
 class MessageItem(Item, discriminator="message"):

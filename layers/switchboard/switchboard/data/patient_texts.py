@@ -17,9 +17,10 @@ from .writes import transaction, update_if
 
 
 def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
-                   at: datetime, status_callback: str) -> MessageRef | None:
+                   at: datetime, status_callback: str, carrier_answer: str | None = None) -> MessageRef | None:
     """Store a patient's text with its conversation and contact in one write; None when it was stored already.
-    The table's stream hands it on to be answered (`status_callback` is for the answer)."""
+    The table's stream hands it on to be answered (`status_callback` is for the answer); `carrier_answer`, what
+    the carrier itself replied, is stored beside it so staff see it."""
     ref = MessageRef(owner.line_id, phone, new_message_id())
     message = new_message(ref, practice_id=owner.practice_id, direction=Direction.INBOUND, sender=SenderKind.PATIENT,
                           status=MessageStatus.RECEIVED, at=at, body=body, carrier_sid=sid,
@@ -31,7 +32,10 @@ def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword
     if keyword == "opt_out":
         conversation.append(ConversationItem.opted_out.set(True))
     elif keyword == "opt_in":
-        conversation.append(ConversationItem.opted_out.set(False))
+        # Operands are read before the update, so this copies the state the text found, in the same write.
+        conversation.extend([ConversationItem.opt_in_text.set(ref.message_id),
+                             ConversationItem.opted_out_before_opt_in.set(ConversationItem.opted_out | False),
+                             ConversationItem.opted_out.set(False)])
     try:
         with transaction() as writes:
             writes.put(marker, condition=InboundSidItem.pk.does_not_exist())
@@ -39,11 +43,37 @@ def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword
                           contact_upsert(owner.practice_id, phone, at))
             writes.update(ConversationItem(*conversation_key(owner.line_id, phone)), conversation)
             writes.put(message)
+            if carrier_answer is not None:
+                writes.put(_carrier_answer(owner, phone, carrier_answer, at))
     except TransactWriteError as error:
         if (marker.pk, marker.sk) in writes.failed(error):
             return None
         raise
     return ref
+
+
+def _carrier_answer(owner: LineOwner, phone: str, body: str, at: datetime) -> MessageItem:
+    """The carrier's own reply, sent by it, not by us: nothing to hand off, deliver or poll."""
+    answer = new_message(MessageRef(owner.line_id, phone, new_message_id()), practice_id=owner.practice_id,
+                         direction=Direction.OUTBOUND, sender=SenderKind.AUTO_RESPONSE, status=MessageStatus.DELIVERED,
+                         at=at, body=body, sender_id="carrier")
+    answer.pending_pk = answer.pending_sk = None
+    return answer
+
+
+def opted_back_in(conversation: ConversationItem | None, ref: MessageRef) -> bool:
+    """Whether this opt-in word found the patient opted out (else it is an ordinary text). A later opt-in word
+    overwrites the record: the conversation is then opted in either way, so the word counts as one."""
+    if conversation is None:
+        return False
+    if conversation.opt_in_text != ref.message_id:
+        return not conversation.opted_out
+    return bool(conversation.opted_out_before_opt_in)
+
+
+def ordinary_text(ref: MessageRef) -> None:
+    """An opt-in word from a patient who was not opted out: shown to staff as the text it is."""
+    update_if(MessageItem(*message_key(ref)), [MessageItem.keyword.remove()], MessageItem.pk.exists())
 
 
 def claim_announcement(ref: MessageRef) -> bool:

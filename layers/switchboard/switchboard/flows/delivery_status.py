@@ -21,7 +21,8 @@ def record(params: dict[str, str]) -> bool:
     code = int(params["ErrorCode"]) if params.get("ErrorCode", "").isdigit() else None
     change = store.apply_carrier_status(
         sid, status, error_code=code, reason=reason_for_code(code) if code else None,
-        not_textable=code is not None and outcome_for_code(code) is Outcome.NOT_TEXTABLE, at=datetime.now(UTC))
+        not_textable=code is not None and outcome_for_code(code) is Outcome.NOT_TEXTABLE, at=datetime.now(UTC),
+        opted_out=code is not None and outcome_for_code(code) is Outcome.OPTED_OUT)
     if not change.message_known:
         logger.info("status callback for an unknown message ignored", extra={"sid": sid})
     if change.applied and status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED) and change.message:

@@ -3,6 +3,7 @@ closed period."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -101,6 +102,9 @@ def follow_up(job: FollowUp) -> Outcome:
     """Count the workflow's reply, run MPSP, and answer once per closed period."""
     ref, owner, at = job.message, LineOwner(job.practice_id, job.message.line_id), job.received_at
     conversation, line_item, practice_item = store.load_for_follow_up(owner.practice_id, ref.line_id, ref.phone)
+    if job.keyword == Keyword.OPT_IN.value and not patient_texts.opted_back_in(conversation, ref):
+        patient_texts.ordinary_text(ref)
+        job = replace(job, keyword=None)
     _announce(job, conversation)
     if conversation is None:
         return Outcome.NO_CONVERSATION

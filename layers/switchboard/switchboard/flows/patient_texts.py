@@ -1,5 +1,5 @@
-"""Texts patients send: stored once, keywords honoured, HELP answered at once. The stored text reaches
-the follow-up queue (`flows.follow_up`) through the table's stream, so the carrier gets its
+"""Texts patients send: stored once, keywords honoured, the carrier's answer to HELP and STOP shown to staff.
+The stored text reaches the follow-up queue (`flows.follow_up`) through the table's stream, so the carrier gets its
 answer after one write.
 """
 
@@ -13,7 +13,7 @@ from switchboard.core.errors import NotFound
 from switchboard.core.observability import logger
 from switchboard.data.numbers import line_for_number
 from switchboard.data.patient_texts import record_inbound
-from switchboard.rules.keywords import Keyword, keyword_in, sounds_like_opt_out
+from switchboard.rules.keywords import carrier_answer, keyword_in, sounds_like_opt_out
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -21,11 +21,11 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 @dataclass(frozen=True)
 class Received:
     stored: bool
-    reply: str | None = None
 
 
 def receive_text(params: dict[str, str], *, status_callback: str, at: datetime | None = None) -> Received:
-    """Store a signed inbound text; answer HELP with the help text. NotFound when no line has the number."""
+    """Store a signed inbound text (with the carrier's own answer to a keyword, which is never repeated: see the
+    README's Keywords). NotFound when no line has the number."""
     now = at or datetime.now(UTC)
     owner = line_for_number(params.get("To", ""))
     if owner is None:
@@ -36,15 +36,7 @@ def receive_text(params: dict[str, str], *, status_callback: str, at: datetime |
         return Received(stored=False)
     keyword = keyword_in(body)
     ref = record_inbound(owner, phone, body=body, sid=sid, keyword=keyword.value if keyword else None,
-                               flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now,
-                               status_callback=status_callback)
-    if ref is None:
-        return Received(stored=False)
-    if keyword is Keyword.HELP:
-        # Only HELP needs the line and practice records (and their models): loaded here, not at cold start.
-        from switchboard.data import lines as line_store
-        from switchboard.data import practices as practice_store
-
-        line = line_store.get_line(owner.practice_id, owner.line_id)
-        return Received(stored=True, reply=line.help_text or practice_store.get_practice(owner.practice_id).help_text)
-    return Received(stored=True)
+                         flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now,
+                         status_callback=status_callback,
+                         carrier_answer=carrier_answer(keyword, params.get("OptOutType")))
+    return Received(stored=ref is not None)

@@ -1,12 +1,15 @@
 """Carrier keywords a patient can text: opt out, opt back in, ask for help.
 
-A keyword is the whole message (case, surrounding spaces and trailing punctuation ignored): "Stop."
-opts out, "stop please" does not, but is flagged for staff as a likely wish to stop.
+A keyword is the whole message, read the way a patient types it: Unicode-folded (NFKC, so full-width
+"ＳＴＯＰ" is STOP), case, surrounding spaces, trailing punctuation and emoji ignored, and "opt out" /
+"opt-out" read as OPTOUT (the FCC lists both). "Stop." opts out; "stop please" does not, but is flagged for
+staff as a likely wish to stop.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 
 
@@ -19,11 +22,43 @@ class Keyword(StrEnum):
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
-_TRAILING = re.compile(r"[\s.!?,;:]+$")
+_OPT_OUT_PHRASE = re.compile(r"\bOPT[\s\-_]*OUT\b")
+
+
+def _folded(body: str) -> str:
+    return unicodedata.normalize("NFKC", body).upper()
+
+
+def _is_trailing(char: str) -> bool:
+    # Punctuation (P*), symbols such as emoji (S*), spaces, and the joiners and selectors emoji are built of.
+    return char.isspace() or unicodedata.category(char)[0] in "PS" or char in "\u200d\ufe0e\ufe0f" or (
+        unicodedata.category(char) == "Mn" and 0x1F3FB <= ord(char) <= 0x1F3FF)
 
 
 def _normalised(body: str) -> str:
-    return _TRAILING.sub("", body.strip()).strip().upper()
+    word = _folded(body).strip()
+    end = len(word)
+    while end and _is_trailing(word[end - 1]):
+        end -= 1
+    return _OPT_OUT_PHRASE.sub("OPTOUT", word[:end].strip())
+
+
+# Twilio answers HELP and confirms STOP itself on long codes; Switchboard never sends a second answer.
+CARRIER_HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+CARRIER_STOP_REPLY = ("You have successfully been unsubscribed. You will not receive any more messages from this "
+                      "number. Reply START to resubscribe.")
+ADVANCED_OPT_OUT_REPLY = "(the carrier answered with the Messaging Service's {kind} reply)"
+
+
+def carrier_answer(keyword: Keyword | None, opt_out_type: str | None) -> str | None:
+    """What the carrier answered a keyword text with, as far as it is known: its default text, or under Advanced
+    Opt-Out (the webhook's `OptOutType`) a note naming the service's configured reply. START is confirmed only
+    to a patient who was opted out, which the text's write learns, so it is not recorded here."""
+    if keyword not in (Keyword.HELP, Keyword.OPT_OUT):
+        return None
+    if opt_out_type:
+        return ADVANCED_OPT_OUT_REPLY.format(kind="HELP" if keyword is Keyword.HELP else "STOP")
+    return CARRIER_HELP_REPLY if keyword is Keyword.HELP else CARRIER_STOP_REPLY
 
 
 def keyword_in(body: str | None) -> Keyword | None:
@@ -41,5 +76,5 @@ def sounds_like_opt_out(body: str | None) -> bool:
     """An opt-out word inside a longer message: not a keyword, but staff should see it."""
     if keyword_in(body) is not None:
         return False
-    words = set(re.findall(r"[A-Za-z]+", (body or "").upper()))
+    words = set(re.findall(r"[A-Z]+", _OPT_OUT_PHRASE.sub("OPTOUT", _folded(body or ""))))
     return bool(words & OPT_OUT_WORDS)
