@@ -15,7 +15,9 @@ from local.carrier_sandbox.state import iso8601, new_sid, public
 log = logging.getLogger("carrier_sandbox")
 
 ORDER_STEPS = ("received", "pending-verification", "verified", "pending-loa", "carrier-processing", "completed")
-_SETTLED = ("completed", "failed", "action-required")
+_SETTLED = ("completed", "failed")
+# Twilio holds an action-required order until the clinic acts; the sandbox's control endpoint moves it on.
+_HELD = "action-required"
 
 
 class HostedOrders:
@@ -35,15 +37,18 @@ class HostedOrders:
             self.settle(state)
             return [public(o) for o in sorted(state["orders"].values(), key=lambda o: o["_created"])]
 
-    def force(self, sid: str, status: str, failure_reason: str | None) -> dict[str, Any] | None:
-        """Ends an order now (unless it has ended): `completed`, or `failed`/`action-required` with a reason."""
+    def force(self, sid: str, status: str, failure_reason: str | None,
+              next_step: str | None = None) -> dict[str, Any] | None:
+        """Moves an order now (unless it has ended): `completed`, `failed` with a reason, or
+        `action-required` with a reason and the next step the clinic must take (the order then waits)."""
         with self.context.store.change() as state:
             order = state["orders"].get(sid)
             if order is None:
                 return None
             if order["status"] not in _SETTLED:
                 order["_forced"] = status
-                order["failure_reason"] = failure_reason
+                order["failure_reason"] = failure_reason if status != "completed" else None
+                order["next_step"] = next_step if status == _HELD else None
             self.settle(state)
             return public(order)
 

@@ -112,6 +112,29 @@ def test_failed_order_shows_failed_with_the_carriers_reason(admin_api, practice_
     assert now["status_reason"] == "LOA signer does not match the account"
 
 
+def test_action_required_order_shows_its_next_step_and_then_completes(admin_api, practice_id, carrier_account,
+                                                                       status_poller):
+    line = text_enable(admin_api, practice_id).body
+    sid = carrier_account.hosted_orders()[0]["sid"]
+    carrier_account.fail_order(sid, "The service address does not match the carrier's records",
+                               status="action-required", next_step="Upload a bill that shows the service address")
+    status_poller()
+    waiting = admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body
+    assert waiting["status"] == "pending"
+    assert waiting["hosted_order"]["status"] == "action-required"
+    assert waiting["hosted_order"]["next_step"] == "Upload a bill that shows the service address"
+    assert waiting["status_reason"] == "Action needed: Upload a bill that shows the service address"
+    assert waiting["hosted_order"]["loa_email"] == LOA["signer_email"]
+    carrier_account.complete_order(sid)
+    status_poller()
+    done = admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body
+    assert done["status"] == "enabled"
+    assert done["hosted_order"]["status"] == "completed"
+    assert done["hosted_order"]["next_step"] is None
+    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
+    assert [entry["action"] for entry in trail][:2] == ["line.enabled", "line.order"]
+
+
 @pytest.mark.parametrize(
     ("typed", "reason"),
     [("312555014", "10 digits"), ("+44 20 7946 0958", "US or Canadian"), ("call me", "digits"),

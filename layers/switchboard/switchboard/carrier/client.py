@@ -54,6 +54,9 @@ class HostedOrder:
     status: str
     failure_reason: str | None
     incoming_phone_number_sid: str | None = None
+    next_step: str | None = None
+    email: str | None = None
+    signing_document_sid: str | None = None
 
 
 def credentials() -> Credentials:
@@ -110,6 +113,9 @@ def _hosted_order(instance: Any) -> HostedOrder:
         status=instance.status,
         failure_reason=instance.failure_reason or None,
         incoming_phone_number_sid=instance.incoming_phone_number_sid or None,
+        next_step=instance.next_step or None,
+        email=instance.email or None,
+        signing_document_sid=instance.signing_document_sid or None,
     )
 
 

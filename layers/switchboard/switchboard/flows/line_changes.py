@@ -16,9 +16,11 @@ from switchboard.data import lines as store
 from switchboard.data import practices as practice_store
 from switchboard.data import resources as resource_store
 from switchboard.data.models import LineItem
+from switchboard.rules import hosted_orders as hosted
 from switchboard.rules.addresses import CarrierWebhooks
 from switchboard.rules.call_routing import MAX_LINK_CHAIN
 from switchboard.rules.forwarding import Forwarding, check_destinations, find_loop, routing_summary
+from switchboard.rules.hosted_orders import HostedOrderState
 from switchboard.rules.lines import (
     Line,
     LineChanges,
@@ -83,8 +85,9 @@ def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: CarrierWe
         raise _refusal(error, "number") from None
     return store.add_line(practice_id, display_name=draft.display_name, number=draft.number,
                           source=LineSource.HOSTED, status=LineStatus.PENDING, actor=actor,
-                          status_reason=f"carrier order {order.status}", order_sid=order.sid,
-                          settings={"authorization": draft.authorization.model_dump(mode="json")})
+                          status_reason=hosted.status_reason(_order_state(order)), order_sid=order.sid,
+                          settings={"authorization": draft.authorization.model_dump(mode="json"),
+                                    "hosted_order": _order_state(order).model_dump(mode="json")})
 
 
 def configure_line(practice_id: str, line_id: str, changes: LineChanges, *, actor: str) -> Line:
@@ -137,9 +140,14 @@ def line_for_resource(practice_id: str, resource_id: str) -> Line | None:
     return store.get_line(practice_id, resource.line_id) if resource.line_id else None
 
 
+def _order_state(order: carriers.HostedOrder) -> HostedOrderState:
+    return hosted.order_state(order.status, next_step=order.next_step, failure_reason=order.failure_reason,
+                              loa_email=order.email)
+
+
 def poll_pending_orders() -> dict[str, int]:
-    """Move each line waiting on a carrier order to enabled or failed once the order ends."""
-    moved = {"checked": 0, "enabled": 0, "failed": 0, "errors": 0}
+    """Keep each pending line's order state current; end the line once its order completes or fails."""
+    moved = {"checked": 0, "enabled": 0, "failed": 0, "updated": 0, "errors": 0}
     for item in store.pending_lines():
         moved["checked"] += 1
         if not item.order_sid:
@@ -151,13 +159,19 @@ def poll_pending_orders() -> dict[str, int]:
             logger.warning("could not fetch a number order", extra={"line_id": item.line_id})
             continue
         before = store.to_line(item)
-        if order.status == "completed":
-            item.carrier_sid = order.incoming_phone_number_sid
-            store.set_status(item, LineStatus.ENABLED, None)
-        elif order.status in ("failed", "action-required"):
-            store.set_status(item, LineStatus.FAILED, order.failure_reason or f"the carrier order is {order.status}")
-        else:
+        state = _order_state(order)
+        if before.hosted_order == state:
             continue
+        store.apply_changes(item, {"hosted_order": state.model_dump(mode="json")})
+        wanted = hosted.line_status(order.status)
+        if wanted is LineStatus.ENABLED:
+            item.carrier_sid = order.incoming_phone_number_sid
+        if wanted is LineStatus.PENDING:
+            item.status_reason = hosted.status_reason(state)
+            store.save_line(item, before, actor="status_poller", action="line.order", primary=None)
+            moved["updated"] += 1
+            continue
+        store.set_status(item, wanted, hosted.status_reason(state))
         store.save_line(item, before, actor="status_poller", action=f"line.{item.status}", primary=None)
         moved[item.status] += 1
         events.publish("Line Status Changed", {"practice_id": item.practice_id, "line_id": item.line_id,

@@ -12,6 +12,7 @@ from switchboard.core.errors import InvalidInput, RuleRefused
 from switchboard.core.fields import DomainModel, EmailAddress, UsPhoneNumber
 from switchboard.core.phones import format_national, parse_us_number
 from switchboard.rules.forwarding import CallStatus, Forwarding, call_status
+from switchboard.rules.hosted_orders import HostedOrderState
 from switchboard.rules.hours import TimezoneName, WeeklyHours
 from switchboard.rules.line_status import LineStatus
 from switchboard.rules.texts import AfterHoursReply, ReplyText
@@ -112,6 +113,7 @@ class Line(LineConfiguration):
     status_changed_at: datetime | None = None
     primary: bool = False
     authorization: LetterOfAuthorization | None = None
+    hosted_order: HostedOrderState | None = None
     forwarding: Forwarding | None = None
     routing_summary: str | None = None
     version: int
