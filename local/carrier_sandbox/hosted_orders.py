@@ -18,6 +18,8 @@ ORDER_STEPS = ("received", "pending-verification", "verified", "pending-loa", "c
 _SETTLED = ("completed", "failed")
 # Twilio holds an action-required order until the clinic acts; the sandbox's control endpoint moves it on.
 _HELD = "action-required"
+# Twilio lets an order be cancelled (deleted) only while it is still `received`.
+_CANCELLABLE = ("twilio-processing", "received")
 
 
 class HostedOrders:
@@ -29,6 +31,7 @@ class HostedOrders:
             route("numbers", "POST", r"/v2/HostedNumber/Orders", self.create_order),
             route("numbers", "GET", r"/v2/HostedNumber/Orders", self.list_orders),
             route("numbers", "GET", r"/v2/HostedNumber/Orders/(?P<sid>[^/]+)", self.fetch_order),
+            route("numbers", "DELETE", r"/v2/HostedNumber/Orders/(?P<sid>[^/]+)", self.delete_order),
         ]
 
     def every(self) -> list[dict[str, Any]]:
@@ -131,6 +134,18 @@ class HostedOrders:
             self.settle(state)
             order = state["orders"].get(request.groups["sid"])
             return json_reply(public(order)) if order else twilio_error(404, 20404, path=request.path)
+
+    def delete_order(self, request: Request) -> Reply:
+        with self.context.store.change() as state:
+            self.settle(state)
+            order = state["orders"].get(request.groups["sid"])
+            if order is None:
+                return twilio_error(404, 20404, path=request.path)
+            if order["status"] not in _CANCELLABLE:
+                return twilio_error(400, 22112)
+            del state["orders"][order["sid"]]
+        log.info("carrier sandbox cancelled hosted order %s", order["sid"])
+        return Reply(204)
 
     def list_orders(self, request: Request) -> Reply:
         status, number = request.param("Status"), request.param("PhoneNumber")

@@ -135,6 +135,55 @@ def test_action_required_order_shows_its_next_step_and_then_completes(admin_api,
     assert [entry["action"] for entry in trail][:2] == ["line.enabled", "line.order"]
 
 
+def test_cancel_a_pending_order_deletes_it_at_the_carrier_and_frees_the_number(admin_api, practice_id,
+                                                                               carrier_account):
+    line = text_enable(admin_api, practice_id).body
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines/{line['line_id']}/order/cancel")
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "released"
+    assert answer.body["status_reason"] == "the carrier order was cancelled"
+    assert carrier_account.hosted_orders() == []
+    again = text_enable(admin_api, practice_id)
+    assert again.status == 201, again.body
+    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
+    assert "line.order_cancel" in [entry["action"] for entry in trail]
+
+
+def test_an_order_the_carrier_has_moved_past_received_cannot_be_cancelled(admin_api, practice_id, carrier_account):
+    line = text_enable(admin_api, practice_id).body
+    carrier_account.advance_clock(3600)
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines/{line['line_id']}/order/cancel")
+    assert answer.status == 409, answer.body
+    assert "no longer lets it be cancelled" in answer.body["errors"][0]["reason"]
+    assert admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body["status"] == "pending"
+
+
+def test_only_a_pending_hosted_order_can_be_cancelled(admin_api, practice_id, bought):
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines/{bought['line_id']}/order/cancel")
+    assert answer.status == 409
+    assert answer.body["errors"][0]["field"] == "status"
+
+
+def test_retry_a_failed_order_places_a_new_one_for_the_same_line(admin_api, practice_id, carrier_account,
+                                                                 status_poller):
+    line = text_enable(admin_api, practice_id).body
+    first = carrier_account.hosted_orders()[0]["sid"]
+    assert admin_api("POST", f"/api/practices/{practice_id}/lines/{line['line_id']}/order/retry").status == 409
+    carrier_account.fail_order(first, "LOA signer does not match the account")
+    status_poller()
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines/{line['line_id']}/order/retry")
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "pending"
+    assert answer.body["hosted_order"]["status"] == "received"
+    orders = carrier_account.hosted_orders()
+    assert len(orders) == 2 and orders[1]["sid"] != first and orders[1]["phone_number"] == line["number"]
+    carrier_account.complete_order(orders[1]["sid"])
+    status_poller()
+    assert admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body["status"] == "enabled"
+    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
+    assert "line.order_retry" in [entry["action"] for entry in trail]
+
+
 @pytest.mark.parametrize(
     ("typed", "reason"),
     [("312555014", "10 digits"), ("+44 20 7946 0958", "US or Canadian"), ("call me", "digits"),

@@ -251,6 +251,14 @@ class Carrier:
         )
         return _hosted_order(order)
 
+    def cancel_hosted_order(self, sid: str) -> None:
+        """Deletes the order; Twilio refuses once the order is past `received`. One already gone counts as cancelled."""
+        try:
+            self._call("DELETE", lambda: self._client.numbers.v2.hosted_number_orders(sid).delete())
+        except CarrierRefused as refused:
+            if refused.status != 404:
+                raise
+
     def fetch_hosted_order(self, sid: str) -> HostedOrder:
         return _hosted_order(self._call("GET", lambda: self._client.numbers.v2.hosted_number_orders(sid).fetch()))
 

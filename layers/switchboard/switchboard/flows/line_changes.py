@@ -22,15 +22,18 @@ from switchboard.rules.call_routing import MAX_LINK_CHAIN
 from switchboard.rules.forwarding import Forwarding, check_destinations, find_loop, routing_summary
 from switchboard.rules.hosted_orders import HostedOrderState
 from switchboard.rules.lines import (
+    LetterOfAuthorization,
     Line,
     LineChanges,
     LineSource,
     LineStatus,
     NewHostedLine,
     NewPurchasedLine,
+    check_can_cancel_order,
     check_can_link_resource,
     check_can_make_primary,
     check_can_release,
+    check_can_retry_order,
     check_status_change,
 )
 from switchboard.rules.resources import Resource
@@ -71,23 +74,65 @@ def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhook
         raise
 
 
+def _place_order(practice_name: str, display_name: str, number: str, authorization: LetterOfAuthorization,
+                 webhooks: CarrierWebhooks, contact_phone: str) -> carriers.HostedOrder:
+    try:
+        return carriers.carrier().order_hosted_number(
+            phone_number=number, contact_email=str(authorization.signer_email),
+            contact_phone=contact_phone, friendly_name=f"{practice_name} - {display_name}"[:64],
+            sms_url=webhooks.sms_url, status_callback_url=webhooks.status_url)
+    except carriers.CarrierError as error:
+        raise _refusal(error, "number") from None
+
+
 def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: CarrierWebhooks, *, actor: str,
                      contact_phone: str) -> Line:
     draft.authorization.check(today=datetime.now(UTC).date())
     practice = practice_store.get_practice(practice_id)
     _refuse_claimed(draft.number)
-    try:
-        order = carriers.carrier().order_hosted_number(
-            phone_number=draft.number, contact_email=str(draft.authorization.signer_email),
-            contact_phone=contact_phone, friendly_name=f"{practice.name} - {draft.display_name}"[:64],
-            sms_url=webhooks.sms_url, status_callback_url=webhooks.status_url)
-    except carriers.CarrierError as error:
-        raise _refusal(error, "number") from None
+    order = _place_order(practice.name, draft.display_name, draft.number, draft.authorization, webhooks,
+                         contact_phone)
     return store.add_line(practice_id, display_name=draft.display_name, number=draft.number,
                           source=LineSource.HOSTED, status=LineStatus.PENDING, actor=actor,
                           status_reason=hosted.status_reason(_order_state(order)), order_sid=order.sid,
                           settings={"authorization": draft.authorization.model_dump(mode="json"),
                                     "hosted_order": _order_state(order).model_dump(mode="json")})
+
+
+def cancel_order(practice_id: str, line_id: str, *, actor: str) -> Line:
+    """Withdraw a pending hosted order: the carrier deletes it, the line ends and its number is free again."""
+    item, primary = store.load(practice_id, line_id)
+    before = store.to_line(item, primary)
+    check_can_cancel_order(before)
+    if item.order_sid:
+        try:
+            carriers.carrier().cancel_hosted_order(item.order_sid)
+        except carriers.CarrierRefused:
+            raise RuleRefused("the carrier has started on this order and no longer lets it be cancelled; "
+                              "wait for it to complete or fail", field="status") from None
+        except carriers.CarrierError as error:
+            raise _refusal(error, "status") from None
+    store.apply_changes(item, {"hosted_order": None})
+    store.set_status(item, LineStatus.RELEASED, "the carrier order was cancelled")
+    return store.save_line(item, before, actor=actor, action="line.order_cancel", primary=primary,
+                           also=lambda writes: store.release_claim(writes, item))
+
+
+def retry_order(practice_id: str, line_id: str, webhooks: CarrierWebhooks, *, actor: str,
+                contact_phone: str | None = None) -> Line:
+    """Order a failed hosted line again: a new carrier order for the same number and authorization."""
+    item, primary = store.load(practice_id, line_id)
+    before = store.to_line(item, primary)
+    check_can_retry_order(before)
+    assert before.authorization is not None
+    practice = practice_store.get_practice(practice_id)
+    order = _place_order(practice.name, item.display_name, item.number, before.authorization, webhooks,
+                         contact_phone or item.number)
+    item.order_sid = order.sid
+    state = _order_state(order)
+    store.apply_changes(item, {"hosted_order": state.model_dump(mode="json")})
+    store.set_status(item, LineStatus.PENDING, hosted.status_reason(state))
+    return store.save_line(item, before, actor=actor, action="line.order_retry", primary=primary)
 
 
 def configure_line(practice_id: str, line_id: str, changes: LineChanges, *, actor: str) -> Line:

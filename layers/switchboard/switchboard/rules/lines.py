@@ -152,6 +152,18 @@ def check_can_make_primary(line: Line) -> None:
         raise RuleRefused(f"a {line.status.value} line cannot be the primary line")
 
 
+def check_can_cancel_order(line: Line) -> None:
+    if line.source is not LineSource.HOSTED or line.status is not LineStatus.PENDING:
+        raise RuleRefused("only a hosted line whose carrier order is pending can be cancelled", field="status")
+
+
+def check_can_retry_order(line: Line) -> None:
+    if line.source is not LineSource.HOSTED or line.status is not LineStatus.FAILED:
+        raise RuleRefused("only a hosted line whose carrier order failed can be ordered again", field="status")
+    if line.authorization is None:
+        raise RuleRefused("the line has no letter of authorization to order with", field="authorization")
+
+
 def check_can_release(line: Line, confirmation: str, dependants: list[str]) -> None:
     if line.status is LineStatus.RELEASED:
         raise RuleRefused("the line is already released")
