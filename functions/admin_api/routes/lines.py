@@ -63,10 +63,7 @@ def buy_line(practice_id: PracticeId, draft: Annotated[NewPurchasedLine, Body()]
 def text_enable_line(practice_id: PracticeId, draft: Annotated[NewHostedLine, Body()]) -> tuple[Line, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)
-    line = line_changes.text_enable_line(
-        practice_id, draft, _webhooks(), actor=caller.email, contact_phone=draft.number
-    )
-    return line, 201
+    return line_changes.text_enable_line(practice_id, draft, _webhooks(), actor=caller.email), 201
 
 
 @router.post("/api/practices/<practice_id>/lines/<line_id>/order/cancel",

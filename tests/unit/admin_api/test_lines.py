@@ -184,6 +184,38 @@ def test_retry_a_failed_order_places_a_new_one_for_the_same_line(admin_api, prac
     assert "line.order_retry" in [entry["action"] for entry in trail]
 
 
+def test_the_order_names_the_admin_as_contact_not_the_landline(admin_api, practice_id, carrier_account,
+                                                                status_poller):
+    contact = {"phone": "(415) 555-0199", "email": "office.admin@maplefamilyclinic.com"}
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines",
+                       {"display_name": "Main landline", "number": "3125550142", "authorization": LOA,
+                        "contact": contact})
+    assert answer.status == 201, answer.body
+    order = carrier_account.hosted_orders()[0]
+    assert order["contact_phone_number"] == "+14155550199"
+    assert order["email"] == "office.admin@maplefamilyclinic.com"
+    assert answer.body["order_contact"] == {"phone": "+14155550199", "email": contact["email"]}
+    carrier_account.fail_order(order["sid"], "LOA was not signed in time")
+    status_poller()
+    admin_api("POST", f"/api/practices/{practice_id}/lines/{answer.body['line_id']}/order/retry")
+    assert carrier_account.hosted_orders()[1]["contact_phone_number"] == "+14155550199"
+
+
+@pytest.mark.parametrize(("contact", "field"), [
+    ({"phone": "312-555-0142", "email": "office.admin@maplefamilyclinic.com"}, "contact.phone"),
+    ({"phone": "not a phone", "email": "office.admin@maplefamilyclinic.com"}, "contact.phone"),
+    ({"phone": "4155550199", "email": "not-an-email"}, "contact.email"),
+])
+def test_a_bad_contact_is_refused_naming_the_field_and_nothing_is_ordered(admin_api, practice_id, carrier_account,
+                                                                          contact, field):
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines",
+                       {"display_name": "Main landline", "number": "3125550142", "authorization": LOA,
+                        "contact": contact})
+    assert answer.status == 422, answer.body
+    assert answer.body["errors"][0]["field"] == field
+    assert carrier_account.hosted_orders() == []
+
+
 @pytest.mark.parametrize(
     ("typed", "reason"),
     [("312555014", "10 digits"), ("+44 20 7946 0958", "US or Canadian"), ("call me", "digits"),

@@ -29,6 +29,7 @@ from switchboard.rules.lines import (
     LineStatus,
     NewHostedLine,
     NewPurchasedLine,
+    OrderContact,
     check_can_cancel_order,
     check_can_link_resource,
     check_can_make_primary,
@@ -75,28 +76,31 @@ def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhook
 
 
 def _place_order(practice_name: str, display_name: str, number: str, authorization: LetterOfAuthorization,
-                 webhooks: CarrierWebhooks, contact_phone: str) -> carriers.HostedOrder:
+                 webhooks: CarrierWebhooks, contact: OrderContact | None) -> carriers.HostedOrder:
     try:
         return carriers.carrier().order_hosted_number(
-            phone_number=number, contact_email=str(authorization.signer_email),
-            contact_phone=contact_phone, friendly_name=f"{practice_name} - {display_name}"[:64],
+            phone_number=number, contact_email=str(contact.email if contact else authorization.signer_email),
+            contact_phone=contact.phone if contact else number, friendly_name=f"{practice_name} - {display_name}"[:64],
             sms_url=webhooks.sms_url, status_callback_url=webhooks.status_url)
     except carriers.CarrierError as error:
         raise _refusal(error, "number") from None
 
 
-def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: CarrierWebhooks, *, actor: str,
-                     contact_phone: str) -> Line:
+def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: CarrierWebhooks, *, actor: str) -> Line:
     draft.authorization.check(today=datetime.now(UTC).date())
+    draft.check_contact()
     practice = practice_store.get_practice(practice_id)
     _refuse_claimed(draft.number)
     order = _place_order(practice.name, draft.display_name, draft.number, draft.authorization, webhooks,
-                         contact_phone)
+                         draft.contact)
+    state = _order_state(order)
+    settings = {"authorization": draft.authorization.model_dump(mode="json"),
+                "hosted_order": state.model_dump(mode="json")}
+    if draft.contact:
+        settings["order_contact"] = draft.contact.model_dump(mode="json")
     return store.add_line(practice_id, display_name=draft.display_name, number=draft.number,
                           source=LineSource.HOSTED, status=LineStatus.PENDING, actor=actor,
-                          status_reason=hosted.status_reason(_order_state(order)), order_sid=order.sid,
-                          settings={"authorization": draft.authorization.model_dump(mode="json"),
-                                    "hosted_order": _order_state(order).model_dump(mode="json")})
+                          status_reason=hosted.status_reason(state), order_sid=order.sid, settings=settings)
 
 
 def cancel_order(practice_id: str, line_id: str, *, actor: str) -> Line:
@@ -118,8 +122,7 @@ def cancel_order(practice_id: str, line_id: str, *, actor: str) -> Line:
                            also=lambda writes: store.release_claim(writes, item))
 
 
-def retry_order(practice_id: str, line_id: str, webhooks: CarrierWebhooks, *, actor: str,
-                contact_phone: str | None = None) -> Line:
+def retry_order(practice_id: str, line_id: str, webhooks: CarrierWebhooks, *, actor: str) -> Line:
     """Order a failed hosted line again: a new carrier order for the same number and authorization."""
     item, primary = store.load(practice_id, line_id)
     before = store.to_line(item, primary)
@@ -127,7 +130,7 @@ def retry_order(practice_id: str, line_id: str, webhooks: CarrierWebhooks, *, ac
     assert before.authorization is not None
     practice = practice_store.get_practice(practice_id)
     order = _place_order(practice.name, item.display_name, item.number, before.authorization, webhooks,
-                         contact_phone or item.number)
+                         before.order_contact)
     item.order_sid = order.sid
     state = _order_state(order)
     store.apply_changes(item, {"hosted_order": state.model_dump(mode="json")})

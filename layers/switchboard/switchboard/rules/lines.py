@@ -83,6 +83,15 @@ class LetterOfAuthorization(DomainModel):
             raise InvalidInput("cannot be in the future", field="authorization.signed_on")
 
 
+class OrderContact(DomainModel):
+    """The admin Twilio calls and emails about the order (the LOA goes to this email)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: UsPhoneNumber
+    email: EmailAddress
+
+
 class NewHostedLine(DomainModel):
     """Text-enable a landline the clinic already owns."""
 
@@ -91,6 +100,13 @@ class NewHostedLine(DomainModel):
     display_name: DisplayName
     number: UsPhoneNumber
     authorization: LetterOfAuthorization
+    contact: OrderContact | None = None
+
+    def check_contact(self) -> None:
+        # Twilio's verification call rings the landline itself; the contact must be someone reachable apart from it.
+        if self.contact is not None and self.contact.phone == self.number:
+            raise InvalidInput("must be the admin's own phone, not the landline being text-enabled",
+                               field="contact.phone")
 
 
 class NewPurchasedLine(DomainModel):
@@ -114,6 +130,7 @@ class Line(LineConfiguration):
     primary: bool = False
     authorization: LetterOfAuthorization | None = None
     hosted_order: HostedOrderState | None = None
+    order_contact: OrderContact | None = None
     forwarding: Forwarding | None = None
     routing_summary: str | None = None
     version: int
