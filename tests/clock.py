@@ -49,6 +49,10 @@ def loa(signer_email: str = "dana@maplefamilyclinic.com") -> dict[str, str]:
             "signed_on": recently_signed()}
 
 
+# Who Twilio calls and emails about a hosted order: the admin, never the landline being text-enabled.
+ORDER_CONTACT = {"phone": "(415) 555-0199", "email": "office.admin@maplefamilyclinic.com"}
+
+
 # Quiet hours from 24:00 to 00:00: none (texts may go out at any minute of any day, DST days included).
 NO_QUIET_HOURS = {"starts": "24:00", "ends": "00:00"}
 

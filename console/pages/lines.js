@@ -65,8 +65,45 @@ export default async function render(view, ctx) {
             h('a', { href: 'settings#registration' }, 'What to do'))] : null,
         h('dt', {}, 'Location'), h('dd', {}, line.location || '—'),
         h('dt', {}, 'Calls'), h('dd', {}, line.routing_summary || '—'),
-        line.status_reason && line.status !== 'enabled' ? [h('dt', {}, 'Status'), h('dd', {}, line.status_reason)] : null,
-        h('dt', {}, 'Source'), h('dd', {}, line.source === 'hosted' ? 'Text-enabled landline' : 'Bought')));
+        line.status_reason && line.status !== 'enabled' && !line.hosted_order ? [h('dt', {}, 'Status'), h('dd', {}, line.status_reason)] : null,
+        hostedOrderFacts(line),
+        h('dt', {}, 'Source'), h('dd', {}, line.source === 'hosted' ? 'Text-enabled landline' : 'Bought')),
+      ctx.isManager ? hostedOrderActions(line) : null);
+  }
+
+  // The carrier order behind a text-enabled landline, in the clinic's words, until texting is on.
+  function hostedOrderFacts(line) {
+    const order = line.hosted_order;
+    if (line.source !== 'hosted' || !order || line.status === 'enabled') return null;
+    const waitingOnLoa = ['twilio-processing', 'received', 'pending-verification', 'verified', 'pending-loa'].includes(order.status);
+    return [
+      h('dt', {}, 'Order'), h('dd', { class: `order-${order.status}` }, order.summary),
+      order.status === 'action-required' && order.next_step
+        ? [h('dt', {}, 'Next step'), h('dd', { class: 'next-step' }, order.next_step)] : null,
+      order.loa_email ? [h('dt', {}, 'Letter of authorization'),
+        h('dd', { class: 'loa-status' }, `Twilio emailed the LOA to ${order.loa_email}; ${waitingOnLoa ? 'waiting for it to be signed' : 'signed'}.`)] : null,
+    ];
+  }
+
+  function hostedOrderActions(line) {
+    if (line.source !== 'hosted') return null;
+    if (line.status === 'pending') {
+      return h('div', { class: 'actions order-actions' }, button('Cancel order', () => orderStep(line, 'cancel',
+        `The order for ${line.number_display} was cancelled; the number is free again.`), { class: 'small' }));
+    }
+    if (line.status === 'failed') {
+      return h('div', { class: 'actions order-actions' }, button('Retry order', () => orderStep(line, 'retry',
+        `${line.number_display} was ordered again.`), { class: 'small' }));
+    }
+    return null;
+  }
+
+  async function orderStep(line, step, message) {
+    try {
+      await post(`${base}/lines/${seg(line.line_id)}/order/${step}`);
+      announce(message);
+      await load();
+    } catch (error) { alertProblem(error); }
   }
 
   function menu(line) {
@@ -183,7 +220,8 @@ export default async function render(view, ctx) {
         placeholder: 'Practice Director' }),
       field({ label: 'Signer’s email', name: 'signer_email', field: 'authorization.signer_email', type: 'email', required: true }),
       field({ label: 'Signed on', name: 'signed_on', field: 'authorization.signed_on', type: 'date', required: true }));
-    const form = h('form', { class: 'stack', 'aria-label': 'Text-enable a landline', novalidate: true }, name, number, loa,
+    const contact = orderContactFields();
+    const form = h('form', { class: 'stack', 'aria-label': 'Text-enable a landline', novalidate: true }, name, number, loa, contact,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Text-enable')));
     const value = (n) => form.querySelector(`[name="${n}"]`).value.trim();
     form.addEventListener('submit', async (event) => {
@@ -192,10 +230,20 @@ export default async function render(view, ctx) {
         display_name: value('display_name'), number: value('number'),
         authorization: { signer_name: value('signer_name'), signer_title: value('signer_title'),
           signer_email: value('signer_email'), signed_on: value('signed_on') },
+        contact: { phone: value('contact_phone'), email: value('contact_email') },
       }));
       if (line) added(line, `${line.number_display} is pending: the carrier is processing the order (usually about two weeks).`);
     });
     return form;
+  }
+
+  // Twilio calls and emails this person about the order; the landline itself gets the verification call.
+  function orderContactFields() {
+    return h('fieldset', { class: 'order-contact', 'data-field': 'contact' }, h('legend', {}, 'Who Twilio contacts'),
+      field({ label: 'Your phone', name: 'contact_phone', field: 'contact.phone', type: 'tel',
+        hint: 'Twilio calls this about the order; not the landline being text-enabled.' }),
+      field({ label: 'Your email', name: 'contact_email', field: 'contact.email', type: 'email',
+        hint: 'Twilio emails the letter of authorization here to be signed.' }));
   }
 
   async function added(line, message) {

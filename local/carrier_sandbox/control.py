@@ -132,7 +132,8 @@ class Control:
     def fail_order(self, request: Request) -> Reply:
         document = request.json()
         reason = str(document.get("failure_reason") or "The carrier rejected the order")
-        order = self._orders.force(request.groups["sid"], str(document.get("status") or "failed"), reason)
+        order = self._orders.force(request.groups["sid"], str(document.get("status") or "failed"), reason,
+                                   next_step=document.get("next_step"))
         return json_reply(order) if order else json_reply({"error": "no such order"}, 404)
 
     def clock(self, request: Request) -> Reply:

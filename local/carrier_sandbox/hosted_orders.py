@@ -15,7 +15,11 @@ from local.carrier_sandbox.state import iso8601, new_sid, public
 log = logging.getLogger("carrier_sandbox")
 
 ORDER_STEPS = ("received", "pending-verification", "verified", "pending-loa", "carrier-processing", "completed")
-_SETTLED = ("completed", "failed", "action-required")
+_SETTLED = ("completed", "failed")
+# Twilio holds an action-required order until the clinic acts; the sandbox's control endpoint moves it on.
+_HELD = "action-required"
+# Twilio lets an order be cancelled (deleted) only while it is still `received`.
+_CANCELLABLE = ("twilio-processing", "received")
 
 
 class HostedOrders:
@@ -27,6 +31,7 @@ class HostedOrders:
             route("numbers", "POST", r"/v2/HostedNumber/Orders", self.create_order),
             route("numbers", "GET", r"/v2/HostedNumber/Orders", self.list_orders),
             route("numbers", "GET", r"/v2/HostedNumber/Orders/(?P<sid>[^/]+)", self.fetch_order),
+            route("numbers", "DELETE", r"/v2/HostedNumber/Orders/(?P<sid>[^/]+)", self.delete_order),
         ]
 
     def every(self) -> list[dict[str, Any]]:
@@ -35,15 +40,18 @@ class HostedOrders:
             self.settle(state)
             return [public(o) for o in sorted(state["orders"].values(), key=lambda o: o["_created"])]
 
-    def force(self, sid: str, status: str, failure_reason: str | None) -> dict[str, Any] | None:
-        """Ends an order now (unless it has ended): `completed`, or `failed`/`action-required` with a reason."""
+    def force(self, sid: str, status: str, failure_reason: str | None,
+              next_step: str | None = None) -> dict[str, Any] | None:
+        """Moves an order now (unless it has ended): `completed`, `failed` with a reason, or
+        `action-required` with a reason and the next step the clinic must take (the order then waits)."""
         with self.context.store.change() as state:
             order = state["orders"].get(sid)
             if order is None:
                 return None
             if order["status"] not in _SETTLED:
                 order["_forced"] = status
-                order["failure_reason"] = failure_reason
+                order["failure_reason"] = failure_reason if status != "completed" else None
+                order["next_step"] = next_step if status == _HELD else None
             self.settle(state)
             return public(order)
 
@@ -126,6 +134,18 @@ class HostedOrders:
             self.settle(state)
             order = state["orders"].get(request.groups["sid"])
             return json_reply(public(order)) if order else twilio_error(404, 20404, path=request.path)
+
+    def delete_order(self, request: Request) -> Reply:
+        with self.context.store.change() as state:
+            self.settle(state)
+            order = state["orders"].get(request.groups["sid"])
+            if order is None:
+                return twilio_error(404, 20404, path=request.path)
+            if order["status"] not in _CANCELLABLE:
+                return twilio_error(400, 22112)
+            del state["orders"][order["sid"]]
+        log.info("carrier sandbox cancelled hosted order %s", order["sid"])
+        return Reply(204)
 
     def list_orders(self, request: Request) -> Reply:
         status, number = request.param("Status"), request.param("PhoneNumber")

@@ -158,8 +158,9 @@ class CarrierSandbox:
     def complete_order(self, sid: str) -> dict[str, Any] | None:
         return self._orders.force(sid, "completed", None)
 
-    def fail_order(self, sid: str, failure_reason: str, status: str = "failed") -> dict[str, Any] | None:
-        return self._orders.force(sid, status, failure_reason)
+    def fail_order(self, sid: str, failure_reason: str, status: str = "failed",
+                   next_step: str | None = None) -> dict[str, Any] | None:
+        return self._orders.force(sid, status, failure_reason, next_step)
 
     def handle(self, method: str, raw_path: str, headers: Message, body: bytes) -> Reply:
         """Serves one request as the HTTP server does (path with its query, e.g. `/sandbox/health`)."""

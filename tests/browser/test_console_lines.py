@@ -13,8 +13,10 @@ from tests.clock import recently_signed
 
 pytestmark = pytest.mark.browser
 
-LOA = {"Signer’s name": "Dana Reyes", "Signer’s title": "Practice Director",
-       "Signer’s email": "dana@maplefamilyclinic.com", "Signed on": recently_signed()}  # never in the future
+# The letter of authorization (signed recently: never in the future) and the admin Twilio contacts.
+ORDER_FORM = {"Signer’s name": "Dana Reyes", "Signer’s title": "Practice Director",
+              "Signer’s email": "dana@maplefamilyclinic.com", "Signed on": recently_signed(),
+              "Your phone": "(415) 555-0199", "Your email": "office.admin@maplefamilyclinic.com"}
 
 
 def card(console: Console, name: str) -> Any:
@@ -67,7 +69,7 @@ def test_text_enabled_landline_is_pending_until_the_poller_sees_the_order_comple
     form = open_add_line(console, "Text-enable a landline the clinic owns")
     form.get_by_label("Display name").fill(name)
     form.get_by_label("Landline number").fill("(628) 555-0191")
-    for label, value in LOA.items():
+    for label, value in ORDER_FORM.items():
         form.get_by_label(label).fill(value)
     form.get_by_role("button", name="Text-enable").click()
 
@@ -92,7 +94,7 @@ def test_a_bad_number_and_an_unqualified_signer_show_their_errors_beside_the_fie
     form = open_add_line(console, "Text-enable a landline the clinic owns")
     form.get_by_label("Display name").fill(unique("Typo"))
     form.get_by_label("Landline number").fill("555-12")
-    for label, value in LOA.items():
+    for label, value in ORDER_FORM.items():
         form.get_by_label(label).fill(value)
     form.get_by_role("button", name="Text-enable").click()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.clock import loa, wait_until, weekday_days_from_now
+from tests.clock import ORDER_CONTACT, loa, wait_until, weekday_days_from_now
 from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS, project_pythonpath
 
 pytestmark = pytest.mark.integration
@@ -69,7 +69,8 @@ def test_a_bought_number_is_enabled_and_a_landline_goes_pending_then_enabled_aft
     admin, p = clinic["admin"], clinic["practice_id"]
     assert clinic["line"]["status"] == "enabled"
     status, landline = admin("POST", f"/api/practices/{p}/lines",
-                             {"display_name": "Main landline", "number": "(312) 555-0142", "authorization": loa()})
+                             {"display_name": "Main landline", "number": "(312) 555-0142", "authorization": loa(),
+                              "contact": ORDER_CONTACT})
     assert status == 201 and landline["status"] == "pending"
     order = next(o for o in sandbox(local_stack, "GET", "/sandbox/orders")["orders"]
                  if o["phone_number"] == "+13125550142")
@@ -82,7 +83,8 @@ def test_a_bought_number_is_enabled_and_a_landline_goes_pending_then_enabled_aft
 def test_a_sandbox_failed_order_shows_failed_with_the_reason(local_stack, clinic):
     admin, p = clinic["admin"], clinic["practice_id"]
     status, landline = admin("POST", f"/api/practices/{p}/lines",
-                             {"display_name": "Annex", "number": "(312) 555-0143", "authorization": loa()})
+                             {"display_name": "Annex", "number": "(312) 555-0143", "authorization": loa(),
+                              "contact": ORDER_CONTACT})
     order = next(o for o in sandbox(local_stack, "GET", "/sandbox/orders")["orders"]
                  if o["phone_number"] == "+13125550143")
     sandbox(local_stack, "POST", f"/sandbox/orders/{order['sid']}/fail", {"failure_reason": "Number is not portable"})

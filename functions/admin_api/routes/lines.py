@@ -63,10 +63,23 @@ def buy_line(practice_id: PracticeId, draft: Annotated[NewPurchasedLine, Body()]
 def text_enable_line(practice_id: PracticeId, draft: Annotated[NewHostedLine, Body()]) -> tuple[Line, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)
-    line = line_changes.text_enable_line(
-        practice_id, draft, _webhooks(), actor=caller.email, contact_phone=draft.number
-    )
-    return line, 201
+    return line_changes.text_enable_line(practice_id, draft, _webhooks(), actor=caller.email), 201
+
+
+@router.post("/api/practices/<practice_id>/lines/<line_id>/order/cancel",
+             summary="Cancel a hosted line's pending carrier order; the number is free again")
+def cancel_order(practice_id: PracticeId, line_id: LineId) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.cancel_order(practice_id, line_id, actor=caller.email)
+
+
+@router.post("/api/practices/<practice_id>/lines/<line_id>/order/retry",
+             summary="Order a failed hosted line again with the carrier")
+def retry_order(practice_id: PracticeId, line_id: LineId) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.retry_order(practice_id, line_id, _webhooks(), actor=caller.email)
 
 
 @router.get("/api/practices/<practice_id>/lines", summary="The practice's lines the signed-in user may use")

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.clock import loa
+from tests.clock import ORDER_CONTACT, loa
 from tests.integration.conftest import ROOT
 from tests.reliability.conftest import TEMPLATE, ReliabilityStack, eventually, new_phone
 
@@ -217,7 +217,7 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
         "PracticeChanges": lambda: {"help_text": "Reply STOP to opt out."},
         "NewPurchasedLine": lambda: {"display_name": "Matrix line", "number": fresh_number()},
         "NewHostedLine": lambda: {"display_name": "Hosted", "number": f"(312) 555-0{next(_hosted):03d}",
-                                  "authorization": LOA},
+                                  "authorization": LOA, "contact": ORDER_CONTACT},
         "LineChanges": lambda: {"location": "Matrix wing"},
         "ReleaseRequest": lambda: {"confirm_number": a["line2"]["number"]},
         "ForwardingRequest": lambda: {"forwarding": None},

@@ -5,7 +5,7 @@ import pytest
 from switchboard.data.models import LineItem
 from switchboard.data.table import Item
 from tests.claims import ADMIN
-from tests.clock import days_from_now, recently_signed
+from tests.clock import ORDER_CONTACT, days_from_now, recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Practice Director", "signer_email": "dana@maplefamilyclinic.com",
        "signed_on": recently_signed()}
@@ -30,7 +30,8 @@ def bought(admin_api, practice_id, carrier_account):
 
 def text_enable(admin_api, practice_id, number="3125550142", **loa):
     return admin_api("POST", f"/api/practices/{practice_id}/lines",
-                     {"display_name": "Main landline", "number": number, "authorization": {**LOA, **loa}})
+                     {"display_name": "Main landline", "number": number, "authorization": {**LOA, **loa},
+                      "contact": ORDER_CONTACT})
 
 
 def kinds_stored() -> list[str]:
@@ -84,7 +85,8 @@ def test_director_level_titles_may_authorize(admin_api, practice_id, carrier_acc
 def test_authorization_needs_every_fact(admin_api, practice_id, carrier_account):
     answer = admin_api("POST", f"/api/practices/{practice_id}/lines",
                        {"display_name": "Main", "number": "3125550142",
-                        "authorization": {"signer_name": "Dana Reyes", "signer_title": "Owner"}})
+                        "authorization": {"signer_name": "Dana Reyes", "signer_title": "Owner"},
+                        "contact": ORDER_CONTACT})
     assert answer.status == 422
     assert {e["field"] for e in answer.body["errors"]} == {"authorization.signer_email", "authorization.signed_on"}
     future = text_enable(admin_api, practice_id, signed_on=days_from_now(3).isoformat())
@@ -110,6 +112,111 @@ def test_failed_order_shows_failed_with_the_carriers_reason(admin_api, practice_
     now = admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body
     assert now["status"] == "failed"
     assert now["status_reason"] == "LOA signer does not match the account"
+
+
+def test_action_required_order_shows_its_next_step_and_then_completes(admin_api, practice_id, carrier_account,
+                                                                       status_poller):
+    line = text_enable(admin_api, practice_id).body
+    sid = carrier_account.hosted_orders()[0]["sid"]
+    carrier_account.fail_order(sid, "The service address does not match the carrier's records",
+                               status="action-required", next_step="Upload a bill that shows the service address")
+    status_poller()
+    waiting = admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body
+    assert waiting["status"] == "pending"
+    assert waiting["hosted_order"]["status"] == "action-required"
+    assert waiting["hosted_order"]["next_step"] == "Upload a bill that shows the service address"
+    assert waiting["status_reason"] == "Action needed: Upload a bill that shows the service address"
+    assert waiting["hosted_order"]["loa_email"] == ORDER_CONTACT["email"]  # Twilio emails the LOA to the contact
+    carrier_account.complete_order(sid)
+    status_poller()
+    done = admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body
+    assert done["status"] == "enabled"
+    assert done["hosted_order"]["status"] == "completed"
+    assert done["hosted_order"]["next_step"] is None
+    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
+    assert [entry["action"] for entry in trail][:2] == ["line.enabled", "line.order"]
+
+
+def test_cancel_a_pending_order_deletes_it_at_the_carrier_and_frees_the_number(admin_api, practice_id,
+                                                                               carrier_account):
+    line = text_enable(admin_api, practice_id).body
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines/{line['line_id']}/order/cancel")
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "released"
+    assert answer.body["status_reason"] == "the carrier order was cancelled"
+    assert carrier_account.hosted_orders() == []
+    again = text_enable(admin_api, practice_id)
+    assert again.status == 201, again.body
+    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
+    assert "line.order_cancel" in [entry["action"] for entry in trail]
+
+
+def test_an_order_the_carrier_has_moved_past_received_cannot_be_cancelled(admin_api, practice_id, carrier_account):
+    line = text_enable(admin_api, practice_id).body
+    carrier_account.advance_clock(3600)
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines/{line['line_id']}/order/cancel")
+    assert answer.status == 409, answer.body
+    assert "no longer lets it be cancelled" in answer.body["errors"][0]["reason"]
+    assert admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body["status"] == "pending"
+
+
+def test_only_a_pending_hosted_order_can_be_cancelled(admin_api, practice_id, bought):
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines/{bought['line_id']}/order/cancel")
+    assert answer.status == 409
+    assert answer.body["errors"][0]["field"] == "status"
+
+
+def test_retry_a_failed_order_places_a_new_one_for_the_same_line(admin_api, practice_id, carrier_account,
+                                                                 status_poller):
+    line = text_enable(admin_api, practice_id).body
+    first = carrier_account.hosted_orders()[0]["sid"]
+    assert admin_api("POST", f"/api/practices/{practice_id}/lines/{line['line_id']}/order/retry").status == 409
+    carrier_account.fail_order(first, "LOA signer does not match the account")
+    status_poller()
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines/{line['line_id']}/order/retry")
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "pending"
+    assert answer.body["hosted_order"]["status"] == "received"
+    orders = carrier_account.hosted_orders()
+    assert len(orders) == 2 and orders[1]["sid"] != first and orders[1]["phone_number"] == line["number"]
+    carrier_account.complete_order(orders[1]["sid"])
+    status_poller()
+    assert admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body["status"] == "enabled"
+    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
+    assert "line.order_retry" in [entry["action"] for entry in trail]
+
+
+def test_the_order_names_the_admin_as_contact_not_the_landline(admin_api, practice_id, carrier_account,
+                                                                status_poller):
+    contact = {"phone": "(415) 555-0199", "email": "office.admin@maplefamilyclinic.com"}
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines",
+                       {"display_name": "Main landline", "number": "3125550142", "authorization": LOA,
+                        "contact": contact})
+    assert answer.status == 201, answer.body
+    order = carrier_account.hosted_orders()[0]
+    assert order["contact_phone_number"] == "+14155550199"
+    assert order["email"] == "office.admin@maplefamilyclinic.com"
+    assert answer.body["order_contact"] == {"phone": "+14155550199", "email": contact["email"]}
+    carrier_account.fail_order(order["sid"], "LOA was not signed in time")
+    status_poller()
+    admin_api("POST", f"/api/practices/{practice_id}/lines/{answer.body['line_id']}/order/retry")
+    assert carrier_account.hosted_orders()[1]["contact_phone_number"] == "+14155550199"
+
+
+@pytest.mark.parametrize(("contact", "field"), [
+    ({"phone": "312-555-0142", "email": "office.admin@maplefamilyclinic.com"}, "contact.phone"),
+    ({"phone": "not a phone", "email": "office.admin@maplefamilyclinic.com"}, "contact.phone"),
+    ({"phone": "4155550199", "email": "not-an-email"}, "contact.email"),
+    (None, "contact"),
+])
+def test_a_bad_contact_is_refused_naming_the_field_and_nothing_is_ordered(admin_api, practice_id, carrier_account,
+                                                                          contact, field):
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines",
+                       {"display_name": "Main landline", "number": "3125550142", "authorization": LOA,
+                        **({"contact": contact} if contact else {})})
+    assert answer.status == 422, answer.body
+    assert answer.body["errors"][0]["field"] == field
+    assert carrier_account.hosted_orders() == []
 
 
 @pytest.mark.parametrize(
@@ -142,7 +249,8 @@ def test_line_for_an_unknown_practice_is_404_and_claims_no_number(admin_api, car
 
 
 def test_missing_display_name_is_named(admin_api, practice_id):
-    answer = admin_api("POST", f"/api/practices/{practice_id}/lines", {"number": "3125550142", "authorization": LOA})
+    answer = admin_api("POST", f"/api/practices/{practice_id}/lines", {"number": "3125550142", "authorization": LOA,
+                                                                       "contact": ORDER_CONTACT})
     assert answer.status == 422
     assert answer.body["errors"] == [{"field": "display_name", "reason": "is required"}]
 

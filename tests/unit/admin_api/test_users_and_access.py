@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from tests.claims import ADMIN, claims_of
-from tests.clock import recently_signed
+from tests.clock import ORDER_CONTACT, recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
        "signed_on": recently_signed()}
@@ -21,7 +21,8 @@ def clinic(admin_api, carrier_account):
     a = admin_api("POST", "/api/practices", {"name": "Maple", "timezone": "America/Chicago"}).body["practice_id"]
     b = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
     lines = [admin_api("POST", f"/api/practices/{a}/lines",
-                       {"display_name": f"Line {n}", "number": f"31255501{n:02d}", "authorization": LOA}).body
+                       {"display_name": f"Line {n}", "number": f"31255501{n:02d}", "authorization": LOA,
+                        "contact": ORDER_CONTACT}).body
              for n in range(2)]
     mo = admin_api("POST", f"/api/practices/{a}/users",
                    {"email": "mo@maple.com", "name": "Mo", "role": "manager", "line_ids": []}).body

@@ -1,6 +1,6 @@
 """Events on the bus for a clinic's other systems."""
 
-from tests.clock import recently_signed
+from tests.clock import ORDER_CONTACT, recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
        "signed_on": recently_signed()}
@@ -8,9 +8,9 @@ LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "da
 
 def test_line_enabled_and_failed(admin_api, setup, carrier_account, status_poller, published):
     ok = admin_api("POST", f"/api/practices/{setup.practice_id}/lines",
-                   {"display_name": "A", "number": "3125550142", "authorization": LOA}).body
+                   {"display_name": "A", "number": "3125550142", "authorization": LOA, "contact": ORDER_CONTACT}).body
     bad = admin_api("POST", f"/api/practices/{setup.practice_id}/lines",
-                    {"display_name": "B", "number": "3125550143", "authorization": LOA}).body
+                    {"display_name": "B", "number": "3125550143", "authorization": LOA, "contact": ORDER_CONTACT}).body
     orders = {o["phone_number"]: o["sid"] for o in carrier_account.hosted_orders()}
     carrier_account.complete_order(orders["+13125550142"])
     carrier_account.fail_order(orders["+13125550143"], "Number is not portable")

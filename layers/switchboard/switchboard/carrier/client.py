@@ -55,6 +55,9 @@ class HostedOrder:
     status: str
     failure_reason: str | None
     incoming_phone_number_sid: str | None = None
+    next_step: str | None = None
+    email: str | None = None
+    signing_document_sid: str | None = None
 
 
 def credentials() -> Credentials:
@@ -111,6 +114,9 @@ def _hosted_order(instance: Any) -> HostedOrder:
         status=instance.status,
         failure_reason=instance.failure_reason or None,
         incoming_phone_number_sid=instance.incoming_phone_number_sid or None,
+        next_step=instance.next_step or None,
+        email=instance.email or None,
+        signing_document_sid=instance.signing_document_sid or None,
     )
 
 
@@ -250,6 +256,14 @@ class Carrier(MessagingServiceCalls):
             ),
         )
         return _hosted_order(order)
+
+    def cancel_hosted_order(self, sid: str) -> None:
+        """Deletes the order; Twilio refuses once the order is past `received`. One already gone counts as cancelled."""
+        try:
+            self._call("DELETE", lambda: self._client.numbers.v2.hosted_number_orders(sid).delete())
+        except CarrierRefused as refused:
+            if refused.status != 404:
+                raise
 
     def fetch_hosted_order(self, sid: str) -> HostedOrder:
         return _hosted_order(self._call("GET", lambda: self._client.numbers.v2.hosted_number_orders(sid).fetch()))

@@ -21,7 +21,7 @@ from .writes import Writes, transaction
 
 PENDING_ORDERS = "LINE_ORDERS"
 STALE = "the line was changed by someone else; reload and try again"
-_SETTINGS = set(LineConfiguration.model_fields) | {"authorization", "forwarding"}
+_SETTINGS = set(LineConfiguration.model_fields) | {"authorization", "forwarding", "hosted_order", "order_contact"}
 
 
 def to_line(item: LineItem, primary_line_id: str | None = None) -> Line:

@@ -12,6 +12,7 @@ from switchboard.core.errors import InvalidInput, RuleRefused
 from switchboard.core.fields import DomainModel, EmailAddress, UsPhoneNumber
 from switchboard.core.phones import format_national, parse_us_number
 from switchboard.rules.forwarding import CallStatus, Forwarding, call_status
+from switchboard.rules.hosted_orders import HostedOrderState
 from switchboard.rules.hours import TimezoneName, WeeklyHours
 from switchboard.rules.line_status import LineStatus
 from switchboard.rules.texts import AfterHoursReply, ReplyText
@@ -82,6 +83,15 @@ class LetterOfAuthorization(DomainModel):
             raise InvalidInput("cannot be in the future", field="authorization.signed_on")
 
 
+class OrderContact(DomainModel):
+    """The admin Twilio calls and emails about the order (the LOA goes to this email)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: UsPhoneNumber
+    email: EmailAddress
+
+
 class NewHostedLine(DomainModel):
     """Text-enable a landline the clinic already owns."""
 
@@ -90,6 +100,13 @@ class NewHostedLine(DomainModel):
     display_name: DisplayName
     number: UsPhoneNumber
     authorization: LetterOfAuthorization
+    contact: OrderContact
+
+    def check_contact(self) -> None:
+        # Twilio's verification call rings the landline itself; the contact must be someone reachable apart from it.
+        if self.contact.phone == self.number:
+            raise InvalidInput("must be the admin's own phone, not the landline being text-enabled",
+                               field="contact.phone")
 
 
 class NewPurchasedLine(DomainModel):
@@ -112,6 +129,8 @@ class Line(LineConfiguration):
     status_changed_at: datetime | None = None
     primary: bool = False
     authorization: LetterOfAuthorization | None = None
+    hosted_order: HostedOrderState | None = None
+    order_contact: OrderContact | None = None
     forwarding: Forwarding | None = None
     routing_summary: str | None = None
     version: int
@@ -148,6 +167,21 @@ def check_status_change(line: Line, wanted: LineStatus) -> None:
 def check_can_make_primary(line: Line) -> None:
     if line.status in (LineStatus.RELEASED, LineStatus.FAILED):
         raise RuleRefused(f"a {line.status.value} line cannot be the primary line")
+
+
+def check_can_cancel_order(line: Line) -> None:
+    if line.source is not LineSource.HOSTED or line.status is not LineStatus.PENDING:
+        raise RuleRefused("only a hosted line whose carrier order is pending can be cancelled", field="status")
+
+
+def check_can_retry_order(line: Line) -> None:
+    if line.source is not LineSource.HOSTED or line.status is not LineStatus.FAILED:
+        raise RuleRefused("only a hosted line whose carrier order failed can be ordered again", field="status")
+    if line.authorization is None:
+        raise RuleRefused("the line has no letter of authorization to order with", field="authorization")
+    if line.order_contact is None:
+        raise RuleRefused("the line has no contact for the carrier to call and email; text-enable the number "
+                          "again with one", field="contact")
 
 
 def check_can_release(line: Line, confirmation: str, dependants: list[str]) -> None:
