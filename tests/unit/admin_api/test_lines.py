@@ -402,3 +402,15 @@ def test_poller_reads_only_pending_lines_however_many_are_enabled(admin_api, pra
     # pending orders; the practices with a Messaging Service (their registration); where the message reconciler
     # stopped, and its page of messages in flight
     assert beside_ten.operations == beside_ten_thousand.operations == ["Query", "Query", "GetItem", "Query"]
+
+
+def test_a_hosted_lines_forwarding_is_refused_and_its_card_says_calls_stay_with_the_clinic(admin_api, practice_id,
+                                                                                         carrier_account):
+    line = text_enable(admin_api, practice_id).body
+    answer = admin_api("PUT", f"/api/practices/{practice_id}/lines/{line['line_id']}/forwarding",
+                       {"forwarding": {"open_hours": {"numbers": ["+13125550101"]}}})
+    assert answer.status == 422, answer.body
+    assert answer.body["errors"][0]["field"] == "forwarding"
+    assert "phone company" in answer.body["errors"][0]["reason"]
+    card = admin_api("GET", f"/api/practices/{practice_id}/lines/{line['line_id']}").body
+    assert card["routing_summary"].startswith("Calls go to the clinic's own phone system")

@@ -64,11 +64,11 @@ FORWARD = {"open_hours": {"numbers": [DESK[0]], "timeout_seconds": 25},
            "after_hours": {"say": {"text": "We are closed. Please text us.", "voice": "alice"}}}
 
 
-def test_open_hours_dial_the_destination_with_the_line_as_caller_id(call, rules, setup):
+def test_open_hours_dial_the_destination_showing_the_patients_number(call, rules, setup):
     rules(FORWARD)
     status, twiml = call(at=OPEN)
     assert status == 200
-    assert dialed(twiml) == (setup.line["number"], [DESK[0]], "25")
+    assert dialed(twiml) == ("+14155552671", [DESK[0]], "25")
 
 
 def test_lunch_break_and_after_hours_speak_the_message_then_hang_up(call, rules):
@@ -109,7 +109,7 @@ def test_a_linked_line_follows_its_targets_rules(call, rules, admin_api, setup, 
     rules({"open_hours": {"numbers": [CELL]}}, line_id=target["line_id"])
     assert rules({"linked_line_id": target["line_id"]}).status == 200
     caller_id, numbers, _ = dialed(call()[1])
-    assert (caller_id, numbers) == (setup.line["number"], [CELL])
+    assert (caller_id, numbers) == ("+14155552671", [CELL])
     card = admin_api("GET", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}").body
     assert card["calls"] == "linked"
     assert card["routing_summary"].startswith("Linked to Back office")

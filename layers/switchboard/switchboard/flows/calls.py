@@ -9,7 +9,15 @@ from switchboard.core.observability import logger
 from switchboard.data import call_routing as store
 from switchboard.data.call_routing import LineForCalls
 from switchboard.data.numbers import line_for_number
-from switchboard.rules.call_routing import MAX_LINK_CHAIN, NOT_FOR_CALLS, CallRules, Dial, Say, route_call
+from switchboard.rules.call_routing import (
+    MAX_LINK_CHAIN,
+    NOT_FOR_CALLS,
+    CallRules,
+    Dial,
+    Say,
+    route_call,
+    shown_caller,
+)
 from switchboard.rules.line_status import LineStatus
 
 UNKNOWN_NUMBER = "Sorry, this number is not in service. Goodbye."
@@ -42,4 +50,4 @@ def answer_call(params: dict[str, str], at: datetime | None = None) -> Dial | Sa
         return Say(NOT_FOR_CALLS)
     rules = _followed(line)
     return route_call(CallRules.from_stored(rules.forwarding), rules.hours, at or datetime.now(UTC),
-                      caller_id=line.number)
+                      caller_id=shown_caller(params.get("From", ""), line.number))

@@ -20,7 +20,14 @@ from switchboard.flows import registration
 from switchboard.rules import hosted_orders as hosted
 from switchboard.rules.addresses import CarrierWebhooks
 from switchboard.rules.call_routing import MAX_LINK_CHAIN
-from switchboard.rules.forwarding import Forwarding, check_destinations, find_loop, routing_summary
+from switchboard.rules.forwarding import (
+    HOSTED_CALLS,
+    HOSTED_CALLS_REFUSAL,
+    Forwarding,
+    check_destinations,
+    find_loop,
+    routing_summary,
+)
 from switchboard.rules.hosted_orders import HostedOrderState
 from switchboard.rules.lines import (
     LetterOfAuthorization,
@@ -288,6 +295,8 @@ def set_forwarding(practice_id: str, line_id: str, forwarding: Forwarding | None
     """Save a line's call routing; a link that would loop is refused, naming the loop."""
     item, primary = store.load(practice_id, line_id)
     before = store.to_line(item, primary)
+    if forwarding is not None and item.source == LineSource.HOSTED:
+        raise InvalidInput(HOSTED_CALLS_REFUSAL, field="forwarding")
     if forwarding is not None:
         try:
             check_destinations(forwarding, item.number)
@@ -326,6 +335,8 @@ def _summary(line: Line, known: dict[str, Line]) -> str:
                 return "Linked to a line that no longer exists"
             found = known[target_id] = store.to_line(item)
         current = found
+    if line.source is LineSource.HOSTED:
+        return HOSTED_CALLS
     if current.line_id == line.line_id:
         return routing_summary(line.forwarding)
     return f"Linked to {current.display_name} ({current.number_display}): {routing_summary(current.forwarding)}"

@@ -13,8 +13,14 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from switchboard.core.fields import DomainModel, UsPhoneNumber
 from switchboard.core.phones import format_national
 from switchboard.rules.call_routing import MAX_LINK_CHAIN
+from switchboard.rules.hours import ClockTime
+from switchboard.rules.opening import WEEKDAYS, Weekday, minutes
 
 MAX_RING_GROUP = 10  # a <Dial> rings at most ten numbers at once
+MAX_RING_WINDOWS = 28
+HOSTED_CALLS = "Calls go to the clinic's own phone system (only texting was moved to this service)"
+HOSTED_CALLS_REFUSAL = ("a hosted line takes no call routing: its calls never reach the carrier, voice stays with "
+                        "the clinic's phone company")
 Voice = Literal["alice", "man", "woman", "Polly.Joanna", "Polly.Matthew", "Polly.Lupe", "Polly.Miguel"]
 SpokenText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -48,6 +54,26 @@ class SpokenMessage(DomainModel):
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")] = "en-US"
 
 
+class RingWindow(DomainModel):
+    """Part of the open hours on some weekdays, in the line's timezone, that rings its own group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+    opens: ClockTime
+    closes: ClockTime
+    ring: RingGroup
+
+    @model_validator(mode="after")
+    def _in_order(self) -> RingWindow:
+        if self.opens == "24:00" or minutes(self.closes) <= minutes(self.opens):
+            raise ValueError("a ring window must close after it opens, on the same day")
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("lists a day twice")
+        return self
+
+
 class AfterHoursRoute(DomainModel):
     """After hours and on closures: ring other numbers, or speak a message and hang up."""
 
@@ -67,17 +93,29 @@ class Forwarding(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     open_hours: RingGroup | None = None
+    """Rings whenever the line is open and no ring window covers the moment."""
+    ring_windows: list[RingWindow] = Field(default_factory=list, max_length=MAX_RING_WINDOWS)
     after_hours: AfterHoursRoute | None = None
     linked_line_id: str | None = Field(default=None, min_length=1, max_length=40)
 
     @model_validator(mode="after")
     def _linked_alone(self) -> Forwarding:
-        if self.linked_line_id and (self.open_hours or self.after_hours):
+        if self.linked_line_id and (self.open_hours or self.ring_windows or self.after_hours):
             raise ValueError("a linked line follows its target's rules; give no destinations of its own")
         return self
 
+    @model_validator(mode="after")
+    def _windows_apart(self) -> Forwarding:
+        for day in WEEKDAYS:
+            spans = sorted((minutes(w.opens), minutes(w.closes), w.name) for w in self.ring_windows if day in w.days)
+            for (_, closes, name), (opens, _, next_name) in zip(spans, spans[1:], strict=False):
+                if opens < closes:
+                    raise ValueError(f"ring windows {name!r} and {next_name!r} overlap on {day}")
+        return self
+
     def destinations(self) -> list[str]:
-        groups = [self.open_hours, self.after_hours.ring if self.after_hours else None]
+        groups = [self.open_hours, *(w.ring for w in self.ring_windows),
+                  self.after_hours.ring if self.after_hours else None]
         return [number for group in groups if group for number in group.numbers]
 
 
@@ -86,7 +124,7 @@ def call_status(forwarding: Forwarding | None) -> CallStatus:
         return CallStatus.UNASSIGNED
     if forwarding.linked_line_id:
         return CallStatus.LINKED
-    if forwarding.open_hours or forwarding.after_hours:
+    if forwarding.open_hours or forwarding.ring_windows or forwarding.after_hours:
         return CallStatus.FORWARDING
     return CallStatus.UNASSIGNED
 
@@ -100,8 +138,12 @@ def routing_summary(forwarding: Forwarding | None) -> str:
     """One line for a card: what a call to this line does (a linked line's own rules are shown by the caller)."""
     if call_status(forwarding) is CallStatus.UNASSIGNED or forwarding is None:
         return "No call routing: callers hear that the number is for texts"
-    parts = [f"Open hours: {_ring_summary(forwarding.open_hours)}" if forwarding.open_hours
-             else "Open hours: texts only"]
+    windows = [f"{w.name} ({', '.join(d.capitalize() for d in w.days)} {w.opens}–{w.closes}) "
+               f"{_ring_summary(w.ring)}" for w in forwarding.ring_windows]
+    if forwarding.open_hours:
+        rest = "otherwise " if windows else ""
+        windows.append(f"{rest}{_ring_summary(forwarding.open_hours)}")
+    parts = [f"Open hours: {'; '.join(windows)}" if windows else "Open hours: texts only"]
     after = forwarding.after_hours
     if after and after.ring:
         parts.append(f"after hours: {_ring_summary(after.ring)}")
