@@ -8,14 +8,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.core.observability import MetricUnit, logger, metrics, tracer
-from switchboard.flows import delivery, line_changes, registration
+from switchboard.flows import delivery, hosted_lines, registration
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    orders = line_changes.poll_pending_orders()
+    orders = hosted_lines.poll_pending_orders()
     for name, count in orders.items():
         metrics.add_metric(name=f"LineOrders{name.title()}", unit=MetricUnit.Count, value=count)
     registrations = registration.poll_registrations()

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 from switchboard.carrier import AvailableNumber
 from switchboard.core.fields import DomainModel
 from switchboard.data import lines as store
-from switchboard.flows import line_changes
+from switchboard.flows import hosted_lines, line_changes
 from switchboard.rules.access import permitted, require_line, require_manager, require_member
 from switchboard.rules.addresses import CarrierWebhooks
 from switchboard.rules.forwarding import Forwarding
@@ -63,7 +63,7 @@ def buy_line(practice_id: PracticeId, draft: Annotated[NewPurchasedLine, Body()]
 def text_enable_line(practice_id: PracticeId, draft: Annotated[NewHostedLine, Body()]) -> tuple[Line, int]:
     caller = current_caller(router)
     require_manager(caller, practice_id)
-    return line_changes.text_enable_line(practice_id, draft, _webhooks(), actor=caller.email), 201
+    return hosted_lines.text_enable_line(practice_id, draft, _webhooks(), actor=caller.email), 201
 
 
 @router.post("/api/practices/<practice_id>/lines/<line_id>/order/cancel",
@@ -71,7 +71,7 @@ def text_enable_line(practice_id: PracticeId, draft: Annotated[NewHostedLine, Bo
 def cancel_order(practice_id: PracticeId, line_id: LineId) -> Line:
     caller = current_caller(router)
     require_manager(caller, practice_id)
-    return line_changes.cancel_order(practice_id, line_id, actor=caller.email)
+    return hosted_lines.cancel_order(practice_id, line_id, actor=caller.email)
 
 
 @router.post("/api/practices/<practice_id>/lines/<line_id>/order/retry",
@@ -79,7 +79,7 @@ def cancel_order(practice_id: PracticeId, line_id: LineId) -> Line:
 def retry_order(practice_id: PracticeId, line_id: LineId) -> Line:
     caller = current_caller(router)
     require_manager(caller, practice_id)
-    return line_changes.retry_order(practice_id, line_id, _webhooks(), actor=caller.email)
+    return hosted_lines.retry_order(practice_id, line_id, _webhooks(), actor=caller.email)
 
 
 @router.get("/api/practices/<practice_id>/lines", summary="The practice's lines the signed-in user may use")

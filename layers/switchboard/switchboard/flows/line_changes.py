@@ -6,10 +6,7 @@ the carrier but failed to record is handed back at once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from switchboard import carrier as carriers
-from switchboard.aws import events
 from switchboard.core.errors import Conflict, InvalidInput, RuleRefused, Unavailable
 from switchboard.core.observability import logger
 from switchboard.data import lines as store
@@ -17,7 +14,6 @@ from switchboard.data import practices as practice_store
 from switchboard.data import resources as resource_store
 from switchboard.data.models import LineItem
 from switchboard.flows import registration
-from switchboard.rules import hosted_orders as hosted
 from switchboard.rules.addresses import CarrierWebhooks
 from switchboard.rules.call_routing import MAX_LINK_CHAIN
 from switchboard.rules.forwarding import (
@@ -28,27 +24,21 @@ from switchboard.rules.forwarding import (
     find_loop,
     routing_summary,
 )
-from switchboard.rules.hosted_orders import HostedOrderState
 from switchboard.rules.lines import (
-    LetterOfAuthorization,
     Line,
     LineChanges,
     LineSource,
     LineStatus,
-    NewHostedLine,
     NewPurchasedLine,
-    OrderContact,
-    check_can_cancel_order,
     check_can_link_resource,
     check_can_make_primary,
     check_can_release,
-    check_can_retry_order,
     check_status_change,
 )
 from switchboard.rules.resources import Resource
 
 
-def _refusal(error: carriers.CarrierError, field: str | None = None) -> Exception:
+def carrier_refusal(error: carriers.CarrierError, field: str | None = None) -> Exception:
     if isinstance(error, carriers.CarrierRefused):
         return RuleRefused(f"the carrier refused: {error.reason}", field=field)
     return Unavailable("the carrier did not answer; try again in a minute")
@@ -58,10 +48,10 @@ def search_numbers(area_code: str, contains: str | None = None) -> list[carriers
     try:
         return carriers.carrier().search_numbers(area_code=area_code, contains=contains)
     except carriers.CarrierError as error:
-        raise _refusal(error, "area_code") from None
+        raise carrier_refusal(error, "area_code") from None
 
 
-def _refuse_claimed(number: str) -> None:
+def refuse_claimed(number: str) -> None:
     if store.number_is_claimed(number):
         raise Conflict("this number is already used by another line", field="number")
 
@@ -69,13 +59,13 @@ def _refuse_claimed(number: str) -> None:
 def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhooks, *, actor: str) -> Line:
     """Buy the number and put it in the practice's sender pool (its Messaging Service, made with the first line)."""
     practice = practice_store.get_practice(practice_id)
-    _refuse_claimed(draft.number)
+    refuse_claimed(draft.number)
     try:
         service = registration.messaging_service_for(practice)
         sid = carriers.carrier().buy_number(phone_number=draft.number, sms_url=webhooks.sms_url,
                                             voice_url=webhooks.voice_url, status_callback=webhooks.status_url)
     except carriers.CarrierError as error:
-        raise _refusal(error, "number") from None
+        raise carrier_refusal(error, "number") from None
     try:
         registration.join_sender_pool(service, sid)
         return store.add_line(practice_id, display_name=draft.display_name, number=draft.number,
@@ -84,73 +74,11 @@ def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhook
     except carriers.CarrierError as error:
         logger.warning("number not added to the sender pool; releasing it", extra={"carrier_sid": sid})
         carriers.carrier().release_number(sid)
-        raise _refusal(error, "number") from None
+        raise carrier_refusal(error, "number") from None
     except Exception:
         logger.warning("line not recorded after purchase; releasing the number", extra={"carrier_sid": sid})
         carriers.carrier().release_number(sid)
         raise
-
-
-def _place_order(practice_name: str, display_name: str, number: str, authorization: LetterOfAuthorization,
-                 webhooks: CarrierWebhooks, contact: OrderContact) -> carriers.HostedOrder:
-    try:
-        return carriers.carrier().order_hosted_number(
-            phone_number=number, contact_email=str(contact.email), contact_phone=contact.phone,
-            friendly_name=f"{practice_name} - {display_name}"[:64],
-            sms_url=webhooks.sms_url, status_callback_url=webhooks.status_url)
-    except carriers.CarrierError as error:
-        raise _refusal(error, "number") from None
-
-
-def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: CarrierWebhooks, *, actor: str) -> Line:
-    draft.authorization.check(today=datetime.now(UTC).date())
-    draft.check_contact()
-    practice = practice_store.get_practice(practice_id)
-    _refuse_claimed(draft.number)
-    registration.messaging_service_for(practice)  # its number joins the pool when the order completes
-    order = _place_order(practice.name, draft.display_name, draft.number, draft.authorization, webhooks,
-                         draft.contact)
-    state = _order_state(order)
-    settings = {"authorization": draft.authorization.model_dump(mode="json"),
-                "hosted_order": state.model_dump(mode="json"), "order_contact": draft.contact.model_dump(mode="json")}
-    return store.add_line(practice_id, display_name=draft.display_name, number=draft.number,
-                          source=LineSource.HOSTED, status=LineStatus.PENDING, actor=actor,
-                          status_reason=hosted.status_reason(state), order_sid=order.sid, settings=settings)
-
-
-def cancel_order(practice_id: str, line_id: str, *, actor: str) -> Line:
-    """Withdraw a pending hosted order: the carrier deletes it, the line ends and its number is free again."""
-    item, primary = store.load(practice_id, line_id)
-    before = store.to_line(item, primary)
-    check_can_cancel_order(before)
-    if item.order_sid:
-        try:
-            carriers.carrier().cancel_hosted_order(item.order_sid)
-        except carriers.CarrierRefused:
-            raise RuleRefused("the carrier has started on this order and no longer lets it be cancelled; "
-                              "wait for it to complete or fail", field="status") from None
-        except carriers.CarrierError as error:
-            raise _refusal(error, "status") from None
-    store.apply_changes(item, {"hosted_order": None})
-    store.set_status(item, LineStatus.RELEASED, "the carrier order was cancelled")
-    return store.save_line(item, before, actor=actor, action="line.order_cancel", primary=primary,
-                           also=lambda writes: store.release_claim(writes, item))
-
-
-def retry_order(practice_id: str, line_id: str, webhooks: CarrierWebhooks, *, actor: str) -> Line:
-    """Order a failed hosted line again: a new carrier order for the same number and authorization."""
-    item, primary = store.load(practice_id, line_id)
-    before = store.to_line(item, primary)
-    check_can_retry_order(before)
-    assert before.authorization is not None and before.order_contact is not None
-    practice = practice_store.get_practice(practice_id)
-    order = _place_order(practice.name, item.display_name, item.number, before.authorization, webhooks,
-                         before.order_contact)
-    item.order_sid = order.sid
-    state = _order_state(order)
-    store.apply_changes(item, {"hosted_order": state.model_dump(mode="json")})
-    store.set_status(item, LineStatus.PENDING, hosted.status_reason(state))
-    return store.save_line(item, before, actor=actor, action="line.order_retry", primary=primary)
 
 
 def configure_line(practice_id: str, line_id: str, changes: LineChanges, *, actor: str) -> Line:
@@ -185,7 +113,7 @@ def release_line(practice_id: str, line_id: str, confirm_number: str, *, actor: 
         try:
             carriers.carrier().release_number(item.carrier_sid)
         except carriers.CarrierError as error:
-            raise _refusal(error) from None
+            raise carrier_refusal(error) from None
     store.set_status(item, LineStatus.RELEASED, "released to the carrier")
     return store.save_line(item, before, actor=actor, action="line.release", primary=primary,
                            also=lambda writes: store.release_claim(writes, item))
@@ -201,61 +129,6 @@ def line_for_resource(practice_id: str, resource_id: str) -> Line | None:
     """Which line texts for this location: the one it is linked to, if any."""
     resource = resource_store.get_resource(practice_id, resource_id)
     return store.get_line(practice_id, resource.line_id) if resource.line_id else None
-
-
-def _order_state(order: carriers.HostedOrder) -> HostedOrderState:
-    return hosted.order_state(order.status, next_step=order.next_step, failure_reason=order.failure_reason,
-                              loa_email=order.email)
-
-
-def poll_pending_orders() -> dict[str, int]:
-    """Keep each pending line's order state current; end the line once its order completes or fails."""
-    moved = {"checked": 0, "enabled": 0, "failed": 0, "updated": 0, "errors": 0}
-    for item in store.pending_lines():
-        moved["checked"] += 1
-        if not item.order_sid:
-            continue
-        try:
-            order = carriers.carrier().fetch_hosted_order(item.order_sid)
-        except carriers.CarrierError:
-            moved["errors"] += 1
-            logger.warning("could not fetch a number order", extra={"line_id": item.line_id})
-            continue
-        before = store.to_line(item)
-        state = _order_state(order)
-        wanted = hosted.line_status(order.status)
-        if before.hosted_order == state and wanted is LineStatus.PENDING:
-            continue
-        if wanted is LineStatus.ENABLED:
-            item.carrier_sid = order.incoming_phone_number_sid
-            try:
-                item.messaging_service_sid = _pooled(item)
-            except carriers.CarrierError:
-                moved["errors"] += 1  # enabled on a later run, once its number is in the pool
-                logger.warning("completed number not added to the sender pool", extra={"line_id": item.line_id})
-                continue
-        store.apply_changes(item, {"hosted_order": state.model_dump(mode="json")})
-        if wanted is LineStatus.PENDING:
-            item.status_reason = hosted.status_reason(state)
-            store.save_line(item, before, actor="status_poller", action="line.order", primary=None)
-            moved["updated"] += 1
-            continue
-        store.set_status(item, wanted, hosted.status_reason(state))
-        store.save_line(item, before, actor="status_poller", action=f"line.{item.status}", primary=None)
-        moved[item.status] += 1
-        events.publish("Line Status Changed", {"practice_id": item.practice_id, "line_id": item.line_id,
-                                                   "status": item.status, "reason": item.status_reason,
-                                                   "changed_at": item.status_changed_at})
-    return moved
-
-
-def _pooled(item: LineItem) -> str | None:
-    """Put a line's number in its practice's sender pool; the service it joined."""
-    if item.carrier_sid is None:
-        return None
-    service = registration.messaging_service_for(practice_store.get_practice(item.practice_id))
-    registration.join_sender_pool(service, item.carrier_sid)
-    return service
 
 
 def _linked_target(practice_id: str, line_id: str, *, across_practices: bool) -> LineItem:
