@@ -44,6 +44,5 @@ def line_number(sandbox_carrier: Carrier, webhooks: WebhookRecorder) -> str:
         phone_number=number,
         sms_url=f"{webhooks.url}/twilio/sms",
         voice_url=f"{webhooks.url}/twilio/voice",
-        status_callback=f"{webhooks.url}/twilio/status",
     )
     return number

@@ -57,7 +57,7 @@ def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhook
     _refuse_claimed(draft.number)
     try:
         sid = carriers.carrier().buy_number(phone_number=draft.number, sms_url=webhooks.sms_url,
-                                            voice_url=webhooks.voice_url, status_callback=webhooks.status_url)
+                                            voice_url=webhooks.voice_url)
     except carriers.CarrierError as error:
         raise _refusal(error, "number") from None
     try:
