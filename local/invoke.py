@@ -23,7 +23,8 @@ from urllib.parse import parse_qs
 from local.assembly import running
 from local.dynamodb import answers
 from local.runtime import LambdaRuntime
-from switchboard.carrier.signatures import sign, webhook_url
+from switchboard.carrier.signatures import sign
+from switchboard.edge.webhooks import ProxyEvent, requested_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,11 +65,7 @@ def signed_like_the_carrier(event: dict[str, Any], auth_token: str, public_base_
     name = next((k for k in headers if k.lower() == "x-twilio-signature"), None)
     if name is None:
         return event
-    host = next((v for k, v in headers.items() if k.lower() == "host"), "")
-    context = event.get("requestContext") or {}
-    url = webhook_url(host=host, path=context.get("path", event.get("path", "")),
-                      multi_value_query=event.get("multiValueQueryStringParameters"),
-                      public_base_url=public_base_url, stage=context.get("stage"))
+    url = requested_url(ProxyEvent(event), public_base_url)
     params = parse_qs(event.get("body") or "", keep_blank_values=True)
     return {**event, "headers": {**headers, name: sign(url, params, auth_token)}}
 

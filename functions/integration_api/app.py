@@ -26,8 +26,7 @@ ApiKey = Annotated[str | None, Header(alias="X-Api-Key", description="The practi
 
 
 def _callback() -> str:
-    event = app.current_event
-    return webhooks.carrier_webhooks(event.headers, event.request_context.stage).status_url
+    return webhooks.carrier_webhooks(webhooks.ProxyEvent(app.current_event.raw_event)).status_url
 
 
 @app.post("/v1/messages", summary="Send one text (queued, or scheduled past quiet hours); the same "

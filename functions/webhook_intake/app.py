@@ -23,7 +23,7 @@ def lambda_handler(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any
     event = webhooks.ProxyEvent(raw)
     try:
         number = webhooks.single(webhooks.parameters(event), CALLER_FIELD)
-        urls = webhooks.carrier_webhooks(event.headers, event.stage)
+        urls = webhooks.carrier_webhooks(event)
         intake = take_call(event.path_parameters.get("token", ""), number, environment=DEPLOYMENT.environment,
                            status_callback=urls.status_url)
     except NotFound:

@@ -17,10 +17,8 @@ def current_caller(router: Router) -> Caller:
 
 def public_base_url(router: Router) -> str:
     """The API's base URL as the outside world calls it, for the webhook URLs we hand out."""
-    event = router.current_event
-    return webhooks.public_base_url(event.headers, event.request_context.stage)
+    return webhooks.public_base_url(webhooks.ProxyEvent(router.current_event.raw_event))
 
 
 def carrier_webhooks(router: Router) -> CarrierWebhooks:
-    event = router.current_event
-    return webhooks.carrier_webhooks(event.headers, event.request_context.stage)
+    return webhooks.carrier_webhooks(webhooks.ProxyEvent(router.current_event.raw_event))

@@ -45,7 +45,6 @@ def line_number(sandbox_carrier: Carrier, webhooks: WebhookRecorder) -> str:
         phone_number=number,
         sms_url=f"{webhooks.url}/twilio/sms",
         voice_url=f"{webhooks.url}/twilio/voice",
-        status_callback=f"{webhooks.url}/twilio/status",
     )
     sandbox_carrier.add_to_sender_pool(sandbox_carrier.create_messaging_service(friendly_name="Test clinic"), sid)
     return number

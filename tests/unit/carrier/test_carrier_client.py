@@ -134,7 +134,7 @@ def test_number_search_offers_the_same_plausible_numbers_until_one_is_bought(san
     assert sandbox_carrier.search_numbers(area_code="212", limit=5) == found
 
     sandbox_carrier.buy_number(
-        phone_number=found[0].phone_number, sms_url="http://x/s", voice_url="", status_callback=""
+        phone_number=found[0].phone_number, sms_url="http://x/s", voice_url=""
     )
 
     assert found[0] not in sandbox_carrier.search_numbers(area_code="212", limit=5)
@@ -155,17 +155,19 @@ def test_a_bought_number_carries_our_webhooks_until_released(
     sandbox_carrier: Carrier, carrier_sandbox: CarrierSandbox
 ) -> None:
     number = sandbox_carrier.search_numbers(area_code="617", limit=1)[0].phone_number
-    sid = sandbox_carrier.buy_number(
-        phone_number=number, sms_url="https://api/sms", voice_url="https://api/voice", status_callback="https://api/st"
-    )
-    sandbox_carrier.update_number(sid, sms_url="https://api/sms2", voice_url="https://api/voice2", status_callback="")
+    sid = sandbox_carrier.buy_number(phone_number=number, sms_url="https://api/sms", voice_url="https://api/voice")
+
+    bought = {n["sid"]: n for n in _numbers(carrier_sandbox)}[sid]
+    assert (bought["sms_url"], bought["voice_url"], bought["status_callback"]) == (
+        "https://api/sms", "https://api/voice", "")
+    sandbox_carrier.update_number(sid, sms_url="https://api/sms2", voice_url="https://api/voice2")
 
     owned = {n["sid"]: n for n in _numbers(carrier_sandbox)}
     assert sid.startswith("PN") and owned[sid]["phone_number"] == number
     assert (owned[sid]["sms_url"], owned[sid]["voice_url"]) == ("https://api/sms2", "https://api/voice2")
 
     with pytest.raises(CarrierRefused) as taken:
-        sandbox_carrier.buy_number(phone_number=number, sms_url="", voice_url="", status_callback="")
+        sandbox_carrier.buy_number(phone_number=number, sms_url="", voice_url="")
     assert taken.value.code == 21422
 
     sandbox_carrier.release_number(sid)

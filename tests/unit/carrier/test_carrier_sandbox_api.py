@@ -288,7 +288,7 @@ def test_a_webhook_that_does_not_answer_is_reported_not_raised(
     carrier_sandbox: CarrierSandbox, sandbox_carrier: Carrier
 ) -> None:
     number = sandbox_carrier.search_numbers(area_code="305", limit=1)[0].phone_number
-    sandbox_carrier.buy_number(phone_number=number, sms_url="http://127.0.0.1:9/sms", voice_url="", status_callback="")
+    sandbox_carrier.buy_number(phone_number=number, sms_url="http://127.0.0.1:9/sms", voice_url="")
 
     answer = requests.post(
         f"{carrier_sandbox.url}/sandbox/inbound/sms", json={"from": PATIENT, "to": number, "body": "x"}, timeout=5
@@ -301,8 +301,8 @@ def test_a_restarted_sandbox_keeps_its_account_and_everything_in_it(tmp_path: Pa
     first = CarrierSandbox(tmp_path, message_delays=(0.01,)).start()
     carrier = Carrier(Credentials(first.account_sid, first.auth_token), api_url=first.url)
     number = carrier.search_numbers(area_code="404", limit=1)[0].phone_number
-    carrier.buy_number(phone_number=number, sms_url="http://x/sms", voice_url="", status_callback="")
-    sid = carrier.send_message(to=PATIENT, from_=number, body="kept", status_callback="").sid
+    carrier.buy_number(phone_number=number, sms_url="http://x/sms", voice_url="")
+    sid = carrier.send_message(to=PATIENT, from_=number, body="kept").sid
     first.register_landline("+14045550123")
     first.stop()
 

@@ -181,8 +181,11 @@ class Carrier(MessagingServiceCalls):
             for n in found
         ]
 
-    def buy_number(self, *, phone_number: str, sms_url: str, voice_url: str, status_callback: str) -> str:
-        """Buys `phone_number` with our webhooks on it; the incoming number's sid (PN…)."""
+    def buy_number(self, *, phone_number: str, sms_url: str, voice_url: str) -> str:
+        """Buys `phone_number` with our webhooks on it; the incoming number's sid (PN…).
+
+        No `StatusCallback`: on a number it is where Twilio reports the progress of its *calls*, which nothing
+        here reads (message statuses are asked for per send)."""
         number = self._call(
             "POST",
             lambda: self._client.incoming_phone_numbers.create(
@@ -191,13 +194,12 @@ class Carrier(MessagingServiceCalls):
                 sms_method="POST",
                 voice_url=voice_url,
                 voice_method="POST",
-                status_callback=status_callback,
-                status_callback_method="POST",
             ),
         )
         return str(number.sid)
 
-    def update_number(self, sid: str, *, sms_url: str, voice_url: str, status_callback: str) -> None:
+    def update_number(self, sid: str, *, sms_url: str, voice_url: str) -> None:
+        """Points a number at our webhooks, and clears a call-status callback an earlier purchase set."""
         self._call(
             "POST",
             lambda: self._client.incoming_phone_numbers(sid).update(
@@ -205,8 +207,7 @@ class Carrier(MessagingServiceCalls):
                 sms_method="POST",
                 voice_url=voice_url,
                 voice_method="POST",
-                status_callback=status_callback,
-                status_callback_method="POST",
+                status_callback="",
             ),
         )
 

@@ -43,36 +43,14 @@ def is_signed_by_carrier(url: str, params: Params, signature: str | None, auth_t
         return False
 
 
+def webhook_url(*, api_base_url: str, api_path: str, multi_value_query: Mapping[str, list[str]] | None) -> str:
+    """The URL Twilio requested, as it signed it: the API's public base URL, the route's path inside the API
+    (`/twilio/sms`), and the query string rebuilt from `multiValueQueryStringParameters`, names in the order
+    given and each name's values in order, form-encoded (`urlencode`).
 
-def webhook_url(
-    *,
-    host: str,
-    path: str,
-    multi_value_query: Mapping[str, list[str]] | None,
-    public_base_url: str | None,
-    stage: str | None = None,
-) -> str:
-    """Rebuild the URL Twilio requested, from an API Gateway (REST, v1) proxy event.
-
-    - `host` is the `Host` header, `path` is `requestContext.path`: on the default execute-api
-      host that path starts with the stage (`/Prod/twilio/sms`), on a custom domain it is the
-      path as requested. Without `public_base_url` the URL is `https://{host}{path}`.
-    - With `public_base_url` (the address Twilio is given for the stage root, e.g.
-      `https://sms.clinic.example`, `https://abc.execute-api.us-east-1.amazonaws.com/Prod` or the
-      local gateway's `http://127.0.0.1:3000/local`) it replaces scheme, host and stage: the URL is
-      `{public_base_url}{path without its stage}`. The stage is `stage` when given (removed only if
-      `path` starts with it), otherwise the first segment of `path`.
-    - The query string is rebuilt from `multiValueQueryStringParameters`, names in the order given
-      and each name's values in order, form-encoded (`urlencode`).
+    `api_base_url` is the address Twilio is given for the API's root (see `edge.webhooks.api_base_url`), so the
+    URL checked is the one handed out: `{api_base_url}/twilio/sms` on every kind of address.
     """
-    if public_base_url:
-        if stage is not None:
-            prefix = f"/{stage.strip('/')}"
-            rest = path[len(prefix) :] if path == prefix or path.startswith(f"{prefix}/") else path
-        else:
-            rest = "/" + path.lstrip("/").partition("/")[2]
-        url = public_base_url.rstrip("/") + (rest if rest.startswith("/") else f"/{rest}")
-    else:
-        url = f"https://{host}{path}"
+    url = api_base_url.rstrip("/") + "/" + api_path.lstrip("/")
     pairs = [(name, value) for name, values in (multi_value_query or {}).items() for value in values]
     return f"{url}?{urlencode(pairs)}" if pairs else url

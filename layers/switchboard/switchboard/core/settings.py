@@ -80,7 +80,7 @@ class DeploymentSettings(_EnvSettings):
 
     VARIABLES: ClassVar[dict[str, Variable]] = {
         "environment": Variable("ENVIRONMENT", choices=("local", "demo", "prod")),
-        "public_base_url": Variable("PUBLIC_BASE_URL", required=False),
+        "public_base_url": Variable("PUBLIC_BASE_URL", required=False, pattern=r"https?://[^/?#\s]+(/[^?#\s]*)?"),
     }
     environment: str
     public_base_url: str | None = None

@@ -48,11 +48,49 @@ class ProxyEvent:
 
     @property
     def path(self) -> str:
+        """The path as the caller requested it (`requestContext.path`): with the stage on the execute-api
+        host, with the base path on a custom domain mapped under one, bare at a custom domain's root."""
         return str((self.raw.get("requestContext") or {}).get("path") or self.raw.get("path") or "")
 
     @property
     def stage(self) -> str:
         return str((self.raw.get("requestContext") or {}).get("stage") or "")
+
+    @property
+    def root_path(self) -> str:
+        """What the requested path holds in front of the API's own routes: `/Prod`, `/switchboard` or ``.
+
+        Counted from the matched resource (`/twilio/sms`, `/api/{proxy+}`), not read from `path` (which on a
+        custom domain carries the base path, and not the stage) nor from the stage's name.
+        """
+        segments = [s for s in self.path.split("/") if s]
+        depth = _route_depth(self.raw.get("resource") or (self.raw.get("requestContext") or {}).get("resourcePath"),
+                             self.path_parameters)
+        if depth is None or depth > len(segments):
+            stage = self.stage.strip("/")
+            return f"/{stage}" if stage and segments[:1] == [stage] else ""
+        return "".join(f"/{s}" for s in segments[: len(segments) - depth])
+
+    @property
+    def api_path(self) -> str:
+        """The request's path inside the API (`/twilio/sms`), the same on every address it is served at."""
+        return self.path[len(self.root_path) :] or "/"
+
+
+def _route_depth(resource: str | None, path_parameters: Mapping[str, str]) -> int | None:
+    """How many path segments a request to `resource` has; a greedy `{name+}` counts its value's."""
+    if not resource:
+        return None
+    depth = 0
+    for part in (p for p in resource.split("/") if p):
+        if part.startswith("{") and part.endswith("+}"):
+            value = path_parameters.get(part[1:-2])
+            if value is None:
+                return None
+            depth += len([s for s in value.split("/") if s])
+        else:
+            depth += 1
+    return depth
 
 
 def answer(status: int, body: Any = None, *, content_type: str = JSON) -> dict[str, Any]:
@@ -118,11 +156,25 @@ def carrier_parameters(event: ProxyEvent, *, auth_token: str, public_base_url: s
     if header(event.headers, "content-type").split(";")[0].strip().lower() != FORM:
         raise Forbidden("not signed by the carrier")
     params = parse_qs(_body_text(event), keep_blank_values=True)
-    url = webhook_url(host=header(event.headers, "host"), path=event.path, multi_value_query=event.query or None,
-                      public_base_url=public_base_url, stage=event.stage)
-    if not is_signed_by_carrier(url, params, header(event.headers, "x-twilio-signature") or None, auth_token):
+    if not is_signed_by_carrier(requested_url(event, public_base_url), params,
+                                header(event.headers, "x-twilio-signature") or None, auth_token):
         raise Forbidden("not signed by the carrier")
     return {name: values[-1] for name, values in params.items()}
+
+
+def api_base_url(event: ProxyEvent, configured: str | None) -> str:
+    """The address of the API's root as callers are told it: the configured public address (`PUBLIC_BASE_URL`)
+    or, without one, the host this request reached and the root path it came in under (the stage on the
+    execute-api host, a custom domain's base path)."""
+    if configured:
+        return configured.rstrip("/")
+    return f"https://{header(event.headers, 'host')}{event.root_path}"
+
+
+def requested_url(event: ProxyEvent, configured: str | None) -> str:
+    """The URL a carrier webhook was sent to, as the carrier signed it: the URL we handed out for that route."""
+    return webhook_url(api_base_url=api_base_url(event, configured), api_path=event.api_path,
+                       multi_value_query=event.query or None)
 
 
 @dataclass(frozen=True)
@@ -140,20 +192,21 @@ def from_carrier(raw: dict[str, Any], respond: Callable[[CarrierRequest], dict[s
     configured = deployment_settings().public_base_url
     try:
         params = carrier_parameters(event, auth_token=credentials().auth_token, public_base_url=configured)
-        return respond(CarrierRequest(event, params, carrier_webhooks(event.headers, event.stage)))
+        return respond(CarrierRequest(event, params, carrier_webhooks(event)))
     except DomainError as error:
         return error_answer(error)
 
 
-def public_base_url(headers: Mapping[str, str], stage: str) -> str:
-    """The API's base URL as callers reach it (stage included): the configured one, else the request's host."""
-    configured = deployment_settings().public_base_url
-    if configured:
-        return configured.rstrip("/")
-    return f"https://{header(headers, 'host')}/{stage}"
+def public_base_url(event: ProxyEvent) -> str:
+    """The API's base URL as callers reach it (see `api_base_url`), for the URLs we hand out."""
+    return api_base_url(event, deployment_settings().public_base_url)
 
 
-def carrier_webhooks(headers: Mapping[str, str], stage: str) -> CarrierWebhooks:
-    """The URLs the carrier is given, under the API's base URL as this request reached it."""
-    base = public_base_url(headers, stage)
+def carrier_webhooks(event: ProxyEvent) -> CarrierWebhooks:
+    """The URLs the carrier is given, under the API's public base URL."""
+    return webhooks_under(public_base_url(event))
+
+
+def webhooks_under(base_url: str) -> CarrierWebhooks:
+    base = base_url.rstrip("/")
     return CarrierWebhooks(f"{base}/twilio/sms", f"{base}/twilio/voice", f"{base}/twilio/status")

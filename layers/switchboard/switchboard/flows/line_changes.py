@@ -63,7 +63,7 @@ def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhook
     try:
         service = registration.messaging_service_for(practice)
         sid = carriers.carrier().buy_number(phone_number=draft.number, sms_url=webhooks.sms_url,
-                                            voice_url=webhooks.voice_url, status_callback=webhooks.status_url)
+                                            voice_url=webhooks.voice_url)
     except carriers.CarrierError as error:
         raise carrier_refusal(error, "number") from None
     try:
