@@ -302,7 +302,7 @@ def test_a_restarted_sandbox_keeps_its_account_and_everything_in_it(tmp_path: Pa
     carrier = Carrier(Credentials(first.account_sid, first.auth_token), api_url=first.url)
     number = carrier.search_numbers(area_code="404", limit=1)[0].phone_number
     carrier.buy_number(phone_number=number, sms_url="http://x/sms", voice_url="")
-    sid = carrier.send_message(to=PATIENT, from_=number, body="kept").sid
+    sid = carrier.send_message(to=PATIENT, from_=number, body="kept", status_callback="").sid
     first.register_landline("+14045550123")
     first.stop()
 

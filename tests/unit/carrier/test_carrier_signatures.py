@@ -7,10 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
+import pytest
 from twilio.request_validator import RequestValidator
 
 from switchboard.carrier import is_signed_by_carrier, sign, webhook_url
+from switchboard.core.errors import Forbidden
+from switchboard.edge.webhooks import ProxyEvent, api_base_url, carrier_parameters, requested_url, webhooks_under
 from tests.unit.carrier.json_signing import is_signed_json, sign_json
 
 TOKEN = "12345678901234567890123456789012"
@@ -19,44 +23,73 @@ PARAMS = {"From": "+14155552671", "To": "+14155550100", "Body": "Hello there", "
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_rebuilds_the_execute_api_url_with_the_stage_in_the_path() -> None:
-    url = webhook_url(
-        host="abc123.execute-api.us-east-1.amazonaws.com",
-        path="/Prod/twilio/sms",
-        multi_value_query=None,
-        public_base_url=None,
-    )
-
-    assert url == URL
-
-
-def test_a_public_base_url_replaces_scheme_host_and_stage() -> None:
-    url = webhook_url(
-        host="127.0.0.1:3000",
-        path="/local/twilio/sms",
-        multi_value_query=None,
-        public_base_url="https://sms.clinic.example/",
-    )
-
-    assert url == "https://sms.clinic.example/twilio/sms"
+# The three kinds of public address API Gateway serves one REST API at: the execute-api host (the stage leads
+# the path), a custom domain mapped at its root, and a custom domain mapped under a base path (the path then
+# carries the base path, never the stage). Each: the host, what a request's path starts with, the API's root.
+ADDRESSES = {
+    "execute-api": ("abc123.execute-api.us-east-1.amazonaws.com", "/Prod",
+                    "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"),
+    "custom domain": ("sms.clinic.example", "", "https://sms.clinic.example"),
+    "custom domain with a base path": ("api.clinic.example", "/switchboard", "https://api.clinic.example/switchboard"),
+}
 
 
-def test_a_named_stage_is_removed_only_when_the_path_starts_with_it() -> None:
-    def rebuild(path: str) -> str:
-        return webhook_url(host="h", path=path, multi_value_query=None, public_base_url="http://gw:3000", stage="local")
+def proxy_event(host: str, root: str, resource: str, path: str, *, proxy: str | None = None,
+                query: dict[str, list[str]] | None = None, body: str = "", signature: str | None = None) -> ProxyEvent:
+    headers = {"Host": host, "Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return ProxyEvent({
+        "resource": resource, "path": path, "httpMethod": "POST", "headers": headers, "body": body,
+        "pathParameters": {"proxy": proxy} if proxy else None, "multiValueQueryStringParameters": query,
+        "requestContext": {"resourcePath": resource, "path": f"{root}{path}", "stage": "Prod"},
+    })
 
-    assert rebuild("/local/twilio/sms") == "http://gw:3000/twilio/sms"
-    assert rebuild("/twilio/sms") == "http://gw:3000/twilio/sms"
-    assert rebuild("/localities/x") == "http://gw:3000/localities/x"
+
+@pytest.mark.parametrize("kind", ADDRESSES)
+@pytest.mark.parametrize("configured", [False, True], ids=["from the request", "PUBLIC_BASE_URL"])
+def test_the_urls_handed_to_the_carrier_are_the_urls_its_signatures_are_checked_against(kind: str,
+                                                                                         configured: bool) -> None:
+    host, root, base = ADDRESSES[kind]
+    public = base if configured else None
+    admin_request = proxy_event(host, root, "/api/{proxy+}", "/api/practices/P1/lines/purchase",
+                                proxy="practices/P1/lines/purchase")
+
+    handed_out = webhooks_under(api_base_url(admin_request, public))
+
+    assert handed_out.sms_url == f"{base}/twilio/sms"
+    assert (handed_out.voice_url, handed_out.status_url) == (f"{base}/twilio/voice", f"{base}/twilio/status")
+    body = urlencode(PARAMS)
+    for url, resource in [(handed_out.sms_url, "/twilio/sms"), (handed_out.status_url, "/twilio/status")]:
+        query = {"line": ["L1"], "tag": ["b", "a"]}
+        signed_url = f"{url}?line=L1&tag=b&tag=a"
+        twilio_signed = RequestValidator(TOKEN).compute_signature(signed_url, PARAMS)
+        webhook = proxy_event(host, root, resource, resource, query=query, body=body, signature=twilio_signed)
+
+        assert requested_url(webhook, public) == signed_url
+        assert carrier_parameters(webhook, auth_token=TOKEN, public_base_url=public)["Body"] == "Hello there"
+
+
+def test_a_public_base_url_is_the_address_handed_out_whatever_host_a_request_reached() -> None:
+    request = proxy_event("127.0.0.1:3000", "/local", "/api/{proxy+}", "/api/practices", proxy="practices")
+
+    assert webhooks_under(api_base_url(request, "https://sms.clinic.example/")).sms_url == (
+        "https://sms.clinic.example/twilio/sms")
+
+
+def test_a_signature_for_another_address_is_refused() -> None:
+    host, root, base = ADDRESSES["custom domain with a base path"]
+    stage_url = f"https://{host}/Prod/twilio/sms"  # the stage where the base path belongs
+    webhook = proxy_event(host, root, "/twilio/sms", "/twilio/sms", body=urlencode(PARAMS),
+                          signature=RequestValidator(TOKEN).compute_signature(stage_url, PARAMS))
+
+    with pytest.raises(Forbidden):
+        carrier_parameters(webhook, auth_token=TOKEN, public_base_url=None)
 
 
 def test_the_query_string_is_rebuilt_in_order_with_repeated_names() -> None:
-    url = webhook_url(
-        host="api.example",
-        path="/Prod/twilio/status",
-        multi_value_query={"line": ["L1"], "tag": ["b", "a"], "note": ["x y&z"]},
-        public_base_url=None,
-    )
+    url = webhook_url(api_base_url="https://api.example/Prod", api_path="/twilio/status",
+                      multi_value_query={"line": ["L1"], "tag": ["b", "a"], "note": ["x y&z"]})
 
     assert url == "https://api.example/Prod/twilio/status?line=L1&tag=b&tag=a&note=x+y%26z"
 
@@ -80,9 +113,8 @@ def test_a_forged_or_tampered_or_missing_signature_is_refused() -> None:
 
 
 def test_the_query_string_is_part_of_what_is_signed() -> None:
-    url = webhook_url(
-        host="api.example", path="/Prod/twilio/status", multi_value_query={"m": ["MSG1"]}, public_base_url=None
-    )
+    url = webhook_url(api_base_url="https://api.example/Prod", api_path="/twilio/status",
+                      multi_value_query={"m": ["MSG1"]})
     signature = RequestValidator(TOKEN).compute_signature("https://api.example/Prod/twilio/status?m=MSG1", PARAMS)
 
     assert is_signed_by_carrier(url, PARAMS, signature, TOKEN)
