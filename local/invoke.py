@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -70,6 +72,24 @@ def signed_like_the_carrier(event: dict[str, Any], auth_token: str, public_base_
     return {**event, "headers": {**headers, name: sign(url, params, auth_token)}}
 
 
+@contextlib.contextmanager
+def logs_to_stderr() -> Iterator[None]:
+    """Logs and metrics to stderr, the result alone to stdout.
+
+    At the descriptor, not sys.stdout: the logger's handler keeps the stream it was made with, made when
+    the layer was first imported, which may be before the invoke.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__.split("\n")[0])
     parser.add_argument("function", help="folder under functions/ or logical id")
@@ -92,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"local.invoke: {error.args[0]}", file=sys.stderr)
         return 2
     try:
-        with contextlib.redirect_stdout(sys.stderr):  # logs and metrics to stderr, the result alone to stdout
+        with logs_to_stderr():
             result = function.invoke(event)
     except Exception as error:
         print(
