@@ -26,7 +26,6 @@ from local.assembly import running
 from local.dynamodb import answers
 from local.runtime import LambdaRuntime
 from switchboard.carrier.signatures import sign
-from switchboard.edge.webhooks import ProxyEvent, requested_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +66,10 @@ def signed_like_the_carrier(event: dict[str, Any], auth_token: str, public_base_
     name = next((k for k in headers if k.lower() == "x-twilio-signature"), None)
     if name is None:
         return event
+    # Imported here, once the stack's environment is exported: the edge loads the layer's logger and metrics,
+    # which read their settings (the metrics namespace) when first imported.
+    from switchboard.edge.webhooks import ProxyEvent, requested_url
+
     url = requested_url(ProxyEvent(event), public_base_url)
     params = parse_qs(event.get("body") or "", keep_blank_values=True)
     return {**event, "headers": {**headers, name: sign(url, params, auth_token)}}

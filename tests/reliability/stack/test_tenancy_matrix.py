@@ -123,8 +123,10 @@ class World:
     b: dict[str, Any]
     tokens: dict[str, str | None]
 
-    def path_values(self) -> dict[str, str]:
-        return {"practice_id": self.a["practice_id"], "line_id": self.a["line2"]["line_id"],
+    def path_values(self, path: str = "") -> dict[str, str]:
+        # A carrier order's routes need a text-enabled landline whose order failed (retry, then cancel the new one).
+        line = self.a["hosted"] if "/order/" in path else self.a["line2"]
+        return {"practice_id": self.a["practice_id"], "line_id": line["line_id"],
                 "workflow_id": self.a["workflow2"]["workflow_id"], "resource_id": self.a["resource_id"],
                 "quick_id": self.a["quick_id"], "user_id": self.a["throwaway_user"],
                 "phone": self.a["patient"], "key_id": self.a["key_id"],
@@ -133,11 +135,13 @@ class World:
     def secrets_of_a(self) -> list[str]:
         """What nobody outside practice A may ever see."""
         a = self.a
-        values = [a["practice_id"], a["name"], a["line1"]["line_id"], a["line2"]["line_id"], a["key_id"],
+        values = [a["practice_id"], a["name"], a["line1"]["line_id"], a["line2"]["line_id"],
+                  a["hosted"]["line_id"], a["key_id"],
                   a["workflow"]["workflow_id"], a["workflow2"]["workflow_id"], a["resource_id"], a["quick_id"],
                   a["throwaway_user"], a["throwaway_email"], a["staff_email"],
                   a["workflow"]["webhook_url"].rsplit("/", 1)[1], a["inbound_body"]]
-        for number in (a["line1"]["number"], a["line2"]["number"], a["patient"], a["verified_phone"]):
+        for number in (a["line1"]["number"], a["line2"]["number"], a["hosted"]["number"], a["patient"],
+                       a["verified_phone"]):
             values += [number, number[2:], a_display(number)]
         return values
 
@@ -155,6 +159,13 @@ def build_world(stack: ReliabilityStack) -> World:
     offered = stack.api("GET", f"/api/practices/{p}/available-numbers?area_code=415").body
     line2 = stack.api("POST", f"/api/practices/{p}/lines/purchase",
                       {"display_name": "Second", "number": offered[0]["phone_number"]}).body
+    hosted = stack.api("POST", f"/api/practices/{p}/lines",
+                       {"display_name": "Landline", "number": f"(312) 555-0{next(_hosted):03d}",
+                        "authorization": LOA, "contact": ORDER_CONTACT}).body
+    order = next(o for o in stack.sandbox("GET", "/sandbox/orders")["orders"] if o["phone_number"] == hosted["number"])
+    stack.sandbox("POST", f"/sandbox/orders/{order['sid']}/fail", {"failure_reason": "Number is not portable"})
+    stack.run_schedule("StatusPollerFunction")
+    assert stack.api("GET", f"/api/practices/{p}/lines/{hosted['line_id']}").body["status"] == "failed"
     workflow2 = stack.api("POST", f"/api/practices/{p}/workflows",
                           {"name": "Spare", "kind": "abandoned_call", "vendor": "jive",
                            "line_id": a_clinic.line["line_id"], "template": TEMPLATE}).body
@@ -192,7 +203,7 @@ def build_world(stack: ReliabilityStack) -> World:
     for persona in ("staff_without_line", "other_staff", "other_manager", "manager"):
         email, _, role, _ = people[persona]
         tokens[persona] = stack.token(email, (role,))
-    a = {"practice_id": p, "name": a_clinic.name, "line1": a_clinic.line, "line2": line2,
+    a = {"practice_id": p, "name": a_clinic.name, "line1": a_clinic.line, "line2": line2, "hosted": hosted,
          "workflow": a_clinic.workflow, "workflow2": workflow2, "resource_id": resource["resource_id"],
          "quick_id": quick["quick_response_id"],
          "patient": patient, "inbound_body": inbound, "verified_phone": verified,
@@ -242,8 +253,8 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
 
 
 def request_for(world: World, operation: Operation, bodies: dict[str, Callable[[], Any]]) -> tuple[str, Any]:
-    values = world.path_values()
     path = operation.path
+    values = world.path_values(path)
     for name, value in values.items():
         path = path.replace("{" + name + "}", urllib.parse.quote(value, safe=""))
     assert "{" not in path, f"{operation.method} {operation.path}: no example value for a path parameter"
