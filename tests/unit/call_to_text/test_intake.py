@@ -1,10 +1,14 @@
 """From a phone system's webhook to one text at the carrier."""
 
 import json
+import os
+from urllib.parse import urlencode
 
 import pytest
 
+from switchboard.carrier import sign
 from switchboard.data.models import ContactItem, ConversationItem, MessageItem
+from tests.unit.conftest import webhook_event
 
 EXPECTED_TEXT = "Thanks for calling Maple Clinic! Text us back here at {number}."
 
@@ -230,6 +234,25 @@ def test_failed_delivery_carries_the_carriers_code_and_reason(intake, queues, st
 
 def test_unknown_message_status_is_ignored_with_200(status_callback):
     assert status_callback("SM" + "0" * 32, "delivered").status == 200
+
+
+def test_a_call_status_post_to_the_status_route_is_answered_200_and_changes_nothing(
+        intake, queues, call_api, carrier_account):
+    """Numbers bought before calls got a callback of their own may still post call progress here."""
+    intake()
+    queues.deliver()
+    before = next(MessageItem.scan())
+    params = {"CallSid": "CA" + "1" * 32, "CallStatus": "completed", "AccountSid": carrier_account.account_sid,
+              "From": "+14155552671", "To": "+15005550006",
+              "Direction": "inbound", "ApiVersion": "2010-04-01", "CallDuration": "12"}
+    url = f"{os.environ.get('PUBLIC_BASE_URL', 'https://api.test/local').rstrip('/')}/twilio/status"
+    event = webhook_event("POST", "/twilio/status", body=urlencode(params),
+                          content_type="application/x-www-form-urlencoded",
+                          headers={"X-Twilio-Signature": sign(url, params, carrier_account.auth_token)},
+                          resource="/twilio/status")
+    assert call_api("status_callback", event).status == 200
+    after = next(MessageItem.scan())
+    assert (after.status, after.error_code) == (before.status, before.error_code)
 
 
 def test_forged_or_missing_signature_is_403(intake, queues, status_callback):
