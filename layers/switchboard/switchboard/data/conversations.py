@@ -272,5 +272,5 @@ def to_message(item: MessageItem) -> Message:
         message_id=item.message_id, line_id=item.line_id, phone=item.phone, direction=Direction(item.direction),
         body=item.body, sender=SenderKind(item.sender), sender_id=item.sender_id, status=MessageStatus(item.status),
         error_code=item.error_code, error_reason=item.error_reason, carrier_sid=item.carrier_sid, flag=item.flag,
-        created_at=item.created_at,
+        recording_url=item.recording_url, created_at=item.created_at,
     )

@@ -15,7 +15,8 @@
 | contact       | PRACTICE#<id>       | CONTACT#<e164>  | PHONE#<e164> / <practice id>    |
 | conversation  | LINE#<id>           | CONV#<e164>     | INBOX#<line id> / <activity>#<e164> |
 |               |                     |                 | gsi2: INBOX#<practice id> / <activity>#<line id>#<e164> |
-| inbound sid   | INBOUND#<SM…>       | INBOUND         | (TTL: carrier retries are minutes apart) |
+| inbound sid   | INBOUND#<SM…|RE…>   | INBOUND         | (TTL: carrier retries are minutes apart) |
+| voicemail call| CALL#<CA…>          | VOICEMAIL       | (TTL: a day; the recording callback's line and caller) |
 | quick response| PRACTICE#<id>       | QUICK#<id>      |                                 |
 | message       | CONV#<line>#<e164>  | MSG#<ulid>      |                                 |
 | carrier sid   | SID#<SM…>           | SID             |                                 |

@@ -177,6 +177,7 @@ class MessageItem(Item, discriminator="message"):
     send_at = UTCDateTimeAttribute(null=True)
     handoff = UnicodeAttribute(null=True)
     announced = BooleanAttribute(null=True)  # a patient's text told to other systems (once)
+    recording_url = UnicodeAttribute(null=True)  # a voicemail's recording, at the carrier
 
 
 class SidItem(Item, discriminator="sid"):
@@ -211,6 +212,15 @@ class EnterpriseItem(Item, discriminator="enterprise"):
 
 class InboundSidItem(Item, discriminator="inbound_sid"):
     """Marks a carrier message sid as stored, so a retried webhook stores nothing twice."""
+
+
+class VoicemailCallItem(Item, discriminator="voicemail_call"):
+    """A call that was offered voicemail: which line and caller, since the carrier's recording callback names
+    only the call."""
+
+    practice_id = UnicodeAttribute()
+    line_id = UnicodeAttribute()
+    phone = UnicodeAttribute()
 
 
 class QuickResponseItem(Item, discriminator="quick_response"):

@@ -62,6 +62,8 @@ class Message(DomainModel):
     error_reason: str | None = None
     carrier_sid: str | None = None
     flag: str | None = None
+    recording_url: str | None = None
+    """A voicemail's recording, at the carrier (its body says how long it is)."""
     created_at: datetime
 
 

@@ -12,12 +12,10 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from switchboard.core.fields import DomainModel, UsPhoneNumber
 from switchboard.core.phones import format_national
-from switchboard.rules.call_routing import MAX_LINK_CHAIN
+from switchboard.rules.call_routing import MAX_LINK_CHAIN, MAX_RING_GROUP, MAX_RING_WINDOWS
 from switchboard.rules.hours import ClockTime
 from switchboard.rules.opening import WEEKDAYS, Weekday, minutes
 
-MAX_RING_GROUP = 10  # a <Dial> rings at most ten numbers at once
-MAX_RING_WINDOWS = 28
 HOSTED_CALLS = "Calls go to the clinic's own phone system (only texting was moved to this service)"
 HOSTED_CALLS_REFUSAL = ("a hosted line takes no call routing: its calls never reach the carrier, voice stays with "
                         "the clinic's phone company")
@@ -32,12 +30,14 @@ class CallStatus(StrEnum):
 
 
 class RingGroup(DomainModel):
-    """One number, or several that ring together; the first to answer takes the call."""
+    """One number, or several that ring together (the first to answer takes the call) or one after another."""
 
     model_config = ConfigDict(extra="forbid")
 
     numbers: list[UsPhoneNumber] = Field(min_length=1, max_length=MAX_RING_GROUP)
+    mode: Literal["simultaneous", "in_order"] = "simultaneous"
     timeout_seconds: int = Field(default=20, ge=5, le=60)
+    """How long the group rings, or each number when ringing in order."""
 
     @model_validator(mode="after")
     def _distinct(self) -> RingGroup:
@@ -74,18 +74,31 @@ class RingWindow(DomainModel):
         return self
 
 
+class VoicemailBox(DomainModel):
+    """A greeting, then the caller's message, recorded for staff to hear from the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    greeting: SpokenText
+    max_seconds: int = Field(default=120, ge=10, le=600)
+    voice: Voice = "alice"
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")] = "en-US"
+
+
 class AfterHoursRoute(DomainModel):
-    """After hours and on closures: ring other numbers, or speak a message and hang up."""
+    """After hours, on closures and when open-hours numbers go unanswered: ring other numbers, speak a message and
+    hang up, or take a voicemail."""
 
     model_config = ConfigDict(extra="forbid")
 
     ring: RingGroup | None = None
     say: SpokenMessage | None = None
+    voicemail: VoicemailBox | None = None
 
     @model_validator(mode="after")
     def _one(self) -> AfterHoursRoute:
-        if (self.ring is None) == (self.say is None):
-            raise ValueError("give either ring or say")
+        if [self.ring, self.say, self.voicemail].count(None) != 2:
+            raise ValueError("give exactly one of ring, say or voicemail")
         return self
 
 
@@ -131,7 +144,9 @@ def call_status(forwarding: Forwarding | None) -> CallStatus:
 
 def _ring_summary(group: RingGroup) -> str:
     shown = ", ".join(format_national(n) for n in group.numbers)
-    return f"rings {shown}" if len(group.numbers) == 1 else f"rings {shown} together"
+    if len(group.numbers) == 1:
+        return f"rings {shown}"
+    return f"rings {shown} in order" if group.mode == "in_order" else f"rings {shown} together"
 
 
 def routing_summary(forwarding: Forwarding | None) -> str:
@@ -149,6 +164,8 @@ def routing_summary(forwarding: Forwarding | None) -> str:
         parts.append(f"after hours: {_ring_summary(after.ring)}")
     elif after and after.say:
         parts.append("after hours: a spoken message")
+    elif after and after.voicemail:
+        parts.append("after hours: voicemail")
     else:
         parts.append("after hours: closed notice")
     return "; ".join(parts)
