@@ -120,6 +120,24 @@ def test_an_unanswered_open_hours_call_takes_the_after_hours_ring_then_hears_nob
     assert "nobody could take your call" in twiml.find("Say").text and twiml.find("Hangup") is not None
 
 
+def test_an_unanswered_after_hours_ring_with_a_voicemail_takes_the_message(voice, rules):
+    rules({"open_hours": {"numbers": DESK}, "after_hours": {"ring": {"numbers": ["+13125550150"]},
+                                                            "voicemail": {"greeting": GREETING}}})
+    after = dial_of(voice(f"{VOICE_URL}?group=open&position=0", DialCallStatus="no-answer"))
+    assert [n.text for n in after.findall("Number")] == ["+13125550150"]
+    twiml = xml(voice(after.get("action"), DialCallStatus="no-answer"))
+    assert twiml.find("Say").text == GREETING and twiml.find("Record") is not None
+
+
+def test_after_hours_may_not_both_speak_and_ring(admin_api, setup):
+    answer = admin_api("PUT", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/forwarding",
+                       {"forwarding": {"after_hours": {"ring": {"numbers": ["+13125550150"]},
+                                                       "say": {"text": "We are closed."}}}})
+    assert answer.status == 422
+    assert answer.body["errors"][0]["field"].startswith("forwarding.after_hours")
+    assert "one of ring, say or voicemail" in answer.body["errors"][0]["reason"]
+
+
 def test_an_action_url_signed_for_another_group_is_403(voice, rules, carrier_account):
     rules(FORWARD)
     params = {"CallSid": CALL_SID, "DialCallStatus": "no-answer"}

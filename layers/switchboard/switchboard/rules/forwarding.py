@@ -87,7 +87,7 @@ class VoicemailBox(DomainModel):
 
 class AfterHoursRoute(DomainModel):
     """After hours, on closures and when open-hours numbers go unanswered: ring other numbers, speak a message and
-    hang up, or take a voicemail."""
+    hang up, or take a voicemail; a ring may keep a voicemail for when nobody answers it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -97,8 +97,9 @@ class AfterHoursRoute(DomainModel):
 
     @model_validator(mode="after")
     def _one(self) -> AfterHoursRoute:
-        if [self.ring, self.say, self.voicemail].count(None) != 2:
-            raise ValueError("give exactly one of ring, say or voicemail")
+        if [self.ring, self.say, self.voicemail].count(None) != 2 and not (self.ring and self.voicemail
+                                                                            and self.say is None):
+            raise ValueError("give one of ring, say or voicemail (or ring with a voicemail for when nobody answers)")
         return self
 
 
@@ -161,7 +162,8 @@ def routing_summary(forwarding: Forwarding | None) -> str:
     parts = [f"Open hours: {'; '.join(windows)}" if windows else "Open hours: texts only"]
     after = forwarding.after_hours
     if after and after.ring:
-        parts.append(f"after hours: {_ring_summary(after.ring)}")
+        unanswered = ", then voicemail" if after.voicemail else ""
+        parts.append(f"after hours: {_ring_summary(after.ring)}{unanswered}")
     elif after and after.say:
         parts.append("after hours: a spoken message")
     elif after and after.voicemail:
