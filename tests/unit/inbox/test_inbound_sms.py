@@ -1,6 +1,10 @@
 """Patients' texts: signed, stored once, keywords honoured."""
 
+from switchboard.aws.jobs import FollowUp
+from switchboard.data.messages import ref_of
 from switchboard.data.models import ConversationItem, MessageItem
+from switchboard.flows.follow_up import follow_up
+from switchboard.rules.keywords import CARRIER_START_REPLY, CARRIER_STOP_REPLY
 
 PHONE = "+14155552671"
 
@@ -82,6 +86,20 @@ def test_under_advanced_opt_out_the_services_reply_is_noted_and_stop_is_confirme
     text_in("STOP", extra={"OptOutType": "STOP"})
     assert _carrier_answers() == ["(the carrier answered with the Messaging Service's HELP reply)",
                                   "(the carrier answered with the Messaging Service's STOP reply)"]
+
+
+def test_the_carriers_start_confirmation_is_shown_once_and_only_to_a_patient_who_was_opted_out(
+        text_in, queues, after_hours):
+    text_in("YES")
+    after_hours()
+    assert _carrier_answers() == []
+    text_in("STOP")
+    text_in("Start!")
+    after_hours()
+    start = next(m for m in MessageItem.scan() if m.keyword == "opt_in")
+    follow_up(FollowUp(ref_of(start), start.practice_id, start.body or "", start.keyword, start.created_at,
+                       start.status_callback or "", start.carrier_reply))  # a redelivered follow-up job
+    assert _carrier_answers() == [CARRIER_STOP_REPLY, CARRIER_START_REPLY]
 
 
 def test_an_opted_out_pair_gets_nothing_from_any_path(text_in, intake, queues, admin_api, setup, carrier_account,

@@ -52,17 +52,18 @@ class FollowUp:
     keyword: str | None
     received_at: datetime
     status_callback: str  # where the carrier reports on an answer
+    carrier_reply: str | None = None  # the carrier's answer to an opt-in word, sent if the patient was opted out
 
     def encode(self) -> str:
         return json.dumps({"message": _ref_document(self.message), "practice_id": self.practice_id,
                            "keyword": self.keyword, "body": self.body, "received_at": self.received_at.isoformat(),
-                           "status_callback": self.status_callback})
+                           "status_callback": self.status_callback, "carrier_reply": self.carrier_reply})
 
     @classmethod
     def decode(cls, document: dict[str, Any]) -> FollowUp:
         return cls(_ref(document["message"]), str(document["practice_id"]), str(document.get("body") or ""),
                    document.get("keyword"), datetime.fromisoformat(str(document["received_at"])),
-                   str(document.get("status_callback") or ""))
+                   str(document.get("status_callback") or ""), document.get("carrier_reply"))
 
 
 Job = SendText | FollowUp

@@ -178,6 +178,7 @@ class MessageItem(Item, discriminator="message"):
     handoff = UnicodeAttribute(null=True)
     announced = BooleanAttribute(null=True)  # a patient's text told to other systems (once)
     recording_url = UnicodeAttribute(null=True)  # a voicemail's recording, at the carrier
+    carrier_reply = UnicodeAttribute(null=True)  # what the carrier says to an opt-in word if it was opted out
 
 
 class SidItem(Item, discriminator="sid"):

@@ -17,15 +17,18 @@ from .writes import transaction, update_if
 
 
 def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
-                   at: datetime, status_callback: str, carrier_answer: str | None = None) -> MessageRef | None:
+                   at: datetime, status_callback: str, carrier_answer: str | None = None,
+                   answer_if_opted_back_in: str | None = None) -> MessageRef | None:
     """Store a patient's text with its conversation and contact in one write; None when it was stored already.
     The table's stream hands it on to be answered (`status_callback` is for the answer); `carrier_answer`, what
-    the carrier itself replied, is stored beside it so staff see it."""
+    the carrier itself replied, is stored beside it so staff see it, and `answer_if_opted_back_in` is kept on
+    the text for the follow-up, which alone knows whether the carrier sent it."""
     ref = MessageRef(owner.line_id, phone, new_message_id())
     message = new_message(ref, practice_id=owner.practice_id, direction=Direction.INBOUND, sender=SenderKind.PATIENT,
                           status=MessageStatus.RECEIVED, at=at, body=body, carrier_sid=sid,
                           status_callback=status_callback)
     message.keyword, message.flag, message.handoff = keyword, flag, Handoff.INBOUND.value
+    message.carrier_reply = answer_if_opted_back_in
     marker = InboundSidItem(f"INBOUND#{sid}", "INBOUND", expires_at=at + timedelta(days=7))
     conversation = conversation_touch(owner.practice_id, owner.line_id, phone, at,
                                        preview(Direction.INBOUND, body, MessageStatus.RECEIVED, at), unread=1)
@@ -76,7 +79,22 @@ def ordinary_text(ref: MessageRef) -> None:
     update_if(MessageItem(*message_key(ref)), [MessageItem.keyword.remove()], MessageItem.pk.exists())
 
 
-def claim_announcement(ref: MessageRef) -> bool:
-    """A patient's text is told to the clinic's other systems once: True for the first to claim it."""
-    return update_if(MessageItem(*message_key(ref)), [MessageItem.announced.set(True)],
-                     MessageItem.pk.exists() & MessageItem.announced.does_not_exist())
+def claim_announcement(ref: MessageRef, *, practice_id: str, at: datetime, carrier_answer: str | None = None
+                       ) -> bool:
+    """A patient's text is told to the clinic's other systems once: True for the first to claim it. The
+    carrier's answer to it, when only now known to have been sent (an opt-in), is stored in the same write, so
+    staff see it once however often the follow-up runs."""
+    message = MessageItem(*message_key(ref))
+    actions, condition = [MessageItem.announced.set(True)], (
+        MessageItem.pk.exists() & MessageItem.announced.does_not_exist())
+    if carrier_answer is None:
+        return update_if(message, actions, condition)
+    try:
+        with transaction() as writes:
+            writes.update(message, actions, condition)
+            writes.put(_carrier_answer(LineOwner(practice_id, ref.line_id), ref.phone, carrier_answer, at))
+    except TransactWriteError as error:
+        if (message.pk, message.sk) in writes.failed(error):
+            return False
+        raise
+    return True

@@ -85,7 +85,9 @@ def _mpsp(job: FollowUp, owner: LineOwner, conversation: ConversationItem) -> No
 def _announce(job: FollowUp, conversation: ConversationItem | None) -> None:
     """Tell other systems once per text (a redelivered job finds it told). Events name the patient by their
     verified id when the conversation knows it, never by phone; `event_id` is the same on any retry."""
-    if not patient_texts.claim_announcement(job.message):
+    confirmed = job.carrier_reply if job.keyword == Keyword.OPT_IN.value else None
+    if not patient_texts.claim_announcement(job.message, practice_id=job.practice_id, at=job.received_at,
+                                            carrier_answer=confirmed):
         return
     ref, at = job.message, job.received_at.isoformat()
     base = {"practice_id": job.practice_id, "line_id": ref.line_id, "message_id": ref.message_id,

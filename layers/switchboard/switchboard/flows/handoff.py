@@ -29,5 +29,5 @@ def hand_off(image: Mapping[str, Any]) -> Handoff | None:
         queues.send(send_job(message), delay_seconds=math.ceil(wait))
     else:
         queues.send(FollowUp(ref_of(message), message.practice_id, message.body or "", message.keyword,
-                             message.created_at, message.status_callback or ""))
+                             message.created_at, message.status_callback or "", message.carrier_reply))
     return handoff

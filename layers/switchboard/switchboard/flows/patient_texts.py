@@ -13,7 +13,7 @@ from switchboard.core.errors import NotFound
 from switchboard.core.observability import logger
 from switchboard.data.numbers import line_for_number
 from switchboard.data.patient_texts import record_inbound
-from switchboard.rules.keywords import carrier_answer, keyword_in, sounds_like_opt_out
+from switchboard.rules.keywords import Keyword, carrier_answer, keyword_in, sounds_like_opt_out
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -35,8 +35,10 @@ def receive_text(params: dict[str, str], *, status_callback: str, at: datetime |
         logger.warning("inbound text without a sender or sid ignored")
         return Received(stored=False)
     keyword = keyword_in(body)
+    answer = carrier_answer(keyword, params.get("OptOutType"))
     ref = record_inbound(owner, phone, body=body, sid=sid, keyword=keyword.value if keyword else None,
                          flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now,
                          status_callback=status_callback,
-                         carrier_answer=carrier_answer(keyword, params.get("OptOutType")))
+                         carrier_answer=None if keyword is Keyword.OPT_IN else answer,
+                         answer_if_opted_back_in=answer if keyword is Keyword.OPT_IN else None)
     return Received(stored=ref is not None)

@@ -47,18 +47,21 @@ def _normalised(body: str) -> str:
 CARRIER_HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 CARRIER_STOP_REPLY = ("You have successfully been unsubscribed. You will not receive any more messages from this "
                       "number. Reply START to resubscribe.")
+CARRIER_START_REPLY = ("You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
+                       "Reply STOP to unsubscribe. Msg&Data Rates May Apply.")
 ADVANCED_OPT_OUT_REPLY = "(the carrier answered with the Messaging Service's {kind} reply)"
 
 
 def carrier_answer(keyword: Keyword | None, opt_out_type: str | None) -> str | None:
-    """What the carrier answered a keyword text with, as far as it is known: its default text, or under Advanced
-    Opt-Out (the webhook's `OptOutType`) a note naming the service's configured reply. START is confirmed only
-    to a patient who was opted out, which the text's write learns, so it is not recorded here."""
-    if keyword not in (Keyword.HELP, Keyword.OPT_OUT):
+    """What the carrier answers a keyword text with: its default text, or under Advanced Opt-Out (the webhook's
+    `OptOutType`) a note naming the service's configured reply. The carrier confirms START only to a patient who
+    was opted out, so that answer is shown once the follow-up knows it was."""
+    if keyword is None:
         return None
+    kind = {Keyword.HELP: "HELP", Keyword.OPT_OUT: "STOP", Keyword.OPT_IN: "START"}[keyword]
     if opt_out_type:
-        return ADVANCED_OPT_OUT_REPLY.format(kind="HELP" if keyword is Keyword.HELP else "STOP")
-    return CARRIER_HELP_REPLY if keyword is Keyword.HELP else CARRIER_STOP_REPLY
+        return ADVANCED_OPT_OUT_REPLY.format(kind=kind)
+    return {"HELP": CARRIER_HELP_REPLY, "STOP": CARRIER_STOP_REPLY, "START": CARRIER_START_REPLY}[kind]
 
 
 def keyword_in(body: str | None) -> Keyword | None:
