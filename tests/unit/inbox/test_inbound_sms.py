@@ -81,9 +81,11 @@ def test_help_is_answered_by_the_carrier_alone_and_staff_see_its_answer(text_in,
     assert [m for m in MessageItem.scan() if m.pending_pk] == []
 
 
-def test_under_advanced_opt_out_the_services_reply_is_noted_and_stop_is_confirmed_once(text_in):
+def test_under_advanced_opt_out_the_services_reply_is_noted_and_stop_is_confirmed_once(text_in, after_hours):
     assert text_in("INFO", extra={"OptOutType": "HELP"}).body.endswith("<Response />")
     text_in("STOP", extra={"OptOutType": "STOP"})
+    text_in("stop", extra={"OptOutType": "STOP"})
+    after_hours()
     assert _carrier_answers() == ["(the carrier answered with the Messaging Service's HELP reply)",
                                   "(the carrier answered with the Messaging Service's STOP reply)"]
 
@@ -94,6 +96,8 @@ def test_the_carriers_start_confirmation_is_shown_once_and_only_to_a_patient_who
     after_hours()
     assert _carrier_answers() == []
     text_in("STOP")
+    after_hours()
+    text_in("Quit")  # already opted out: the carrier confirms nothing again
     text_in("Start!")
     after_hours()
     start = next(m for m in MessageItem.scan() if m.keyword == "opt_in")

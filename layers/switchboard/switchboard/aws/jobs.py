@@ -52,7 +52,7 @@ class FollowUp:
     keyword: str | None
     received_at: datetime
     status_callback: str  # where the carrier reports on an answer
-    carrier_reply: str | None = None  # the carrier's answer to an opt-in word, sent if the patient was opted out
+    carrier_reply: str | None = None  # the carrier's answer to an opt word, sent if it changed the patient's state
 
     def encode(self) -> str:
         return json.dumps({"message": _ref_document(self.message), "practice_id": self.practice_id,

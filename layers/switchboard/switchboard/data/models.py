@@ -152,6 +152,8 @@ class ConversationItem(Item, discriminator="conversation"):
     # START/UNSTOP/YES opts back in only a patient who was opted out: the text's write copies the state it found.
     opt_in_text = UnicodeAttribute(null=True)
     opted_out_before_opt_in = BooleanAttribute(null=True)
+    opt_out_text = UnicodeAttribute(null=True)
+    opted_out_before_opt_out = BooleanAttribute(null=True)
 
 
 class MessageItem(Item, discriminator="message"):
@@ -178,7 +180,7 @@ class MessageItem(Item, discriminator="message"):
     handoff = UnicodeAttribute(null=True)
     announced = BooleanAttribute(null=True)  # a patient's text told to other systems (once)
     recording_url = UnicodeAttribute(null=True)  # a voicemail's recording, at the carrier
-    carrier_reply = UnicodeAttribute(null=True)  # what the carrier says to an opt-in word if it was opted out
+    carrier_reply = UnicodeAttribute(null=True)  # what the carrier says to an opt word that changes the state
 
 
 class SidItem(Item, discriminator="sid"):

@@ -18,22 +18,25 @@ from .writes import transaction, update_if
 
 def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
                    at: datetime, status_callback: str, carrier_answer: str | None = None,
-                   answer_if_opted_back_in: str | None = None) -> MessageRef | None:
+                   answer_if_changed: str | None = None) -> MessageRef | None:
     """Store a patient's text with its conversation and contact in one write; None when it was stored already.
     The table's stream hands it on to be answered (`status_callback` is for the answer); `carrier_answer`, what
-    the carrier itself replied, is stored beside it so staff see it, and `answer_if_opted_back_in` is kept on
-    the text for the follow-up, which alone knows whether the carrier sent it."""
+    the carrier itself replied, is stored beside it so staff see it, and `answer_if_changed` is kept on
+    the text for the follow-up, which alone knows whether the carrier sent it (an opt-in or opt-out word's
+    confirmation goes only to a patient whose state it changes)."""
     ref = MessageRef(owner.line_id, phone, new_message_id())
     message = new_message(ref, practice_id=owner.practice_id, direction=Direction.INBOUND, sender=SenderKind.PATIENT,
                           status=MessageStatus.RECEIVED, at=at, body=body, carrier_sid=sid,
                           status_callback=status_callback)
     message.keyword, message.flag, message.handoff = keyword, flag, Handoff.INBOUND.value
-    message.carrier_reply = answer_if_opted_back_in
+    message.carrier_reply = answer_if_changed
     marker = InboundSidItem(f"INBOUND#{sid}", "INBOUND", expires_at=at + timedelta(days=7))
     conversation = conversation_touch(owner.practice_id, owner.line_id, phone, at,
                                        preview(Direction.INBOUND, body, MessageStatus.RECEIVED, at), unread=1)
     if keyword == "opt_out":
-        conversation.append(ConversationItem.opted_out.set(True))
+        conversation.extend([ConversationItem.opt_out_text.set(ref.message_id),
+                             ConversationItem.opted_out_before_opt_out.set(ConversationItem.opted_out | False),
+                             ConversationItem.opted_out.set(True)])
     elif keyword == "opt_in":
         # Operands are read before the update, so this copies the state the text found, in the same write.
         conversation.extend([ConversationItem.opt_in_text.set(ref.message_id),
@@ -72,6 +75,15 @@ def opted_back_in(conversation: ConversationItem | None, ref: MessageRef) -> boo
     if conversation.opt_in_text != ref.message_id:
         return not conversation.opted_out
     return bool(conversation.opted_out_before_opt_in)
+
+
+def newly_opted_out(conversation: ConversationItem | None, ref: MessageRef) -> bool:
+    """Whether this opt-out word found the patient opted in: the carrier confirms only that one."""
+    if conversation is None:
+        return False
+    if conversation.opt_out_text != ref.message_id:
+        return bool(conversation.opted_out)
+    return not conversation.opted_out_before_opt_out
 
 
 def ordinary_text(ref: MessageRef) -> None:

@@ -85,7 +85,9 @@ def _mpsp(job: FollowUp, owner: LineOwner, conversation: ConversationItem) -> No
 def _announce(job: FollowUp, conversation: ConversationItem | None) -> None:
     """Tell other systems once per text (a redelivered job finds it told). Events name the patient by their
     verified id when the conversation knows it, never by phone; `event_id` is the same on any retry."""
-    confirmed = job.carrier_reply if job.keyword == Keyword.OPT_IN.value else None
+    # After the opt-in check above, an opt-in word left here is one that opted the patient back in.
+    confirmed = job.carrier_reply if job.keyword == Keyword.OPT_IN.value or (
+        job.keyword == Keyword.OPT_OUT.value and patient_texts.newly_opted_out(conversation, job.message)) else None
     if not patient_texts.claim_announcement(job.message, practice_id=job.practice_id, at=job.received_at,
                                             carrier_answer=confirmed):
         return

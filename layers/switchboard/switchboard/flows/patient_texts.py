@@ -39,6 +39,6 @@ def receive_text(params: dict[str, str], *, status_callback: str, at: datetime |
     ref = record_inbound(owner, phone, body=body, sid=sid, keyword=keyword.value if keyword else None,
                          flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now,
                          status_callback=status_callback,
-                         carrier_answer=None if keyword is Keyword.OPT_IN else answer,
-                         answer_if_opted_back_in=answer if keyword is Keyword.OPT_IN else None)
+                         carrier_answer=answer if keyword is Keyword.HELP else None,
+                         answer_if_changed=None if keyword is Keyword.HELP else answer)
     return Received(stored=ref is not None)
