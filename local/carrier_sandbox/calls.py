@@ -107,13 +107,13 @@ class Calls:
     def _record_step(self, sid: str, request: str, url: str, method: str, status: int | None, body: str,
                      problem: str | None, *, caller_gone: bool = False, **facts: Any) -> dict[str, Any]:
         verbs = parse_twiml(body) if status is not None and status < 300 else None
-        if verbs is None:
-            # Twilio plays its application-error message and hangs up when the webhook fails or answers no TwiML.
-            heard, waiting = ([] if caller_gone else [APPLICATION_ERROR]), None
-        else:
-            heard, waiting = run_verbs(verbs)
         if caller_gone:
             heard, waiting = [], None  # Twilio requests the action but plays nothing to a caller who hung up
+        elif verbs is None:
+            # Twilio plays its application-error message and hangs up when the webhook fails or answers no TwiML.
+            heard, waiting = [APPLICATION_ERROR], None
+        else:
+            heard, waiting = run_verbs(verbs)
         step = {"request": request, "url": url, "method": method, "status": status, "twiml": body,
                 "verbs": verbs or [], "heard": heard, "waiting": waiting, **facts,
                 **({"error": problem} if problem else {})}
@@ -131,22 +131,25 @@ class Calls:
         return step
 
     def _claim(self, sid: str, verb: str) -> tuple[dict[str, Any] | None, Reply | None]:
-        """(the call, None) when the call waits on `verb`, else (None, a 404 or 409 saying why)."""
+        """(the call, None) when the call waits on `verb`, else (None, a 404 or 409 saying why); the caller must
+        `_release` a call it got."""
+        with self._busy_lock:
+            # Claimed before the state is read, so a second request sees the step the first one adds.
+            if sid in self._busy:
+                return None, json_reply({"error": "the call has a webhook in flight"}, 409)
+            self._busy.add(sid)
         with self.context.store.read() as state:
             call = state["calls"].get(sid)
             waiting = call["steps"][-1]["waiting"] if call and call["steps"] else None
             snapshot = {**call, "_params": dict(call["_params"])} if call else None
+        if snapshot is not None and waiting is not None and waiting["verb"] == verb:
+            return snapshot, None
+        self._release(sid)
         if snapshot is None:
             return None, json_reply({"error": "no such call"}, 404)
-        if waiting is None or waiting["verb"] != verb:
-            now = f"waits on <{waiting['verb']}>" if waiting else f"is {snapshot['status']}"
-            return None, json_reply({"error": f"the call's current TwiML has no <{verb}>: it {now}",
-                                     "call": self._shown(snapshot)}, 409)
-        with self._busy_lock:
-            if sid in self._busy:
-                return None, json_reply({"error": "the call has a webhook in flight"}, 409)
-            self._busy.add(sid)
-        return snapshot, None
+        now = f"waits on <{waiting['verb']}>" if waiting else f"is {snapshot['status']}"
+        return None, json_reply({"error": f"the call's current TwiML has no <{verb}>: it {now}",
+                                 "call": self._shown(snapshot)}, 409)
 
     def _release(self, sid: str) -> None:
         with self._busy_lock:
