@@ -9,7 +9,7 @@ Start it with `python -m local.carrier_sandbox --data-dir .local/carrier --port 
 
 `api_base_url` is the address clients use when it is not `http://host:port` (`.url` returns it).
 The same controls exist in Python for in-process tests: `messages(to=, from_=)`,
-`incoming_numbers()`, `hosted_orders()`, `register_landline(*numbers)`, `add_faults(*faults)`,
+`incoming_numbers()`, `hosted_orders()`, `calls()`, `register_landline(*numbers)`, `add_faults(*faults)`,
 `set_fault_rate(rate, seed=, **fault)`, `clear_faults()`, `advance_clock(seconds)`,
 `complete_order(sid)`, `fail_order(sid, reason)`, `reset()`. `local.carrier_sandbox.recorder.
 WebhookRecorder` is a small HTTP server that records the webhooks it gets, for tests.
@@ -77,7 +77,7 @@ Control API (JSON, no auth; local only):
     GET    /sandbox/messages?to=&from=&direction= {"messages": [...]} every message accepted or received,
                                                   oldest first, each with its "status_callback"
     GET    /sandbox/numbers | /sandbox/orders | /sandbox/opt-outs
-    POST   /sandbox/reset                         forget messages, numbers, orders, opt-outs, landlines,
+    POST   /sandbox/reset                         forget messages, numbers, orders, calls, opt-outs, landlines,
                                                   faults and the clock (the account stays)
     GET    /sandbox/landlines;  POST {"phone_number": ...} or {"phone_numbers": [...]};
     DELETE /sandbox/landlines/{E164}
@@ -107,7 +107,29 @@ Control API (JSON, no auth; local only):
            Service of that number: keywords are answered with these texts and the webhook carries
            OptOutType (STOP / START / HELP); DELETE turns it off.
     POST   /sandbox/inbound/call  {"from", "to", "forwarded_from"?, "caller_name"?} → a signed voice webhook
-           to the number's VoiceUrl; answers {"status", "body" (our TwiML), "url", "call_sid"}.
+           to the number's VoiceUrl; answers {"status", "body" (our TwiML), "url", "call_sid"}. The call is then
+           followed as Twilio runs it: its TwiML plays up to a <Dial> or <Record> (which it waits on), a <Hangup>
+           or its end; a webhook that fails or answers no TwiML gets Twilio's application-error message.
+    GET    /sandbox/calls[/{CA}]                  every call (or one): {"sid", "from", "to", "status" (ringing |
+                                                  in-progress | completed), "twiml" and "waiting" (the verb it waits
+                                                  on), "heard" (every <Say>), "rang" ([{"numbers", "caller_id"}],
+                                                  callerId defaulting to the caller), "steps" (each request: "url",
+                                                  "status", "twiml", "verbs", "heard", "waiting", …)}
+    POST   /sandbox/calls/{CA}/dial               {"status": "no-answer"|"busy"|"failed"|"canceled"|"completed"|
+                                                  "answered", "duration"?}: the <Dial> it waits on ends so; posts its
+                                                  action (relative to the TwiML's URL; without one the document goes
+                                                  on) with the call's parameters, CallStatus in-progress,
+                                                  DialCallStatus, DialCallSid, DialCallDuration, and plays the answer
+    POST   /sandbox/calls/{CA}/record             {"duration": 42, "replay"?: true}: the caller leaves a message and
+                                                  hangs up: posts the <Record>'s action (RecordingUrl,
+                                                  RecordingDuration, Digits=hangup, CallStatus completed), then its
+                                                  recordingStatusCallback (AccountSid, CallSid, RecordingSid RE…,
+                                                  RecordingUrl https://api.twilio.com/2010-04-01/Accounts/{AC}/
+                                                  Recordings/{RE}, RecordingStatus completed, RecordingDuration,
+                                                  RecordingChannels 1, RecordingStartTime, RecordingSource
+                                                  RecordVerb); "replay" posts the callback twice, as Twilio retries
+           Both answer {"status", "body", "url" (of the action), "step", "call"}; 409 with "error" saying why when the
+           call does not wait on that verb (or has a request in flight), 404 for an unknown call.
   A webhook URL that does not answer gives HTTP 502 with "status": null and "error".
 
 A fault is an object with any of:

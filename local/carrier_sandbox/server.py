@@ -9,6 +9,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from local.carrier_sandbox.calls import Calls
 from local.carrier_sandbox.context import Context, Settings, Timers
 from local.carrier_sandbox.control import Control
 from local.carrier_sandbox.hosted_orders import HostedOrders
@@ -51,7 +52,8 @@ class CarrierSandbox:
         self._messages = Messages(self.context, self._orders, self._services)
         self._lookups = Lookups(self.context)
         control = Control(self.context, self._messages, self._numbers, self._orders, self._lookups, lambda: self.url)
-        simulator = Simulator(self.context, self._messages, self._numbers)
+        self._calls = Calls(self.context)
+        simulator = Simulator(self.context, self._messages, self._numbers, self._calls)
         self._router = Router(
             self.context,
             [
@@ -62,6 +64,7 @@ class CarrierSandbox:
                 *self._services.routes(),
                 *control.routes(),
                 *simulator.routes(),
+                *self._calls.routes(),
             ],
         )
         self._server: Server | None = None
@@ -135,6 +138,10 @@ class CarrierSandbox:
                      errors: tuple[str, ...] = ()) -> None:
         """Moves the service's A2P 10DLC campaign (and its brand) to a state, as the carriers' review would."""
         self._services.move_campaign(service_sid, campaign_status, brand_status, list(errors))
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every call the phone simulator made, oldest first, with each TwiML step (as `GET /sandbox/calls`)."""
+        return self._calls.every()
 
     def reset(self) -> None:
         self.store.reset()

@@ -6,6 +6,7 @@ import logging
 import xml.etree.ElementTree as ElementTree
 
 from local.carrier_sandbox import keywords, phones
+from local.carrier_sandbox.calls import Calls
 from local.carrier_sandbox.context import Context
 from local.carrier_sandbox.http import API_VERSION, Reply, Request, Route, json_reply, route
 from local.carrier_sandbox.messages import Messages
@@ -27,10 +28,11 @@ def _geography(prefix: str, number: str) -> dict[str, str]:
 
 
 class Simulator:
-    def __init__(self, context: Context, messages: Messages, numbers: Numbers) -> None:
+    def __init__(self, context: Context, messages: Messages, numbers: Numbers, calls: Calls) -> None:
         self.context = context
         self.messages = messages
         self.numbers = numbers
+        self.calls = calls
 
     def routes(self) -> list[Route]:
         return [
@@ -138,7 +140,8 @@ class Simulator:
         for key, name in (("forwarded_from", "ForwardedFrom"), ("caller_name", "CallerName")):
             if document.get(key):
                 params[name] = str(document[key])
-        status, answer, problem = self.context.post_webhook(number["voice_url"], params, method=number["voice_method"])
+        status, answer, problem = self.calls.start(params, number["voice_url"], number["voice_method"])
+        log.info("carrier sandbox delivered call %s from %s: %s", call_sid, phones.mask(from_), status)
         return json_reply(
             {"status": status, "body": answer, "url": number["voice_url"], "call_sid": call_sid}
             | ({"error": problem} if problem else {}),

@@ -35,6 +35,7 @@ def empty_state() -> dict[str, Any]:
         "messages": {},  # sid → message resource (+ "_" keys the API never shows)
         "numbers": {},  # sid → incoming phone number resource
         "orders": {},  # sid → hosted number order resource
+        "calls": {},  # sid → a simulated call and the TwiML steps it took
         "opt_outs": [],  # ["<sender>|<recipient>"]
         "advanced_opt_out": {},  # receiving number → its Messaging Service's Advanced Opt-Out texts
         "landlines": [],

@@ -1,0 +1,89 @@
+"""A call to a texting line on the local stack, walked through the carrier sandbox as Twilio would run it: the desk
+numbers ring in order, then the after-hours route takes a voicemail that lands once in the caller's conversation."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.clock import wait_until
+from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS
+
+pytestmark = pytest.mark.integration
+CALLER = "+14155552688"
+DESK = ["+13125550111", "+13125550112"]
+GREETING = "You have reached Maple Family Clinic. Please leave a message after the beep."
+# Open every minute of every day, so the call meets open hours whatever the date and time of the run.
+ALWAYS_OPEN = {day: [{"opens": "00:00", "closes": "24:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat",
+                                                                        "sun")}
+EVENTUALLY_SECONDS = 60.0  # the local stack answers in-process, but a busy machine can be slow
+
+
+def sandbox(stack, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(stack.carrier_sandbox_url + path, data, {"Content-Type": "application/json"},
+                                     method=method)
+    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
+        return json.load(answer)
+
+
+def admin_api(stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    answer = stack.request(method, f"/local{path}", token=stack.token("dev@clinic.test", ("admin",)), json_body=body)
+    return answer.status, (answer.json() if answer.body else None)
+
+
+def test_an_unanswered_call_rings_each_desk_number_then_leaves_one_voicemail_in_the_conversation(local_stack):
+    status, practice = admin_api(local_stack, "POST", "/api/practices",
+                                 {"name": "Maple Family Clinic", "timezone": "America/Chicago", "hours": ALWAYS_OPEN})
+    assert status == 201, practice
+    p = practice["practice_id"]
+    status, offered = admin_api(local_stack, "GET", f"/api/practices/{p}/available-numbers?area_code=312")
+    assert status == 200 and offered
+    status, line = admin_api(local_stack, "POST", f"/api/practices/{p}/lines/purchase",
+                             {"display_name": "Front desk", "number": offered[0]["phone_number"]})
+    assert status == 201, line
+    forwarding = {"open_hours": {"numbers": DESK, "mode": "in_order", "timeout_seconds": 15},
+                  "after_hours": {"voicemail": {"greeting": GREETING}}}
+    status, body = admin_api(local_stack, "PUT", f"/api/practices/{p}/lines/{line['line_id']}/forwarding",
+                             {"forwarding": forwarding})
+    assert status == 200, body
+
+    answer = sandbox(local_stack, "POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
+    assert answer["status"] == 200, answer
+    sid = answer["call_sid"]
+    assert sandbox(local_stack, "GET", f"/sandbox/calls/{sid}")["rang"] == [
+        {"numbers": [DESK[0]], "caller_id": CALLER}]  # the desk sees who is calling
+
+    second = sandbox(local_stack, "POST", f"/sandbox/calls/{sid}/dial", {"status": "no-answer"})
+    assert second["status"] == 200, second
+    assert second["call"]["rang"][-1] == {"numbers": [DESK[1]], "caller_id": CALLER}
+
+    voicemail = sandbox(local_stack, "POST", f"/sandbox/calls/{sid}/dial", {"status": "no-answer"})
+    assert voicemail["status"] == 200, voicemail
+    assert voicemail["call"]["heard"] == [GREETING] and voicemail["call"]["waiting"]["verb"] == "Record"
+
+    left = sandbox(local_stack, "POST", f"/sandbox/calls/{sid}/record", {"duration": 42, "replay": True})
+    assert left["status"] == 200 and [c["status"] for c in left["step"]["recording_callbacks"]] == [200, 200], left
+    call = sandbox(local_stack, "GET", f"/sandbox/calls/{sid}")
+    assert call["status"] == "completed"
+    assert [s["request"] for s in call["steps"]] == ["voice", "dial", "dial", "record"]
+
+    thread_path = f"/api/practices/{p}/lines/{line['line_id']}/conversations/{urllib.parse.quote(CALLER)}"
+
+    def voicemails() -> list[dict[str, Any]]:
+        status, thread = admin_api(local_stack, "GET", thread_path)
+        return [m for m in thread["messages"] if m["body"].startswith("Voicemail")] if status == 200 else []
+
+    [message] = wait_until(voicemails, within=EVENTUALLY_SECONDS, every=0.1)
+    assert (message["direction"], message["sender"], message["body"]) == ("inbound", "patient", "Voicemail (42 s)")
+    assert message["recording_url"] == left["step"]["recording_url"]
+    local_stack.wait_idle()
+    assert len(voicemails()) == 1  # the replayed callback added nothing
+    status, inbox = admin_api(local_stack, "GET", f"/api/practices/{p}/inbox")
+    assert status == 200
+    [conversation] = [c for c in inbox["conversations"] if c["last_message"]["body"] == "Voicemail (42 s)"]
+    assert conversation["unread"] == 1
