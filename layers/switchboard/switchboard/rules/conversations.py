@@ -49,6 +49,14 @@ class InboxEntry(DomainModel):
     last_message: LastMessage | None = None
 
 
+class DeliveryError(DomainModel):
+    """Why a text did not reach the patient, as staff see it: the carrier's code when it gave one."""
+
+    code: int | None = None
+    reason: str
+    what_to_do: str | None = None
+
+
 class Message(DomainModel):
     message_id: str
     line_id: str
@@ -62,6 +70,7 @@ class Message(DomainModel):
     error_reason: str | None = None
     carrier_sid: str | None = None
     flag: str | None = None
+    error: DeliveryError | None = None
     created_at: datetime
 
 
