@@ -18,6 +18,12 @@ export function markers(c) {
   ];
 }
 
+// A text that did not go, in words: the carrier's code when it gave one, and what staff can do about it.
+export function notDelivered(error) {
+  const code = error.code != null ? ` (Twilio ${error.code})` : '';
+  return `Not delivered — ${error.reason}${code}.${error.what_to_do ? ` ${error.what_to_do}` : ''}`;
+}
+
 export default async function render(view, ctx, params) {
   const base = seg('practices', ctx.practiceId);
   const [lineId, phone] = params;
@@ -142,7 +148,7 @@ export default async function render(view, ctx, params) {
         h('p', { class: 'body' }, m.body || ''),
         h('p', { class: 'meta' }, sender, ' · ', timeElement(m.created_at, h),
           m.direction === 'outbound' ? [' · ', h('span', { class: `status status-${m.status}` }, titleCase(m.status))] : null),
-        m.error_reason ? h('p', { class: 'error' }, m.error_reason) : null);
+        m.error ? h('p', { class: 'error' }, notDelivered(m.error)) : null);
     }
 
     function replyForm() {

@@ -221,6 +221,27 @@ def test_an_opted_out_patient_is_marked_and_cannot_be_answered(
     expect(page.locator(".reply .warning")).to_contain_text("opted out")
 
 
+def test_a_text_the_carrier_filtered_says_so_in_words_with_twilios_code(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    practice_id = practice["practice_id"]
+    line = admin_api.buy_line(practice_id, unique("Filtered"))
+    workflow = admin_api("POST", f"practices/{practice_id}/workflows", {
+        "name": unique("Calls"), "kind": "call_to_text", "line_id": line["line_id"],
+        "template": "Thanks for calling {practice_name}."})
+    patient = unused_mobile(console.stack)
+    sandbox_call(console.stack, "POST", "/sandbox/faults", {"final_status": "undelivered", "error_code": 30007})
+    assert fire(workflow["webhook_url"], patient) == 202
+    wait_for_text(console.stack, patient, "Thanks for calling Maple Family Clinic.")
+    page = console.page
+    console.sign_in(practice_id=practice_id)
+    console.goto(f"inbox/{line['line_id']}/{urllib.parse.quote(patient)}")
+
+    expect(page.locator(".message .error")).to_contain_text(
+        "Not delivered — filtered as spam by the carrier (Twilio 30007). Call the patient")
+    expect(page.locator(".message .error")).not_to_contain_text(patient[2:])
+
+
 def status_of(url: str, caller: str) -> int:
     try:
         return fire(url, caller)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import ConfigDict, StringConstraints
 
+from switchboard.carrier.error_codes import failure
 from switchboard.core.errors import NotFound
 from switchboard.core.fields import DomainModel
 from switchboard.core.phones import parse_us_number
@@ -16,7 +17,7 @@ from switchboard.data import conversations as store
 from switchboard.flows import staff_replies
 from switchboard.rules.access import Caller, require_line, require_member
 from switchboard.rules.addresses import LineOwner
-from switchboard.rules.conversations import InboxEntry, Message
+from switchboard.rules.conversations import DeliveryError, InboxEntry, Message
 from switchboard.rules.segments import count_segments
 
 from .identity import carrier_webhooks, current_caller
@@ -57,6 +58,16 @@ class SegmentAnswer(DomainModel):
     characters: int
     segments: int
     encoding: str
+
+
+def _shown(message: Message) -> Message:
+    """A message as staff read it: one that did not go says why, in words, with the carrier's code."""
+    code = int(message.error_code) if message.error_code is not None else None
+    why = failure(message.status.value, code, message.error_reason)
+    if why is None:
+        return message
+    return message.model_copy(update={"error": DeliveryError(code=why.code, reason=why.reason,
+                                                              what_to_do=why.what_to_do)})
 
 
 def _conversation(caller: Caller, practice_id: str, line_id: str, phone: str) -> tuple[str, InboxEntry]:
@@ -109,7 +120,7 @@ def read_thread(
 ) -> Thread:
     e164, conversation = _conversation(current_caller(router), practice_id, line_id, phone)
     page = store.thread_page(line_id, e164, limit=limit, cursor=cursor)
-    messages = [store.to_message(item) for item in reversed(page.items)]
+    messages = [_shown(store.to_message(item)) for item in reversed(page.items)]
     return Thread(conversation=conversation, messages=messages, next_cursor=page.cursor)
 
 

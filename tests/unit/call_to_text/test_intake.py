@@ -232,6 +232,40 @@ def test_failed_delivery_carries_the_carriers_code_and_reason(intake, queues, st
     assert counts["counts"]["failed_by_reason"] == {"not a mobile number": 1}
 
 
+def test_a_text_the_carrier_filtered_shows_staff_the_code_the_reason_and_what_to_do(
+        intake, queues, status_callback, admin_api, setup):
+    intake()
+    queues.deliver()
+    sid = next(MessageItem.scan()).carrier_sid
+    status_callback(sid, "undelivered", 30007)
+    thread = admin_api("GET", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}"
+                              "/conversations/+14155552671").body
+    [text] = thread["messages"]
+    assert text["status"] == "undelivered"
+    assert text["error"]["code"] == 30007
+    assert text["error"]["reason"] == "filtered as spam by the carrier"
+    assert "Call the patient" in text["error"]["what_to_do"]
+    assert "4155552671" not in json.dumps(text["error"])
+
+
+def test_a_delivered_text_carries_no_error(intake, queues, status_callback, admin_api, setup):
+    intake()
+    queues.deliver()
+    status_callback(next(MessageItem.scan()).carrier_sid, "delivered")
+    thread = admin_api("GET", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}"
+                              "/conversations/+14155552671").body
+    assert thread["messages"][0]["error"] is None
+
+
+def test_a_text_that_failed_before_the_carrier_says_why_without_a_code(intake, queues, admin_api, setup):
+    intake()
+    admin_api("POST", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/disable")
+    queues.deliver()
+    thread = admin_api("GET", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}"
+                              "/conversations/+14155552671").body
+    assert thread["messages"][0]["error"] == {"code": None, "reason": "line is disabled", "what_to_do": None}
+
+
 def test_unknown_message_status_is_ignored_with_200(status_callback):
     assert status_callback("SM" + "0" * 32, "delivered").status == 200
 

@@ -7,55 +7,7 @@ they are dropped here and only the code survives.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-
-class Outcome(StrEnum):
-    """What a carrier error code means for the message and the contact."""
-
-    OPTED_OUT = "opted_out"  # the recipient replied STOP to this sender: never retry
-    NOT_TEXTABLE = "not_textable"  # landline or otherwise not a mobile: mark the contact
-    INVALID_NUMBER = "invalid_number"
-    SPAM_FILTERED = "spam_filtered"  # undelivered, and worth a flag
-    UNDELIVERED = "undelivered"  # the handset or its network did not take it
-    REFUSED = "refused"  # any other refusal
-
-
-_OUTCOMES: dict[int, Outcome] = {
-    21610: Outcome.OPTED_OUT,
-    21614: Outcome.NOT_TEXTABLE,
-    21635: Outcome.NOT_TEXTABLE,
-    30006: Outcome.NOT_TEXTABLE,
-    21211: Outcome.INVALID_NUMBER,
-    30007: Outcome.SPAM_FILTERED,
-    30003: Outcome.UNDELIVERED,
-    30005: Outcome.UNDELIVERED,
-}
-
-_REASONS: dict[int, str] = {
-    20003: "carrier rejected our credentials",
-    20404: "not found at the carrier",
-    20429: "carrier is rate limiting us",
-    21211: "invalid phone number",
-    21408: "no permission to text this region",
-    21421: "invalid phone number",
-    21422: "phone number is not available",
-    21602: "message has no text",
-    21606: "sending number is not a texting number of our account",
-    21610: "recipient opted out",
-    21612: "carrier cannot route to this number",
-    21614: "not a mobile number",
-    21617: "message is too long",
-    21635: "not a mobile number",
-    30001: "carrier queue overflowed",
-    30002: "carrier account suspended",
-    30003: "recipient's phone is unreachable",
-    30004: "recipient blocked the message",
-    30005: "unknown or inactive number",
-    30006: "not a mobile number",
-    30007: "filtered as spam by the carrier",
-    30008: "carrier reported an unknown error",
-}
+from switchboard.carrier.error_codes import GENERIC_REASON, Outcome, explain, lookup
 
 _STATUS_REASONS: dict[int, str] = {
     400: "carrier refused the request",
@@ -69,8 +21,9 @@ def outcome_for_code(code: int | None) -> Outcome:
     """What an error code means, for a refused send or a status callback's `ErrorCode`."""
     if code is None:
         return Outcome.REFUSED
-    if code in _OUTCOMES:
-        return _OUTCOMES[code]
+    entry = lookup(code)
+    if entry is not None and entry.outcome is not None:
+        return entry.outcome
     if 30000 <= code < 31000:  # the 300xx family is about delivery after the carrier accepted
         return Outcome.UNDELIVERED
     return Outcome.REFUSED
@@ -78,9 +31,7 @@ def outcome_for_code(code: int | None) -> Outcome:
 
 def reason_for_code(code: int | None) -> str:
     """A short human reason for a carrier error code (no patient data)."""
-    if code is None:
-        return "carrier refused the request"
-    return _REASONS.get(code, f"carrier error {code}")
+    return explain(code).reason
 
 
 class CarrierError(Exception):
@@ -120,7 +71,7 @@ class CarrierUnavailable(CarrierError):
 
 def refusal(code: int | None, status: int | None = None) -> CarrierRefused:
     reason = reason_for_code(code) if code is not None else _STATUS_REASONS.get(status or 400, "")
-    return CarrierRefused(code, reason or "carrier refused the request", outcome_for_code(code), status=status)
+    return CarrierRefused(code, reason or GENERIC_REASON, outcome_for_code(code), status=status)
 
 
 def _from_answer(status: int | None, code: int | None, *, write: bool) -> CarrierError:

@@ -49,6 +49,14 @@ class InboxEntry(DomainModel):
     last_message: LastMessage | None = None
 
 
+class DeliveryError(DomainModel):
+    """Why a text did not reach the patient, as staff see it: the carrier's code when it gave one."""
+
+    code: int | None = None
+    reason: str
+    what_to_do: str | None = None
+
+
 class Message(DomainModel):
     message_id: str
     line_id: str
@@ -64,6 +72,7 @@ class Message(DomainModel):
     flag: str | None = None
     recording_url: str | None = None
     """A voicemail's recording, at the carrier (its body says how long it is)."""
+    error: DeliveryError | None = None
     created_at: datetime
 
 
