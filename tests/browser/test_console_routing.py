@@ -122,3 +122,37 @@ def test_a_ring_time_out_of_range_is_shown_at_its_field(
     ring_time.fill("30")
     forwarding.get_by_role("button", name="Save call forwarding").click()
     expect(forwarding.get_by_role("status")).to_have_text("Saved.")
+
+
+def test_a_ring_window_rings_its_own_group_and_is_kept(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    practice_id = practice["practice_id"]
+    name = unique("Lunch desk")
+    line = admin_api.buy_line(practice_id, name)
+    page = console.page
+    console.sign_in(practice_id=practice_id)
+    console.goto(f"lines/{line['line_id']}")
+    forwarding = page.get_by_role("form", name="Call forwarding")
+    forwarding.get_by_label("Forward calls").check()
+    forwarding.get_by_role("group", name="During open hours").get_by_label("Number 1", exact=True).fill("415-555-2684")
+    forwarding.get_by_role("button", name="Add a ring window").click()
+    forwarding.get_by_label("Window 1 name").fill("Lunch")
+    days = forwarding.get_by_role("group", name="Window 1 days")
+    days.get_by_label("Friday").uncheck()
+    window = forwarding.get_by_role("group", name="Window 1 rings")
+    window.get_by_label("Window 1 number 1", exact=True).fill("415-555-2685")
+    window.get_by_role("button", name="Add a number").click()
+    window.get_by_label("Window 1 number 2", exact=True).fill("415-555-2686")
+    window.get_by_label("Ring in order").check()
+    forwarding.get_by_role("button", name="Save call forwarding").click()
+    expect(forwarding.get_by_role("status")).to_have_text("Saved.")
+
+    page.reload()
+    console.settled()
+    forwarding = page.get_by_role("form", name="Call forwarding")
+    expect(forwarding.get_by_label("Window 1 name")).to_have_value("Lunch")
+    expect(forwarding.get_by_role("group", name="Window 1 days").get_by_label("Friday")).not_to_be_checked()
+    expect(forwarding.get_by_role("group", name="Window 1 rings").get_by_label("Ring in order")).to_be_checked()
+    expect(page.locator(".page-head")).to_contain_text("Lunch (Mon, Tue, Wed, Thu 12:00–13:00) rings")
+    console.screenshot("line-routing-ring-window")
