@@ -1,5 +1,5 @@
 // Editors shared by the line and practice pages: weekly hours, the after-hours text with its translations,
-// closures, and a list of phone numbers. Each returns { el, value() } and names its inputs with the API's
+// closures, a list of phone numbers and a ring group. Each returns { el, value() } and names its inputs with the API's
 // field paths (data-field) so that errors land beside the right control.
 
 import { button, field, h, nextId, replace } from './dom.js';
@@ -115,9 +115,78 @@ export function numbersEditor(numbers, prefix, label) {
       field({ label: `${label} ${i + 1}`, name: `${prefix}-${i}`, field: `${prefix}.${i}`, type: 'tel', value: n,
         autocomplete: 'off', oninput: (e) => { state[i] = e.target.value; } }),
       state.length > 1 ? button('Remove', () => { state.splice(i, 1); draw(); }, { class: 'link', 'aria-label': `Remove ${label.toLowerCase()} ${i + 1}` }) : null)),
-    state.length < 10 ? button('Add a number (ring together)', () => { state.push(''); draw(true); }, { class: 'small' }) : null);
+    state.length < 10 ? button('Add a number', () => { state.push(''); draw(true); }, { class: 'small' }) : null);
     if (focusLast) { const inputs = el.querySelectorAll('input'); inputs[inputs.length - 1].focus(); }
   }
   draw();
   return { el, value: () => state.map((n) => n.trim()).filter(Boolean) };
+}
+
+// A ring group: its numbers, whether they ring together or one after another, and for how long.
+export function ringGroupEditor(group, prefix, { legend, label = 'Number', optional = false } = {}) {
+  const numbers = numbersEditor(group ? group.numbers : [], `${prefix}.numbers`, label);
+  const modeName = nextId('ring-mode');
+  const modes = h('fieldset', { class: 'choice', 'data-field': `${prefix}.mode` }, h('legend', {}, 'How the numbers ring'),
+    [['simultaneous', 'Ring together'], ['in_order', 'Ring in order']].map(([v, text]) => {
+      const id = nextId('ring-mode');
+      return h('span', { class: 'check' }, h('input', { type: 'radio', name: modeName, id, value: v,
+        checked: v === ((group && group.mode) || 'simultaneous'), onchange: () => labelTime() }), h('label', { for: id }, text));
+    }));
+  const time = field({ label: 'Ring time (seconds)', name: nextId('ring-time'), field: `${prefix}.timeout_seconds`,
+    type: 'number', min: 5, max: 60, value: group ? group.timeout_seconds : 20, hint: 'From 5 to 60 seconds.' });
+  const mode = () => modes.querySelector('input:checked').value;
+  function labelTime() {
+    time.querySelector('label').textContent = mode() === 'in_order' ? 'Ring time per number (seconds)' : 'Ring time (seconds)';
+  }
+  labelTime();
+  const el = h('fieldset', { class: 'ring-group stack', 'data-field': prefix }, h('legend', {}, legend), numbers.el, modes, time);
+  return {
+    el,
+    value: () => {
+      const typed = numbers.value();
+      if (optional && !typed.length) return null;
+      const seconds = time.querySelector('input').value.trim();
+      return { numbers: typed, mode: mode(), timeout_seconds: seconds === '' ? undefined : Number(seconds) };
+    },
+  };
+}
+
+// Ring windows: parts of the open hours on some weekdays that ring their own group instead of the open-hours one.
+export function ringWindowsEditor(windows, prefix) {
+  let rows = [];
+  const list = h('div', { class: 'stack' });
+  const add = button('Add a ring window', () => { build([...values(), { name: '', days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+    opens: '12:00', closes: '13:00', ring: null }]); list.querySelector('.ring-window:last-child input').focus(); }, { class: 'small' });
+  const el = h('div', { class: 'ring-windows stack', 'data-field': prefix }, h('h4', {}, 'Ring windows'),
+    h('p', { class: 'hint' }, 'Within open hours, these days and times ring their own numbers, e.g. a lunch-hour desk.'), list, add);
+  const values = () => rows.map((r) => r.value());
+  function row(w, i) {
+    const at = `${prefix}.${i}`;
+    const name = field({ label: `Window ${i + 1} name`, name: nextId('window-name'), field: `${at}.name`, value: w.name,
+      maxlength: 60, placeholder: 'Lunch' });
+    const days = h('fieldset', { class: 'choice', 'data-field': `${at}.days` }, h('legend', {}, `Window ${i + 1} days`),
+      WEEKDAYS.map(([day, label]) => {
+        const id = nextId('window-day');
+        return h('span', { class: 'check' }, h('input', { type: 'checkbox', id, value: day, checked: (w.days || []).includes(day) }),
+          h('label', { for: id }, label));
+      }));
+    const opens = field({ label: `Window ${i + 1} opens`, name: nextId('window-opens'), field: `${at}.opens`, type: 'time', value: w.opens });
+    const closes = field({ label: `Window ${i + 1} closes`, name: nextId('window-closes'), field: `${at}.closes`, type: 'time', value: w.closes });
+    const ring = ringGroupEditor(w.ring, `${at}.ring`, { legend: `Window ${i + 1} rings`, label: `Window ${i + 1} number` });
+    const box = h('div', { class: 'ring-window stack', 'data-field': at }, name, days, h('div', { class: 'inline' }, opens, closes), ring.el,
+      button('Remove', () => build(values().filter((_, n) => n !== i)), { class: 'link', 'aria-label': `Remove window ${i + 1}` }));
+    return {
+      box,
+      value: () => ({ name: name.querySelector('input').value.trim(),
+        days: [...days.querySelectorAll('input:checked')].map((c) => c.value),
+        opens: opens.querySelector('input').value, closes: closes.querySelector('input').value, ring: ring.value() }),
+    };
+  }
+  function build(all) {
+    rows = all.map(row);
+    replace(list, rows.map((r) => r.box));
+    add.hidden = rows.length >= 28;
+  }
+  build(windows || []);
+  return { el, value: values };
 }

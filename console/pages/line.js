@@ -2,7 +2,7 @@
 
 import { get, put, patch, seg } from '../lib/api.js';
 import { announce, button, emptyState, field, h, nextId, replace, section, submitting } from '../lib/dom.js';
-import { afterHoursEditor, hoursEditor, numbersEditor } from '../lib/editors.js';
+import { afterHoursEditor, hoursEditor, ringGroupEditor, ringWindowsEditor } from '../lib/editors.js';
 import { timezones } from '../lib/format.js';
 import { lineBadges } from './lines.js';
 
@@ -23,9 +23,16 @@ export default async function render(view, ctx, [lineId]) {
   if (!ctx.isManager) {
     view.append(section('Settings', h('dl', { class: 'facts' },
       h('dt', {}, 'Timezone'), h('dd', {}, current.timezone || `${practice.timezone} (the practice’s)`),
-      h('dt', {}, 'Location'), h('dd', {}, current.location || '—'))));
+      h('dt', {}, 'Location'), h('dd', {}, current.location_name || '—'))));
     return null;
   }
+  // The forwarding form's times are read in the line's timezone; saving the settings may change it.
+  const zoneNote = h('p', { class: 'hint zone-note' });
+  const drawZone = () => {
+    zoneNote.textContent = current.timezone ? `Times below are in ${current.timezone}.`
+      : `Times below are in ${practice.timezone}: this line has no timezone of its own, so it uses the practice’s.`;
+  };
+  drawZone();
   view.append(settingsForm(), forwardingForm(), linkedLocations());
   if (location.hash === '#forwarding') {
     const target = view.querySelector('#forwarding');
@@ -37,10 +44,14 @@ export default async function render(view, ctx, [lineId]) {
   function settingsForm() {
     const zone = field({ label: 'Timezone', name: 'timezone', type: 'select',
       options: [['', `The practice’s (${practice.timezone})`], ...timezones().map((z) => [z, z.replace(/_/g, ' ')])],
-      value: current.timezone || '' });
+      value: current.timezone || '', hint: 'Calls and after-hours replies follow this timezone, and so do the hours below.' });
     const name = field({ label: 'Display name', name: 'display_name', value: current.display_name, maxlength: 80, required: true });
-    const place = field({ label: 'Location', name: 'location', value: current.location || '', maxlength: 120,
-      hint: 'Where the line is used, e.g. the clinic’s address or building.' });
+    // A location typed before locations were picked stays until another is chosen: it is not one of the options.
+    const typed = !current.location && current.location_name ? 'typed' : null;
+    const place = field({ label: 'Location', name: 'location', type: 'select',
+      options: [['', 'None'], typed ? [typed, `${current.location_name} (typed earlier; pick a location)`] : null,
+        ...resources.map((r) => [r.resource_id, r.name])].filter(Boolean),
+      value: typed || current.location || '', hint: 'Which of the practice’s locations uses this line. Locations are added on the Practice settings page.' });
     const ownHours = field({ label: 'This line keeps its own hours (instead of the practice’s)', name: 'own_hours',
       type: 'checkbox', value: Boolean(current.hours) });
     const hours = hoursEditor(current.hours || practice.hours);
@@ -54,20 +65,23 @@ export default async function render(view, ctx, [lineId]) {
     const help = field({ label: 'HELP reply', name: 'help_text', type: 'textarea', value: current.help_text || '', rows: 2,
       maxlength: 640, hint: `Sent when a patient texts HELP. Empty: the practice’s (“${practice.help_text}”).` });
     const form = h('form', { class: 'panel stack', 'aria-labelledby': 'line-settings', novalidate: true },
-      h('h2', { id: 'line-settings' }, 'Settings'), name, zone, place, ownHours, hours.el, ownReply, reply.el, help,
+      h('h2', { id: 'line-settings' }, 'Settings'), zone, name, place, ownHours, hours.el, ownReply, reply.el, help,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
     const value = (n) => form.querySelector(`[name="${n}"]`).value.trim();
+    const shownLocation = () => (!current.location && current.location_name ? 'typed' : current.location || '');
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
+      const picked = value('location');
       const saved = await submitting(form, () => patch(`${base}/lines/${seg(lineId)}`, {
-        display_name: value('display_name'), timezone: value('timezone') || null, location: value('location') || null,
+        display_name: value('display_name'), timezone: value('timezone') || null,
+        ...(picked !== shownLocation() ? { location: picked || null } : {}),
         hours: form.querySelector('[name="own_hours"]').checked ? hours.value() : null,
         after_hours: form.querySelector('[name="own_reply"]').checked ? reply.value() : null,
         help_text: value('help_text') || null, version: current.version,
       }));
       if (saved) {
         current = { ...current, ...saved, routing_summary: saved.routing_summary || current.routing_summary };
-        drawHead(); announce('Line settings saved.'); saved_(form);
+        drawHead(); drawZone(); announce('Line settings saved.'); saved_(form);
       }
     });
     return form;
@@ -75,7 +89,9 @@ export default async function render(view, ctx, [lineId]) {
 
   function forwardingForm() {
     const forwarding = current.forwarding || {};
-    const mode = forwarding.linked_line_id ? 'linked' : (forwarding.open_hours || forwarding.after_hours ? 'forward' : 'none');
+    const windows = forwarding.ring_windows || [];
+    const mode = forwarding.linked_line_id ? 'linked'
+      : (forwarding.open_hours || forwarding.after_hours || windows.length ? 'forward' : 'none');
     const radios = [['none', 'No call routing (callers hear that the number is for texts)'], ['forward', 'Forward calls'],
       ['linked', 'Follow another line’s routing (linked line)']];
     const name = nextId('mode');
@@ -84,19 +100,23 @@ export default async function render(view, ctx, [lineId]) {
       return h('span', { class: 'check' }, h('input', { type: 'radio', name, id, value: v, checked: v === mode,
         onchange: () => show(v) }), h('label', { for: id }, label));
     }));
-    const open = numbersEditor(forwarding.open_hours ? forwarding.open_hours.numbers : [], 'forwarding.open_hours.numbers', 'Number');
-    const timeout = field({ label: 'Ring for (seconds)', name: 'timeout', field: 'forwarding.open_hours.timeout_seconds',
-      type: 'number', min: 5, max: 60, value: forwarding.open_hours ? forwarding.open_hours.timeout_seconds : 20 });
+    const open = ringGroupEditor(forwarding.open_hours, 'forwarding.open_hours', { legend: 'During open hours', optional: true });
+    const ringWindows = ringWindowsEditor(windows, 'forwarding.ring_windows');
     const after = forwarding.after_hours || {};
-    const afterMode = after.ring ? 'ring' : after.say ? 'say' : 'notice';
+    const afterMode = after.ring ? 'ring' : after.say ? 'say' : after.voicemail ? 'voicemail' : 'notice';
     const afterName = nextId('after');
     const afterChoice = h('fieldset', { class: 'choice', 'data-field': 'forwarding.after_hours' }, h('legend', {}, 'After hours and on closures'),
-      [['notice', 'Play the closed notice'], ['ring', 'Ring other numbers'], ['say', 'Speak a message']].map(([v, label]) => {
-        const id = nextId('after');
-        return h('span', { class: 'check' }, h('input', { type: 'radio', name: afterName, id, value: v, checked: v === afterMode,
-          onchange: () => showAfter(v) }), h('label', { for: id }, label));
-      }));
-    const afterRing = numbersEditor(after.ring ? after.ring.numbers : [], 'forwarding.after_hours.ring.numbers', 'After-hours number');
+      [['notice', 'Play the closed notice'], ['ring', 'Ring other numbers'], ['say', 'Speak a message'], ['voicemail', 'Voicemail']]
+        .map(([v, label]) => {
+          const id = nextId('after');
+          return h('span', { class: 'check' }, h('input', { type: 'radio', name: afterName, id, value: v, checked: v === afterMode,
+            onchange: () => showAfter(v) }), h('label', { for: id }, label));
+        }));
+    const afterRing = ringGroupEditor(after.ring, 'forwarding.after_hours.ring',
+      { legend: 'After-hours ring', label: 'After-hours number' });
+    const thenVoicemail = field({ label: 'Then voicemail if nobody answers', name: 'then_voicemail', type: 'checkbox',
+      value: Boolean(after.ring && after.voicemail) });
+    thenVoicemail.querySelector('input').addEventListener('change', () => showAfter('ring'));
     const say = h('div', { class: 'stack' },
       field({ label: 'Spoken message', name: 'say_text', field: 'forwarding.after_hours.say.text', type: 'textarea', rows: 2,
         maxlength: 500, value: after.say ? after.say.text : '' }),
@@ -104,6 +124,12 @@ export default async function render(view, ctx, [lineId]) {
         options: VOICES.map((v) => [v, v]), value: after.say ? after.say.voice : 'alice' }),
       field({ label: 'Language', name: 'say_language', field: 'forwarding.after_hours.say.language',
         value: after.say ? after.say.language : 'en-US', placeholder: 'en-US', maxlength: 5 }));
+    const box = after.voicemail || {};
+    const voicemail = h('fieldset', { class: 'stack', 'data-field': 'forwarding.after_hours.voicemail' }, h('legend', {}, 'Voicemail'),
+      field({ label: 'Greeting', name: 'vm_greeting', field: 'forwarding.after_hours.voicemail.greeting', type: 'textarea', rows: 2,
+        maxlength: 500, value: box.greeting || '', hint: 'Spoken before the beep.' }),
+      field({ label: 'Longest message (seconds)', name: 'vm_max', field: 'forwarding.after_hours.voicemail.max_seconds',
+        type: 'number', min: 10, max: 600, value: box.max_seconds || 120, hint: 'From 10 to 600 seconds.' }));
     const others = lines.filter((l) => l.line_id !== lineId && l.status !== 'released');
     const linked = field({ label: 'Line to follow', name: 'linked', field: 'forwarding.linked_line_id', type: 'select',
       options: [['', 'Choose a line'], ...others.map((l) => [l.line_id, `${l.display_name} · ${l.number_display}`])],
@@ -115,28 +141,37 @@ export default async function render(view, ctx, [lineId]) {
     };
     linked.querySelector('select').addEventListener('change', drawLinkedInfo);
     drawLinkedInfo();
-    const forwardPart = h('div', { class: 'stack' }, h('h3', {}, 'During open hours'), open.el, timeout, afterChoice, afterRing.el, say);
+    const forwardPart = h('div', { class: 'stack' }, open.el, ringWindows.el, afterChoice, afterRing.el, thenVoicemail, say, voicemail);
     const linkedPart = h('div', { class: 'stack' }, linked, linkedInfo);
     function show(v) { forwardPart.hidden = v !== 'forward'; linkedPart.hidden = v !== 'linked'; }
-    function showAfter(v) { afterRing.el.hidden = v !== 'ring'; say.hidden = v !== 'say'; }
+    function showAfter(v) {
+      const withVoicemail = thenVoicemail.querySelector('input').checked;
+      afterRing.el.hidden = v !== 'ring'; thenVoicemail.hidden = v !== 'ring'; say.hidden = v !== 'say';
+      voicemail.hidden = !(v === 'voicemail' || (v === 'ring' && withVoicemail));
+    }
     show(mode);
     showAfter(afterMode);
     const form = h('form', { id: 'forwarding', class: 'panel stack', 'aria-labelledby': 'forwarding-title', novalidate: true },
-      h('h2', { id: 'forwarding-title' }, 'Call forwarding'), choice, forwardPart, linkedPart,
+      h('h2', { id: 'forwarding-title' }, 'Call forwarding'), zoneNote, choice, forwardPart, linkedPart,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save call forwarding')));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const chosen = form.querySelector(`input[name="${name}"]:checked`).value;
       const chosenAfter = form.querySelector(`input[name="${afterName}"]:checked`).value;
       const val = (n) => form.querySelector(`[name="${n}"]`).value.trim();
+      const voicemailBox = () => ({ ...box, greeting: val('vm_greeting'),
+        max_seconds: val('vm_max') === '' ? undefined : Number(val('vm_max')) });
+      const afterHours = {
+        notice: () => null,
+        ring: () => ({ ring: afterRing.value(),
+          ...(thenVoicemail.querySelector('input').checked ? { voicemail: voicemailBox() } : {}) }),
+        say: () => ({ say: { text: val('say_text'), voice: val('say_voice'), language: val('say_language') } }),
+        voicemail: () => ({ voicemail: voicemailBox() }),
+      };
       let body = null;
       if (chosen === 'linked') body = { linked_line_id: val('linked') || null };
       if (chosen === 'forward') {
-        body = {
-          open_hours: open.value().length ? { numbers: open.value(), timeout_seconds: Number(val('timeout') || 20) } : null,
-          after_hours: chosenAfter === 'ring' ? { ring: { numbers: afterRing.value(), timeout_seconds: Number(val('timeout') || 20) } }
-            : chosenAfter === 'say' ? { say: { text: val('say_text'), voice: val('say_voice'), language: val('say_language') } } : null,
-        };
+        body = { open_hours: open.value(), ring_windows: ringWindows.value(), after_hours: afterHours[chosenAfter]() };
       }
       const saved = await submitting(form, () => put(`${base}/lines/${seg(lineId)}/forwarding`, { forwarding: body }));
       if (saved) { current = { ...current, ...saved }; drawHead(); announce('Call forwarding saved.'); saved_(form); }

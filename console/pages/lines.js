@@ -63,7 +63,7 @@ export default async function render(view, ctx) {
         practice && practice.registration && practice.registration.state !== 'registered'
           ? [h('dt', {}, 'Texting'), h('dd', { class: 'registration-note' }, `${practice.registration.summary}. `,
             h('a', { href: 'settings#registration' }, 'What to do'))] : null,
-        h('dt', {}, 'Location'), h('dd', {}, line.location || '—'),
+        h('dt', {}, 'Location'), h('dd', {}, line.location_name || '—'),
         h('dt', {}, 'Calls'), h('dd', {}, line.routing_summary || '—'),
         line.status_reason && line.status !== 'enabled' && !line.hosted_order ? [h('dt', {}, 'Status'), h('dd', {}, line.status_reason)] : null,
         hostedOrderFacts(line),

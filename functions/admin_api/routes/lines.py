@@ -99,7 +99,8 @@ def get_line(practice_id: PracticeId, line_id: LineId) -> Line:
 def configure_line(practice_id: PracticeId, line_id: LineId, changes: Annotated[LineChanges, Body()]) -> Line:
     caller = current_caller(router)
     require_manager(caller, practice_id)
-    return line_changes.configure_line(practice_id, line_id, changes, actor=caller.email)
+    return line_changes.with_routing([line_changes.configure_line(practice_id, line_id, changes,
+                                                                  actor=caller.email)])[0]
 
 
 @router.post("/api/practices/<practice_id>/lines/<line_id>/enable", summary="Enable texting on a disabled line")

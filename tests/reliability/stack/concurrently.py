@@ -8,7 +8,7 @@ uses) releases N threads together through a barrier, so the data layer sees trul
     python -m tests.reliability.stack.concurrently --data-dir DIR save-line PRACTICE LINE VERSION THREADS
 
 It prints one line per thread, `RESULT` and a JSON object: `{"status": ..., "body": ...}` (webhook) or
-`{"saved": bool, "error": ..., "location": ...}` (save-line).
+`{"saved": bool, "error": ..., "help_text": ...}` (save-line).
 """
 
 from __future__ import annotations
@@ -82,13 +82,13 @@ def save_line(info: dict[str, Any], practice_id: str, line_id: str, version: int
     from switchboard.rules.lines import LineChanges
 
     def save(index: int) -> dict[str, Any]:
-        location = f"Suite {index}"
+        help_text = f"Call suite {index} for the front desk."
         try:
-            line_changes.configure_line(practice_id, line_id, LineChanges(location=location, version=version),
+            line_changes.configure_line(practice_id, line_id, LineChanges(help_text=help_text, version=version),
                                         actor=f"admin{index}@clinic.test")
         except DomainError as refused:
-            return {"saved": False, "error": type(refused).__name__, "field": refused.field, "location": location}
-        return {"saved": True, "error": None, "location": location}
+            return {"saved": False, "error": type(refused).__name__, "field": refused.field, "help_text": help_text}
+        return {"saved": True, "error": None, "help_text": help_text}
 
     return together(threads, save)
 

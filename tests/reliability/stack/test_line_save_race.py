@@ -17,7 +17,7 @@ def test_two_admins_saving_one_line_at_once_one_gets_409_and_after_reloading_bot
     read = stack.api("GET", path).body
     ana = stack.token("ana@clinic.test", ("admin",))
     ben = stack.token("ben@clinic.test", ("admin",))
-    edits = [(ana, {"location": "North wing", "version": read["version"]}),
+    edits = [(ana, {"help_text": "Call the north wing.", "version": read["version"]}),
              (ben, {"display_name": "Reception", "version": read["version"]})]
     replies = at_once(2, lambda i: stack.api("PATCH", path, edits[i][1], token=edits[i][0]))
     assert Counter(reply.status for reply in replies) == {200: 1, 409: 1}, [(r.status, r.body) for r in replies]
@@ -28,7 +28,7 @@ def test_two_admins_saving_one_line_at_once_one_gets_409_and_after_reloading_bot
     retry = {**edits[loser][1], "version": reloaded["version"]}
     assert stack.api("PATCH", path, retry, token=edits[loser][0]).status == 200
     final = stack.api("GET", path).body
-    assert (final["location"], final["display_name"]) == ("North wing", "Reception")
+    assert (final["help_text"], final["display_name"]) == ("Call the north wing.", "Reception")
     audit = stack.api("GET", f"/api/practices/{clinic.practice_id}/audit").body
     assert sum(1 for entry in audit if entry.get("actor") in ("ana@clinic.test", "ben@clinic.test")) >= 2
 
@@ -43,5 +43,5 @@ def test_eight_concurrent_saves_of_one_version_keep_exactly_one(stack):
     assert len(saved) == 1, results
     assert all(r["error"] == "Conflict" and r["field"] == "version" for r in refused), refused
     final = stack.api("GET", path).body
-    assert final["location"] == saved[0]["location"]
+    assert final["help_text"] == saved[0]["help_text"]
     assert final["version"] == version + 1

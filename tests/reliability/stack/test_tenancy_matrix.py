@@ -229,7 +229,7 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
         "NewPurchasedLine": lambda: {"display_name": "Matrix line", "number": fresh_number()},
         "NewHostedLine": lambda: {"display_name": "Hosted", "number": f"(312) 555-0{next(_hosted):03d}",
                                   "authorization": LOA, "contact": ORDER_CONTACT},
-        "LineChanges": lambda: {"location": "Matrix wing"},
+        "LineChanges": lambda: {"help_text": "Call the matrix wing."},
         "ReleaseRequest": lambda: {"confirm_number": a["line2"]["number"]},
         "ForwardingRequest": lambda: {"forwarding": None},
         "NewResource": lambda: {"name": "Matrix room"},

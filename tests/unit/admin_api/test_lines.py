@@ -255,12 +255,17 @@ def test_missing_display_name_is_named(admin_api, practice_id):
     assert answer.body["errors"] == [{"field": "display_name", "reason": "is required"}]
 
 
+def add_location(admin_api, practice_id, name="Downtown"):
+    return admin_api("POST", f"/api/practices/{practice_id}/resources", {"name": name}).body
+
+
 def test_configure_a_line(admin_api, practice_id, bought):
     path = f"/api/practices/{practice_id}/lines/{bought['line_id']}"
+    downtown = add_location(admin_api, practice_id)
     changes = {
         "display_name": "Pediatrics",
         "timezone": "America/Denver",
-        "location": "Downtown",
+        "location": downtown["resource_id"],
         "hours": {"mon": [{"opens": "07:00", "closes": "19:00"}]},
         "after_hours": {"text": "We are closed.", "translations": {"es": "Estamos cerrados."}},
         "help_text": "Call 555 for the front desk.",
@@ -272,16 +277,66 @@ def test_configure_a_line(admin_api, practice_id, bought):
     assert line["display_name"] == "Pediatrics"
     assert line["after_hours"]["translations"] == {"es": "Estamos cerrados."}
     assert line["hours"]["mon"] == [{"opens": "07:00", "closes": "19:00"}]
+    assert (line["location"], line["location_name"]) == (downtown["resource_id"], "Downtown")
     cleared = admin_api("PATCH", path, {"hours": None, "timezone": None}).body
-    assert cleared["hours"] is None and cleared["timezone"] is None and cleared["location"] == "Downtown"
+    assert cleared["hours"] is None and cleared["timezone"] is None
+    assert (cleared["location"], cleared["location_name"]) == (downtown["resource_id"], "Downtown")
+
+
+def test_a_lines_location_is_named_on_every_card(admin_api, practice_id, bought):
+    north = add_location(admin_api, practice_id, "North")
+    admin_api("PATCH", f"/api/practices/{practice_id}/lines/{bought['line_id']}", {"location": north["resource_id"]})
+    [card] = admin_api("GET", f"/api/practices/{practice_id}/lines").body
+    assert (card["location"], card["location_name"]) == (north["resource_id"], "North")
+    cleared = admin_api("PATCH", f"/api/practices/{practice_id}/lines/{bought['line_id']}", {"location": None}).body
+    assert (cleared["location"], cleared["location_name"]) == (None, None)
+
+
+@pytest.mark.parametrize("location", ["Downtown", "01JNOSUCHRESOURCE000000000"])
+def test_a_location_that_is_not_one_of_the_practices_is_refused_at_the_field(admin_api, practice_id, bought,
+                                                                               location):
+    add_location(admin_api, practice_id)
+    path = f"/api/practices/{practice_id}/lines/{bought['line_id']}"
+    answer = admin_api("PATCH", path, {"location": location, "version": bought["version"]})
+    assert answer.status == 422
+    [error] = answer.body["errors"]
+    assert error["field"] == "location" and "this practice's locations" in error["reason"]
+    assert admin_api("GET", path).body["version"] == bought["version"]
+
+
+def test_another_practices_location_is_refused(admin_api, practice_id, bought):
+    other = admin_api("POST", "/api/practices", {"name": "Birch Clinic", "timezone": "America/Chicago"}).body
+    theirs = add_location(admin_api, other["practice_id"], "Birch Street")
+    answer = admin_api("PATCH", f"/api/practices/{practice_id}/lines/{bought['line_id']}",
+                       {"location": theirs["resource_id"]})
+    assert answer.status == 422
+    assert answer.body["errors"][0]["field"] == "location"
+    assert "Birch" not in str(answer.body)
+
+
+def test_a_location_typed_before_locations_were_picked_is_shown_and_kept(admin_api, practice_id, bought):
+    item = LineItem.get(f"PRACTICE#{practice_id}", f"LINE#{bought['line_id']}")
+    item.settings = {**(item.settings or {}), "location": "12 Elm Street, 2nd floor"}
+    item.save()
+    path = f"/api/practices/{practice_id}/lines/{bought['line_id']}"
+    shown = admin_api("GET", path).body
+    assert (shown["location"], shown["location_name"]) == (None, "12 Elm Street, 2nd floor")
+    renamed = admin_api("PATCH", path, {"display_name": "Reception"})
+    assert renamed.status == 200, renamed.body
+    assert renamed.body["location_name"] == "12 Elm Street, 2nd floor"
+    resent = admin_api("PATCH", path, {"location": "12 Elm Street, 2nd floor"})
+    assert resent.status == 200, resent.body
+    [card] = admin_api("GET", f"/api/practices/{practice_id}/lines").body
+    assert (card["location"], card["location_name"]) == (None, "12 Elm Street, 2nd floor")
 
 
 def test_two_admins_saving_one_line_one_gets_a_conflict_and_nothing_is_lost(admin_api, practice_id, bought):
     path = f"/api/practices/{practice_id}/lines/{bought['line_id']}"
-    assert admin_api("PATCH", path, {"location": "North", "version": bought["version"]}).status == 200
-    stale = admin_api("PATCH", path, {"location": "South", "version": bought["version"]})
+    north, south = add_location(admin_api, practice_id, "North"), add_location(admin_api, practice_id, "South")
+    assert admin_api("PATCH", path, {"location": north["resource_id"], "version": bought["version"]}).status == 200
+    stale = admin_api("PATCH", path, {"location": south["resource_id"], "version": bought["version"]})
     assert stale.status == 409
-    assert admin_api("GET", path).body["location"] == "North"
+    assert admin_api("GET", path).body["location_name"] == "North"
 
 
 def test_disable_and_enable(admin_api, practice_id, bought):
@@ -374,11 +429,11 @@ def test_release_gives_the_number_back_and_frees_it(admin_api, practice_id, boug
 
 
 def test_every_change_is_in_the_audit_trail_with_who_and_what(admin_api, practice_id, bought):
-    admin_api("PATCH", f"/api/practices/{practice_id}/lines/{bought['line_id']}", {"location": "North"})
+    admin_api("PATCH", f"/api/practices/{practice_id}/lines/{bought['line_id']}", {"help_text": "Call 555."})
     trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
     assert [entry["action"] for entry in trail] == ["line.update", "line.create", "practice.create"]
     assert trail[0]["actor"] == ADMIN["email"]
-    assert trail[0]["changes"] == {"location": {"before": None, "after": "North"}}
+    assert trail[0]["changes"] == {"help_text": {"before": None, "after": "Call 555."}}
 
 
 def enabled_lines(practice_id: str, first: int, last: int) -> None:

@@ -43,7 +43,7 @@ def to_line(item: LineItem, primary_line_id: str | None = None) -> Line:
 
 def snapshot(line: Line) -> dict[str, Any]:
     return line.model_dump(mode="json", exclude={"version", "created_at", "number_display", "primary", "calls",
-                                                  "routing_summary"})
+                                                  "routing_summary", "location_name"})
 
 
 def add_line(practice_id: str, *, display_name: str, number: str, source: LineSource, status: LineStatus,

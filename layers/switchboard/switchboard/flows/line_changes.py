@@ -7,7 +7,7 @@ the carrier but failed to record is handed back at once.
 from __future__ import annotations
 
 from switchboard import carrier as carriers
-from switchboard.core.errors import Conflict, InvalidInput, RuleRefused, Unavailable
+from switchboard.core.errors import Conflict, InvalidInput, NotFound, RuleRefused, Unavailable
 from switchboard.core.observability import logger
 from switchboard.data import lines as store
 from switchboard.data import practices as practice_store
@@ -84,9 +84,22 @@ def buy_line(practice_id: str, draft: NewPurchasedLine, webhooks: CarrierWebhook
 def configure_line(practice_id: str, line_id: str, changes: LineChanges, *, actor: str) -> Line:
     item, primary = store.load(practice_id, line_id)
     store.check_version(item, changes.version)
+    _check_location(practice_id, item, changes)
     before = store.to_line(item, primary)
     store.apply_changes(item, changes.applied_to(before))
     return store.save_line(item, before, actor=actor, action="line.update", primary=primary)
+
+
+def _check_location(practice_id: str, item: LineItem, changes: LineChanges) -> None:
+    wanted = changes.location
+    # Resending what is stored, even a location typed before locations were picked, changes nothing.
+    if "location" not in changes.model_fields_set or wanted is None or wanted == (item.settings or {}).get("location"):
+        return
+    try:
+        resource_store.get_resource(practice_id, wanted)
+    except NotFound:
+        raise InvalidInput("is not one of this practice's locations; pick one from its locations",
+                           field="location") from None
 
 
 def change_status(practice_id: str, line_id: str, wanted: LineStatus, *, actor: str) -> Line:
@@ -190,9 +203,24 @@ def set_forwarding(practice_id: str, line_id: str, forwarding: Forwarding | None
 
 
 def with_routing(lines: list[Line]) -> list[Line]:
-    """Each line with its card's routing summary; a linked line shows the rules it follows."""
+    """Each line as its card shows it: the routing summary (a linked line shows the rules it follows) and the
+    location's name."""
     known = {line.line_id: line for line in lines}
-    return [line.model_copy(update={"routing_summary": _summary(line, known)}) for line in lines]
+    names: dict[str, dict[str, str]] = {}
+    return [line.model_copy(update={"routing_summary": _summary(line, known), **_location(line, names)})
+            for line in lines]
+
+
+def _location(line: Line, names: dict[str, dict[str, str]]) -> dict[str, str | None]:
+    if line.location is None:
+        return {}
+    if line.practice_id not in names:
+        names[line.practice_id] = {r.resource_id: r.name for r in resource_store.list_resources(line.practice_id)}
+    name = names[line.practice_id].get(line.location)
+    if name is not None:
+        return {"location_name": name}
+    # Text typed before locations were picked from the practice's: shown as it was, but no location is chosen.
+    return {"location": None, "location_name": line.location}
 
 
 def _summary(line: Line, known: dict[str, Line]) -> str:

@@ -32,7 +32,7 @@ class LineConfiguration(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
     timezone: TimezoneName | None = None
-    location: ShortText | None = None
+    location: ShortText | None = Field(default=None, description="The id of one of the practice's locations")
     hours: WeeklyHours | None = None
     after_hours: AfterHoursReply | None = None
     help_text: ReplyText | None = None
@@ -133,6 +133,7 @@ class Line(LineConfiguration):
     order_contact: OrderContact | None = None
     forwarding: Forwarding | None = None
     routing_summary: str | None = None
+    location_name: str | None = None
     version: int
     created_at: datetime
 
