@@ -5,13 +5,13 @@ something to do, and what the code means for the message and the contact (`Outco
 fixed text: they never carry a phone number or a message body (Twilio's own messages do, so only the code
 is kept from them).
 
-Sources: Twilio's error dictionary (twilio.com/docs/api/errors/<code>), looked up code by code, and the
-facts in TWILIO.md. Confirmed there: 21211, 21214, 21601, 21606, 21608, 21610, 21611, 21612, 21614, 21621,
-21635, 30001, 30002, 30003, 30006, 30007, 30009, 30010, 30011, 30014, 30019, 30021, 30022, 30024, 30031,
-30032, 30034, 30036. The other codes' wording follows Twilio's published titles as we know them but could
-not be checked against the dictionary while writing this (they are listed in `UNCONFIRMED`), so their
-reasons stay general and their advice cautious. A code not in the table is explained as "carrier error
-<code>", never guessed at.
+Sources: Twilio's error dictionary (twilio.com/docs/api/errors/<code>), looked up code by code, and the facts
+in TWILIO.md. Confirmed there: 21211, 21214, 21408, 21421, 21422, 21601, 21602, 21604, 21606, 21608, 21610,
+21611, 21612, 21614, 21617, 21621, 21635, 21654, 21705, 30001, 30002, 30003, 30004, 30006, 30007, 30009,
+30010, 30011, 30012, 30013, 30014, 30017, 30019, 30021, 30022, 30024, 30031, 30032, 30034, 30036. The other
+codes' wording follows Twilio's published titles as we know them but could not be checked against the
+dictionary while writing this (they are listed in `UNCONFIRMED`), so their reasons stay general and their
+advice cautious. A code not in the table is explained as "carrier error <code>", never guessed at.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ _ADMIN = "Ask your Switchboard administrator to check the line's carrier set-up.
 _REGISTRATION = "Ask your Switchboard administrator to finish the practice's texting registration (A2P 10DLC)."
 _LATER = "Try sending it again later."
 _SHORTER = "Send a shorter text, or split it in two."
+_TELL_ADMIN = "If it keeps happening, tell your Switchboard administrator."
 
 CODES: dict[int, CarrierCode] = {
     # Account and API answers (20xxx)
@@ -63,12 +64,15 @@ CODES: dict[int, CarrierCode] = {
     # Refused at send (21xxx)
     21211: CarrierCode("invalid phone number", _CHECK_NUMBER, Outcome.INVALID_NUMBER),
     21214: CarrierCode("phone number cannot be reached", _CHECK_NUMBER),
-    21408: CarrierCode("no permission to text this region", _ADMIN),
-    21421: CarrierCode("invalid phone number", _CHECK_NUMBER),
-    21422: CarrierCode("phone number is not available"),
+    21408: CarrierCode("texts to this country are not allowed for the account",
+                       "Check the patient's number has the right country code; if it does, ask your Switchboard "
+                       "administrator whether texts to that country can be allowed."),
+    21421: CarrierCode("a number in the line's set-up is not valid at the carrier", _ADMIN),
+    21422: CarrierCode("the phone number asked for is not available from the carrier",
+                       "Ask your Switchboard administrator to choose a different number for the line."),
     21601: CarrierCode("sending number cannot send texts", _ADMIN),
     21602: CarrierCode("message has no text", "Write the text and send it again."),
-    21604: CarrierCode("the recipient's number was missing", _CHECK_NUMBER),
+    21604: CarrierCode("the recipient's number was missing", "Check the patient has a mobile number on their record."),
     21606: CarrierCode("sending number is not a texting number of our account", _ADMIN),
     21608: CarrierCode("trial account can only text verified numbers", _ADMIN),
     21610: CarrierCode("recipient opted out",
@@ -77,10 +81,11 @@ CODES: dict[int, CarrierCode] = {
     21611: CarrierCode("the line has too many texts waiting to go", _LATER),
     21612: CarrierCode("carrier cannot route to this number", _CALL_INSTEAD),
     21614: CarrierCode("not a mobile number", _CALL_INSTEAD, Outcome.NOT_TEXTABLE),
-    21617: CarrierCode("message is too long", _SHORTER),
+    21617: CarrierCode("message is too long",
+                       "Send a shorter text, or split it in two; emoji and special characters take up more room."),
     21621: CarrierCode("sending number cannot send pictures", "Send the text without the attachment."),
     21635: CarrierCode("not a mobile number", _CALL_INSTEAD, Outcome.NOT_TEXTABLE),
-    21654: CarrierCode("the line's messaging service was not found", _ADMIN),
+    21654: CarrierCode("the text's template details were incomplete", _TELL_ADMIN),
     21703: CarrierCode("the line's messaging service has no number free to send from", _ADMIN),
     21704: CarrierCode("the line's messaging service has no numbers", _ADMIN),
     21705: CarrierCode("the line's messaging service is not valid", _ADMIN),
@@ -90,7 +95,8 @@ CODES: dict[int, CarrierCode] = {
     30003: CarrierCode("recipient's phone is unreachable",
                        "The phone may be off or out of signal: try again later, or call the patient.",
                        Outcome.UNDELIVERED),
-    30004: CarrierCode("recipient blocked the message", _CALL_INSTEAD),
+    30004: CarrierCode("the text was blocked from reaching the patient's number",
+                       "Call the patient, and ask whether their phone or carrier blocks texts from this line."),
     30005: CarrierCode("unknown or inactive number", _CHECK_NUMBER, Outcome.UNDELIVERED),
     30006: CarrierCode("not a mobile number", _CALL_INSTEAD, Outcome.NOT_TEXTABLE),
     30007: CarrierCode("filtered as spam by the carrier",
@@ -100,12 +106,12 @@ CODES: dict[int, CarrierCode] = {
     30009: CarrierCode("part of a long text was lost on the way", _LATER),
     30010: CarrierCode("the text cost more than the account allows", _ADMIN),
     30011: CarrierCode("recipient's phone cannot receive pictures", "Send the text without the attachment."),
-    30012: CarrierCode("carrier reported a delivery problem", _LATER),
-    30013: CarrierCode("carrier reported a delivery problem", _LATER),
+    30012: CarrierCode("the time allowed to deliver the text was set too short", _TELL_ADMIN),
+    30013: CarrierCode("the time allowed to deliver the text was set too long", _TELL_ADMIN),
     30014: CarrierCode("the recipient's number was not accepted", _CHECK_NUMBER),
     30015: CarrierCode("carrier reported a delivery problem", _LATER),
     30016: CarrierCode("carrier reported a delivery problem", _LATER),
-    30017: CarrierCode("the recipient's carrier was busy", _LATER),
+    30017: CarrierCode("the recipient's carrier was too busy to take the text", _LATER),
     30018: CarrierCode("the recipient's carrier requires a registered sender", _ADMIN),
     30019: CarrierCode("message is too long for the recipient's carrier", _SHORTER),
     30020: CarrierCode("carrier had an internal error", _LATER),
@@ -129,8 +135,8 @@ CODES: dict[int, CarrierCode] = {
 
 # Codes whose meaning we could not check in Twilio's dictionary (see the module docstring).
 UNCONFIRMED: frozenset[int] = frozenset({
-    21408, 21421, 21422, 21602, 21604, 21617, 21654, 21703, 21704, 21705, 30004, 30005, 30008, 30012, 30013,
-    30015, 30016, 30017, 30018, 30020, 30023, 30025, 30026, 30027, 30028, 30029, 30030, 30033, 30035,
+    21703, 21704, 30005, 30008, 30015, 30016, 30018, 30020, 30023, 30025, 30026, 30027, 30028, 30029, 30030,
+    30033, 30035,
 })
 
 GENERIC_REASON = "carrier refused the request"
