@@ -62,3 +62,13 @@ def test_errors_reads_the_same_table() -> None:
 def test_only_a_message_that_did_not_go_is_explained(status, code, recorded, shown) -> None:
     why = failure(status, code, recorded)
     assert ((why.code, why.reason) if why else None) == shown
+
+
+@pytest.mark.parametrize("code", [21421, 21654, 30012, 30013])
+def test_codes_about_our_own_set_up_do_not_send_staff_to_the_patient(code: int) -> None:
+    # Twilio's dictionary: 21421 is a bad number in a purchase or messaging-service request, 21654 a template
+    # sent without its id, 30012/30013 a delivery window set too short or too long; none is the patient's number.
+    explained = explain(code)
+    assert code not in UNCONFIRMED
+    assert explained.what_to_do and "administrator" in explained.what_to_do
+    assert "patient" not in explained.what_to_do
