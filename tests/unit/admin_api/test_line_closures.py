@@ -15,7 +15,8 @@ def clinic(admin_api, carrier_account):
     a = admin_api("POST", "/api/practices", {"name": "Maple", "timezone": "America/Chicago"}).body["practice_id"]
     b = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
     number = admin_api("GET", f"/api/practices/{a}/available-numbers?area_code=415").body[0]["phone_number"]
-    line = admin_api("POST", f"/api/practices/{a}/lines/purchase", {"display_name": "Front desk", "number": number}).body
+    line = admin_api("POST", f"/api/practices/{a}/lines/purchase",
+                     {"display_name": "Front desk", "number": number}).body
     users = {role: admin_api("POST", f"/api/practices/{practice}/users",
                              {"email": f"{role}@maple.com", "name": role.title(), "role": kind,
                               "line_ids": [line["line_id"]] if kind == "staff" else []}).body
