@@ -2,7 +2,7 @@
 
 import { get, post, seg } from '../lib/api.js';
 import { announce, badge, button, confirmDialog, emptyState, field, h, nextId, replace, showErrors, submitting } from '../lib/dom.js';
-import { formatPhone, sameNumber, titleCase } from '../lib/format.js';
+import { formatPhone, inZone, sameNumber, titleCase } from '../lib/format.js';
 
 export const STATUS_LABELS = { pending: 'Pending', enabled: 'Enabled', disabled: 'Disabled', failed: 'Failed', released: 'Released' };
 export const CALL_LABELS = { forwarding: 'Forwarding', linked: 'Linked', unassigned: 'Unassigned' };
@@ -24,6 +24,13 @@ export function lineBadges(line, registration = null) {
     line.status !== 'released' ? badge(CALL_LABELS[line.calls] || titleCase(line.calls), `calls-${line.calls}`) : null,
     line.primary ? badge('Primary', 'primary') : null,
     line.status !== 'released' ? registrationBadge(registration) : null);
+}
+
+// "Closed until <time> — <reason>" while an emergency close holds, on the line's clock (the API drops it once past).
+export function closedNow(line, practiceTimezone) {
+  if (!line.closed_now) return null;
+  const until = inZone(line.closed_now.until, line.timezone || practiceTimezone);
+  return h('p', { class: 'closed-now' }, `Closed until ${until} — ${line.closed_now.reason}`);
 }
 
 export default async function render(view, ctx) {
@@ -59,6 +66,7 @@ export default async function render(view, ctx) {
         ctx.isManager ? menu(line) : null),
       h('p', { class: 'number' }, line.number_display || formatPhone(line.number)),
       lineBadges(line, practice && practice.registration),
+      closedNow(line, practice && practice.timezone),
       h('dl', { class: 'facts' },
         practice && practice.registration && practice.registration.state !== 'registered'
           ? [h('dt', {}, 'Texting'), h('dd', { class: 'registration-note' }, `${practice.registration.summary}. `,
