@@ -15,6 +15,8 @@ from functools import cache
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+_A_DAY = timedelta(days=1)
+_HORIZON = timedelta(days=400)
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -166,12 +168,16 @@ class OpeningHours:
         if emergency is not None and emergency.closed_at <= when < emergency.reopens_at:
             return True
         zone = self.zone
-        return any(start <= when < end for start, end in (closure_bounds(c, zone) for c in self.closures))
+        day = when.astimezone(zone).date()
+        near = [c for c in self.closures if c.starts <= day + _A_DAY and c.ends >= day - _A_DAY]
+        return any(start <= when < end for start, end in (closure_bounds(c, zone) for c in near))
 
     def _reopenings_after(self, when: datetime) -> list[datetime]:
         """Moments a closure or the emergency close ends after `when`: reopenings that are no span's opening."""
         zone = self.zone
-        ends = [closure_bounds(c, zone)[1] for c in self.closures]
+        day = when.astimezone(zone).date()
+        # Only closures ending within the search's horizon: far-off dates (up to date.max) are never reckoned.
+        ends = [closure_bounds(c, zone)[1] for c in self.closures if day - _A_DAY <= c.ends <= day + _HORIZON]
         if self.emergency_close is not None:
             ends.append(self.emergency_close.reopens_at)
         return sorted(end for end in ends if end > when and self.is_open_at(end))
@@ -198,7 +204,7 @@ class OpeningHours:
         zone = self.zone
         reopenings = self._reopenings_after(when)[:1]
         first_day = when.astimezone(zone).date()
-        for offset in range(0, 400):
+        for offset in range(0, _HORIZON.days):
             day = first_day + timedelta(days=offset)
             # both folds: on a fall-back night a span opening in the repeated hour opens twice
             openings = sorted({_wall_clock(day, s.opens, zone, fold) for s in self._spans_opening_on(day)
