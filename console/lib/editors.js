@@ -82,13 +82,14 @@ export function afterHoursEditor(reply, prefix = 'after_hours', legend = 'After-
 }
 
 // Closures: dates or ranges, all day or part of a day (from a time on the first day, until a time on the last), read
-// on the clock of `whose` ("the practice’s", "this line’s").
-export function closuresEditor(closures, prefix = 'closures', { whose = 'the practice’s', legend = 'Closures' } = {}) {
+// on the clock of `clock` (each line's timezone, else the practice's).
+export function closuresEditor(closures, prefix = 'closures',
+  { clock = 'each line’s clock (its timezone, else the practice’s)', legend = 'Closures' } = {}) {
   const state = (closures || []).map((c) => ({ ...c }));
   const el = h('fieldset', { class: 'closures', 'data-field': prefix });
   function draw() {
     replace(el, h('legend', {}, legend),
-      h('p', { class: 'hint' }, `Closed from the first to the last date (inclusive), in ${whose} own dates and timezone. `
+      h('p', { class: 'hint' }, `Closed from the first to the last date (inclusive), on ${clock}. `
         + 'Leave the times empty to close all day; “From” closes from that time on the first day, “Until” reopens at that time on the last.'),
       state.length ? h('ul', { class: 'plain' }, state.map((c, i) => h('li', { class: 'closure', 'data-field': `${prefix}.${i}` },
         field({ label: 'From', name: `closure-${i}-starts`, field: `${prefix}.${i}.starts`, type: 'date', value: c.starts,

@@ -100,7 +100,7 @@ export default async function render(view, ctx, [lineId]) {
     reply.el.hidden = !current.after_hours;
     ownReply.querySelector('input').addEventListener('change', (e) => { reply.el.hidden = !e.target.checked; });
     const closures = closuresEditor(current.closures, 'closures',
-      { whose: 'this line’s', legend: 'This line’s own closures (beside the practice’s)' });
+      { clock: 'this line’s clock (its timezone, else the practice’s)', legend: 'This line’s own closures (beside the practice’s)' });
     const help = field({ label: 'HELP reply', name: 'help_text', type: 'textarea', value: current.help_text || '', rows: 2,
       maxlength: 640, hint: `Sent when a patient texts HELP. Empty: the practice’s (“${practice.help_text}”).` });
     const form = h('form', { class: 'panel stack', 'aria-labelledby': 'line-settings', novalidate: true },
