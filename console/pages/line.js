@@ -115,7 +115,7 @@ export default async function render(view, ctx, [lineId]) {
         display_name: value('display_name'), timezone: value('timezone') || null,
         ...(picked !== shownLocation() ? { location: picked || null } : {}),
         hours: form.querySelector('[name="own_hours"]').checked ? hours.value() : null,
-        closures: closures.value(),
+        closures: closures.value().length || current.closures ? closures.value() : null,
         after_hours: form.querySelector('[name="own_reply"]').checked ? reply.value() : null,
         help_text: value('help_text') || null, version: current.version,
       }));

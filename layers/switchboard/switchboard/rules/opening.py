@@ -138,7 +138,7 @@ def _closes_whole_day(closure: ClosedDays, day: date) -> bool:
 
 @dataclass(frozen=True)
 class OpeningHours:
-    """Weekly hours in a timezone, with closures and public holidays overriding them."""
+    """Weekly hours in a timezone, with closures, public holidays and an emergency close overriding them."""
 
     weekly: Week
     timezone: str
