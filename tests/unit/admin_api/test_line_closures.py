@@ -118,3 +118,11 @@ def test_a_stale_version_is_refused(admin_api, clinic):
     answer = admin_api("POST", f"{clinic['path']}/emergency-close",
                        {"reason": "Storm", "reopens_at": soon(hours=1), "version": version})
     assert answer.status == 409 and answer.body["errors"][0]["field"] == "version"
+
+
+def test_a_released_line_cannot_be_closed(admin_api, clinic):
+    line = clinic["line"]
+    admin_api("POST", f"{clinic['path']}/disable")
+    assert admin_api("POST", f"{clinic['path']}/release", {"confirm_number": line["number"]}).status == 200
+    answer = admin_api("POST", f"{clinic['path']}/emergency-close", {"reason": "Storm", "reopens_at": soon(hours=1)})
+    assert answer.status == 409 and answer.body["errors"][0]["field"] == "status"

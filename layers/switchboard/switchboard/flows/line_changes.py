@@ -34,6 +34,7 @@ from switchboard.rules.lines import (
     LineSource,
     LineStatus,
     NewPurchasedLine,
+    check_can_close_now,
     check_can_link_resource,
     check_can_make_primary,
     check_can_release,
@@ -103,6 +104,7 @@ def close_now(practice_id: str, line_id: str, request: EmergencyCloseRequest, *,
     item, primary = store.load(practice_id, line_id)
     store.check_version(item, request.version)
     before = store.to_line(item, primary)
+    check_can_close_now(before)
     close = EmergencyClose(reason=request.reason, closed_at=at, reopens_at=request.reopens_at.astimezone(UTC),
                            closed_by=actor)
     store.apply_changes(item, {"emergency_close": close.model_dump(mode="json")})

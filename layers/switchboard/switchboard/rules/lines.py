@@ -219,6 +219,11 @@ def check_status_change(line: Line, wanted: LineStatus) -> None:
         raise RuleRefused(f"a {line.status.value} line cannot be {wanted.value}", field="status")
 
 
+def check_can_close_now(line: Line) -> None:
+    if line.status is LineStatus.RELEASED:
+        raise RuleRefused("a released line takes no texts or calls to close", field="status")
+
+
 def check_can_make_primary(line: Line) -> None:
     if line.status in (LineStatus.RELEASED, LineStatus.FAILED):
         raise RuleRefused(f"a {line.status.value} line cannot be the primary line")
