@@ -42,6 +42,7 @@ export default async function render(view, ctx) {
   let lines = [];
   let practice = null;
   let timer = null;
+  let reopenTimer = null;
 
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Phone numbers'),
     h('div', { class: 'actions' }, button('Refresh', () => load(), { class: 'small' }), addButton)), addPanel, cards);
@@ -51,6 +52,12 @@ export default async function render(view, ctx) {
     draw();
     clearTimeout(timer);
     if (lines.some((l) => l.status === 'pending')) timer = setTimeout(() => load().catch(() => {}), 4000);
+    clearTimeout(reopenTimer);
+    // A card stops saying "Closed until…" when the line reopens by itself, without waiting for a reload.
+    const reopening = Math.min(...lines.filter((l) => l.closed_now).map((l) => Date.parse(l.closed_now.until)));
+    if (Number.isFinite(reopening)) {
+      reopenTimer = setTimeout(() => load().catch(() => {}), Math.min(Math.max(reopening - Date.now(), 0) + 1000, 2 ** 31 - 1));
+    }
   }
 
   function draw() {
@@ -267,5 +274,5 @@ export default async function render(view, ctx) {
   const onFocus = () => load().catch(() => {});
   window.addEventListener('focus', onFocus);
   await load();
-  return () => { clearTimeout(timer); window.removeEventListener('focus', onFocus); };
+  return () => { clearTimeout(timer); clearTimeout(reopenTimer); window.removeEventListener('focus', onFocus); };
 }
