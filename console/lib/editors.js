@@ -81,17 +81,25 @@ export function afterHoursEditor(reply, prefix = 'after_hours', legend = 'After-
   };
 }
 
-export function closuresEditor(closures, prefix = 'closures') {
+// Closures: dates or ranges, all day or part of a day (from a time on the first day, until a time on the last), read
+// on the clock of `clock` (each line's timezone, else the practice's).
+export function closuresEditor(closures, prefix = 'closures',
+  { clock = 'each line’s clock (its timezone, else the practice’s)', legend = 'Closures' } = {}) {
   const state = (closures || []).map((c) => ({ ...c }));
   const el = h('fieldset', { class: 'closures', 'data-field': prefix });
   function draw() {
-    replace(el, h('legend', {}, 'Closures'),
-      h('p', { class: 'hint' }, 'Closed all day from the first to the last date (inclusive), in the practice’s own dates.'),
+    replace(el, h('legend', {}, legend),
+      h('p', { class: 'hint' }, `Closed from the first to the last date (inclusive), on ${clock}. `
+        + 'Leave the times empty to close all day; “From” closes from that time on the first day, “Until” reopens at that time on the last.'),
       state.length ? h('ul', { class: 'plain' }, state.map((c, i) => h('li', { class: 'closure', 'data-field': `${prefix}.${i}` },
         field({ label: 'From', name: `closure-${i}-starts`, field: `${prefix}.${i}.starts`, type: 'date', value: c.starts,
           oninput: (e) => { c.starts = e.target.value; } }),
+        field({ label: 'From time', name: `closure-${i}-from`, field: `${prefix}.${i}.from_time`, type: 'time',
+          value: c.from_time || '', oninput: (e) => { c.from_time = e.target.value; } }),
         field({ label: 'To', name: `closure-${i}-ends`, field: `${prefix}.${i}.ends`, type: 'date', value: c.ends,
           oninput: (e) => { c.ends = e.target.value; } }),
+        field({ label: 'Until time', name: `closure-${i}-until`, field: `${prefix}.${i}.until_time`, type: 'time',
+          value: c.until_time || '', oninput: (e) => { c.until_time = e.target.value; } }),
         field({ label: 'Reason', name: `closure-${i}-reason`, field: `${prefix}.${i}.reason`, value: c.reason || '',
           maxlength: 120, oninput: (e) => { c.reason = e.target.value; } }),
         button('Remove', () => { state.splice(i, 1); draw(); }, { class: 'link', 'aria-label': `Remove closure ${i + 1}` }))))
@@ -103,7 +111,11 @@ export function closuresEditor(closures, prefix = 'closures') {
       }, { class: 'small' }));
   }
   draw();
-  return { el, value: () => state.map((c) => ({ starts: c.starts, ends: c.ends || c.starts, reason: c.reason || '' })) };
+  return {
+    el,
+    value: () => state.map((c) => ({ starts: c.starts, ends: c.ends || c.starts, reason: c.reason || '',
+      ...(c.from_time ? { from_time: c.from_time } : {}), ...(c.until_time ? { until_time: c.until_time } : {}) })),
+  };
 }
 
 // A list of phone numbers (a ring group): typed as people type them; the API validates and formats.

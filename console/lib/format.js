@@ -42,6 +42,43 @@ export function timeElement(iso, h) {
   return h('time', { datetime: iso, title: iso ? new Date(iso).toISOString() : '' }, when(iso));
 }
 
+// A moment on the wall clock of `timeZone` (e.g. the line's), as the card says "Closed until Mon, Dec 7, 9:00 AM".
+export function inZone(iso, timeZone) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return String(iso || '');
+  try {
+    return new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric',
+      minute: '2-digit', timeZone, timeZoneName: 'short' }).format(at);
+  } catch { return dateTime.format(at); }
+}
+
+function zoneOffsetMinutes(utcMillis, timeZone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric',
+    month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    .formatToParts(new Date(utcMillis)).map((p) => [p.type, p.value]));
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour),
+    Number(parts.minute), Number(parts.second));
+  return Math.round((wall - utcMillis) / 60000);
+}
+
+// A `datetime-local` value ("2026-12-07T09:00") read on the wall clock of `timeZone`, as an ISO time in UTC; the
+// offset is looked up at the moment itself, so a time across a clock change gets the offset of its own side.
+export function wallClockToIso(local, timeZone) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(String(local || ''));
+  if (!match) return null;
+  const [, y, mo, d, hh, mi] = match.map(Number);
+  const asUtc = Date.UTC(y, mo - 1, d, hh, mi);
+  let moment = asUtc - zoneOffsetMinutes(asUtc, timeZone) * 60000;
+  moment = asUtc - zoneOffsetMinutes(moment, timeZone) * 60000;
+  return new Date(moment).toISOString();
+}
+
+// The wall clock of `timeZone` at a moment, as a `datetime-local` value.
+export function isoToWallClock(utcMillis, timeZone) {
+  const shifted = new Date(utcMillis + zoneOffsetMinutes(utcMillis, timeZone) * 60000);
+  return shifted.toISOString().slice(0, 16);
+}
+
 export function titleCase(text) {
   const s = String(text || '').replace(/_/g, ' ');
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,10 +1,11 @@
-// Line detail: settings (timezone, location, hours, after-hours reply), call forwarding, linked locations.
+// Line detail: emergency close, settings (timezone, location, hours, the line's own closures, after-hours reply), call
+// forwarding, linked locations.
 
-import { get, put, patch, seg } from '../lib/api.js';
+import { del, get, patch, post, put, seg } from '../lib/api.js';
 import { announce, button, emptyState, field, h, nextId, replace, section, submitting } from '../lib/dom.js';
-import { afterHoursEditor, hoursEditor, ringGroupEditor, ringWindowsEditor } from '../lib/editors.js';
-import { timezones } from '../lib/format.js';
-import { lineBadges } from './lines.js';
+import { afterHoursEditor, closuresEditor, hoursEditor, ringGroupEditor, ringWindowsEditor } from '../lib/editors.js';
+import { isoToWallClock, timezones, wallClockToIso } from '../lib/format.js';
+import { closedNow, lineBadges } from './lines.js';
 
 const VOICES = ['alice', 'man', 'woman', 'Polly.Joanna', 'Polly.Matthew', 'Polly.Lupe', 'Polly.Miguel'];
 
@@ -17,6 +18,7 @@ export default async function render(view, ctx, [lineId]) {
   const drawHead = () => replace(head, h('div', {},
     h('p', { class: 'crumbs' }, h('a', { href: 'lines' }, 'Phone numbers')),
     h('h1', {}, current.display_name), h('p', { class: 'number' }, current.number_display), lineBadges(current),
+    closedNow(current, practice.timezone),
     current.routing_summary ? h('p', { class: 'hint' }, `Calls: ${current.routing_summary}`) : null));
   drawHead();
   view.append(head);
@@ -33,13 +35,48 @@ export default async function render(view, ctx, [lineId]) {
       : `Times below are in ${practice.timezone}: this line has no timezone of its own, so it uses the practice’s.`;
   };
   drawZone();
-  view.append(settingsForm(), forwardingForm(), linkedLocations());
+  view.append(emergencyPanel(), settingsForm(), forwardingForm(), linkedLocations());
   if (location.hash === '#forwarding') {
     const target = view.querySelector('#forwarding');
     target.scrollIntoView();
     target.querySelector('input').focus();
   }
   return null;
+
+  // Close the line now (a burst pipe, a power cut): texts get the after-hours reply and calls the after-hours route
+  // until the reopening time, which is read on the line's clock.
+  function emergencyPanel() {
+    const panel = h('form', { id: 'emergency', class: 'panel stack', 'aria-labelledby': 'emergency-title', novalidate: true });
+    const zoneOf = () => current.timezone || practice.timezone;
+    function draw() {
+      const reason = field({ label: 'Reason', name: 'emergency_reason', field: 'reason', maxlength: 120, required: true,
+        placeholder: 'Burst pipe in the waiting room', hint: 'For staff and the audit trail; patients get the after-hours reply.' });
+      const inTwoHours = Math.ceil((Date.now() + 2 * 3600000) / 900000) * 900000;
+      const reopens = field({ label: 'Reopens at', name: 'emergency_reopens', field: 'reopens_at', type: 'datetime-local',
+        value: isoToWallClock(inTwoHours, zoneOf()), required: true,
+        hint: `In ${zoneOf()}. At most 14 days ahead; the line reopens by itself then.` });
+      replace(panel, h('h2', { id: 'emergency-title' }, 'Emergency close'),
+        current.closed_now
+          ? [h('p', { class: 'hint' }, 'Closed now (see above): texts get the after-hours reply and calls the after-hours route until it reopens.'),
+            h('div', { class: 'actions' }, button('Reopen now', reopen, { class: 'primary' }))]
+          : [h('p', { class: 'hint' }, 'Close this line at once, whatever its hours: texts get the after-hours reply, calls the after-hours route.'),
+            reason, reopens, h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, 'Close now'))]);
+    }
+    async function reopen() {
+      const saved = await submitting(panel, () => del(`${base}/lines/${seg(lineId)}/emergency-close`));
+      if (saved) { current = { ...current, ...saved }; drawHead(); draw(); announce(`${current.display_name} is open again.`); }
+    }
+    panel.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const value = (n) => panel.querySelector(`[name="${n}"]`).value.trim();
+      const saved = await submitting(panel, () => post(`${base}/lines/${seg(lineId)}/emergency-close`, {
+        reason: value('emergency_reason'), reopens_at: wallClockToIso(value('emergency_reopens'), zoneOf()),
+      }));
+      if (saved) { current = { ...current, ...saved }; drawHead(); draw(); announce(`${current.display_name} is closed now.`); }
+    });
+    draw();
+    return panel;
+  }
 
   function settingsForm() {
     const zone = field({ label: 'Timezone', name: 'timezone', type: 'select',
@@ -62,10 +99,12 @@ export default async function render(view, ctx, [lineId]) {
     const reply = afterHoursEditor(current.after_hours || practice.after_hours);
     reply.el.hidden = !current.after_hours;
     ownReply.querySelector('input').addEventListener('change', (e) => { reply.el.hidden = !e.target.checked; });
+    const closures = closuresEditor(current.closures, 'closures',
+      { clock: 'this line’s clock (its timezone, else the practice’s)', legend: 'This line’s own closures (beside the practice’s)' });
     const help = field({ label: 'HELP reply', name: 'help_text', type: 'textarea', value: current.help_text || '', rows: 2,
       maxlength: 640, hint: `Sent when a patient texts HELP. Empty: the practice’s (“${practice.help_text}”).` });
     const form = h('form', { class: 'panel stack', 'aria-labelledby': 'line-settings', novalidate: true },
-      h('h2', { id: 'line-settings' }, 'Settings'), zone, name, place, ownHours, hours.el, ownReply, reply.el, help,
+      h('h2', { id: 'line-settings' }, 'Settings'), zone, name, place, ownHours, hours.el, closures.el, ownReply, reply.el, help,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
     const value = (n) => form.querySelector(`[name="${n}"]`).value.trim();
     const shownLocation = () => (!current.location && current.location_name ? 'typed' : current.location || '');
@@ -76,6 +115,7 @@ export default async function render(view, ctx, [lineId]) {
         display_name: value('display_name'), timezone: value('timezone') || null,
         ...(picked !== shownLocation() ? { location: picked || null } : {}),
         hours: form.querySelector('[name="own_hours"]').checked ? hours.value() : null,
+        closures: closures.value().length || current.closures ? closures.value() : null,
         after_hours: form.querySelector('[name="own_reply"]').checked ? reply.value() : null,
         help_text: value('help_text') || null, version: current.version,
       }));

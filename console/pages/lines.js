@@ -2,7 +2,7 @@
 
 import { get, post, seg } from '../lib/api.js';
 import { announce, badge, button, confirmDialog, emptyState, field, h, nextId, replace, showErrors, submitting } from '../lib/dom.js';
-import { formatPhone, sameNumber, titleCase } from '../lib/format.js';
+import { formatPhone, inZone, sameNumber, titleCase } from '../lib/format.js';
 
 export const STATUS_LABELS = { pending: 'Pending', enabled: 'Enabled', disabled: 'Disabled', failed: 'Failed', released: 'Released' };
 export const CALL_LABELS = { forwarding: 'Forwarding', linked: 'Linked', unassigned: 'Unassigned' };
@@ -26,6 +26,13 @@ export function lineBadges(line, registration = null) {
     line.status !== 'released' ? registrationBadge(registration) : null);
 }
 
+// "Closed until <time> — <reason>" while an emergency close holds, on the line's clock (the API drops it once past).
+export function closedNow(line, practiceTimezone) {
+  if (!line.closed_now) return null;
+  const until = inZone(line.closed_now.until, line.timezone || practiceTimezone);
+  return h('p', { class: 'closed-now' }, `Closed until ${until} — ${line.closed_now.reason}`);
+}
+
 export default async function render(view, ctx) {
   const practiceId = ctx.practiceId;
   const base = seg('practices', practiceId);
@@ -35,6 +42,7 @@ export default async function render(view, ctx) {
   let lines = [];
   let practice = null;
   let timer = null;
+  let reopenTimer = null;
 
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Phone numbers'),
     h('div', { class: 'actions' }, button('Refresh', () => load(), { class: 'small' }), addButton)), addPanel, cards);
@@ -44,6 +52,12 @@ export default async function render(view, ctx) {
     draw();
     clearTimeout(timer);
     if (lines.some((l) => l.status === 'pending')) timer = setTimeout(() => load().catch(() => {}), 4000);
+    clearTimeout(reopenTimer);
+    // A card stops saying "Closed until…" when the line reopens by itself, without waiting for a reload.
+    const reopening = Math.min(...lines.filter((l) => l.closed_now).map((l) => Date.parse(l.closed_now.until)));
+    if (Number.isFinite(reopening)) {
+      reopenTimer = setTimeout(() => load().catch(() => {}), Math.min(Math.max(reopening - Date.now(), 0) + 1000, 2 ** 31 - 1));
+    }
   }
 
   function draw() {
@@ -59,6 +73,7 @@ export default async function render(view, ctx) {
         ctx.isManager ? menu(line) : null),
       h('p', { class: 'number' }, line.number_display || formatPhone(line.number)),
       lineBadges(line, practice && practice.registration),
+      closedNow(line, practice && practice.timezone),
       h('dl', { class: 'facts' },
         practice && practice.registration && practice.registration.state !== 'registered'
           ? [h('dt', {}, 'Texting'), h('dd', { class: 'registration-note' }, `${practice.registration.summary}. `,
@@ -259,5 +274,5 @@ export default async function render(view, ctx) {
   const onFocus = () => load().catch(() => {});
   window.addEventListener('focus', onFocus);
   await load();
-  return () => { clearTimeout(timer); window.removeEventListener('focus', onFocus); };
+  return () => { clearTimeout(timer); clearTimeout(reopenTimer); window.removeEventListener('focus', onFocus); };
 }

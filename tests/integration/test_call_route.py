@@ -1,11 +1,13 @@
 """A call to a texting line on the local stack, walked through the carrier sandbox as Twilio would run it: the desk
-numbers ring in order, then the after-hours route takes a voicemail that lands once in the caller's conversation."""
+numbers ring in order, then the after-hours route takes a voicemail that lands once in the caller's conversation; an
+emergency close sends calls and texts the after-hours way until the line is reopened."""
 
 from __future__ import annotations
 
 import json
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -87,3 +89,44 @@ def test_an_unanswered_call_rings_each_desk_number_then_leaves_one_voicemail_in_
     assert status == 200
     [conversation] = [c for c in inbox["conversations"] if c["last_message"]["body"] == "Voicemail (42 s)"]
     assert conversation["unread"] == 1
+
+
+CLOSED_WORDS = "We are closed today. Please text us and we will answer when we reopen."
+PATIENT = "+14155552689"
+
+
+def test_an_emergency_close_sends_calls_and_texts_the_after_hours_way_until_reopened(local_stack):
+    status, practice = admin_api(local_stack, "POST", "/api/practices",
+                                 {"name": "Maple Family Clinic", "timezone": "America/Chicago", "hours": ALWAYS_OPEN,
+                                  "after_hours": {"text": "We are closed right now."}})
+    assert status == 201, practice
+    p = practice["practice_id"]
+    status, offered = admin_api(local_stack, "GET", f"/api/practices/{p}/available-numbers?area_code=312")
+    status, line = admin_api(local_stack, "POST", f"/api/practices/{p}/lines/purchase",
+                             {"display_name": "Front desk", "number": offered[0]["phone_number"]})
+    assert status == 201, line
+    path = f"/api/practices/{p}/lines/{line['line_id']}"
+    forwarding = {"open_hours": {"numbers": [DESK[0]]}, "after_hours": {"say": {"text": CLOSED_WORDS}}}
+    assert admin_api(local_stack, "PUT", f"{path}/forwarding", {"forwarding": forwarding})[0] == 200
+
+    reopens = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    status, closed = admin_api(local_stack, "POST", f"{path}/emergency-close",
+                               {"reason": "Flood", "reopens_at": reopens})
+    assert status == 200 and closed["closed_now"]["reason"] == "Flood", closed
+    answer = sandbox(local_stack, "POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
+    assert answer["status"] == 200, answer
+    call = sandbox(local_stack, "GET", f"/sandbox/calls/{answer['call_sid']}")
+    assert call["heard"] == [CLOSED_WORDS] and call["rang"] == [], call
+    sandbox(local_stack, "POST", "/sandbox/inbound/sms", {"from": PATIENT, "to": line["number"], "body": "Open?"})
+
+    def replies() -> list[str]:
+        found = sandbox(local_stack, "GET", f"/sandbox/messages?to={urllib.parse.quote(PATIENT)}")["messages"]
+        return [m["body"] for m in found]
+
+    assert wait_until(replies, within=EVENTUALLY_SECONDS, every=0.1) == ["We are closed right now."]
+
+    assert admin_api(local_stack, "DELETE", f"{path}/emergency-close")[0] == 200
+    again = sandbox(local_stack, "POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
+    assert again["status"] == 200, again
+    rang = sandbox(local_stack, "GET", f"/sandbox/calls/{again['call_sid']}")["rang"]
+    assert rang == [{"numbers": [DESK[0]], "caller_id": CALLER}]

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from switchboard.core.phones import InvalidPhoneNumber, parse_us_number
 from switchboard.rules.hours import WEEKDAYS, Closure, Span, WeeklyHours
 from switchboard.rules.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, Keyword, keyword_in, sounds_like_opt_out
-from switchboard.rules.opening import OpeningHours
+from switchboard.rules.opening import OpeningHours, closure_bounds
 from switchboard.rules.workflows import MAX_TEXT_LENGTH, check_template, render_template
 
 SHORT = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -208,15 +208,25 @@ def day_spans(draw):
 
 
 @st.composite
+def closures_of_days(draw):
+    """Whole days, or from a time on the first day and until a time on the last."""
+    start = draw(st.dates(date(2026, 1, 1), date(2027, 12, 31)))
+    try:
+        return Closure(starts=start, ends=start + timedelta(days=draw(st.integers(0, 3))),
+                       from_time=draw(st.none() | st.sampled_from(GRID[:-1])),
+                       until_time=draw(st.none() | st.sampled_from(GRID[1:])))
+    except ValidationError:
+        assume(False)
+
+
+@st.composite
 def opening_hours(draw):
     try:
         weekly = WeeklyHours(**{day: draw(day_spans()) for day in WEEKDAYS})
     except ValidationError:
         assume(False)
     zone = draw(st.sampled_from(ZONES))
-    closures = draw(st.lists(st.builds(
-        lambda start, length: Closure(starts=start, ends=start + timedelta(days=length)),
-        st.dates(date(2026, 1, 1), date(2027, 12, 31)), st.integers(0, 3)), max_size=2))
+    closures = draw(st.lists(closures_of_days(), max_size=2))
     return OpeningHours(weekly, zone, tuple(closures))
 
 
@@ -252,7 +262,9 @@ def _next_open_after_is_open_is_a_span_opening_and_everything_before_it_is_close
         local = found.astimezone(zone)
         opens = {s.opens for s in hours.weekly.spans(WEEKDAYS[local.weekday()])}
         clocks_jumped = (found - timedelta(minutes=1)).astimezone(zone).utcoffset() != local.utcoffset()
-        assert local.strftime("%H:%M") in opens or clocks_jumped, f"{found} is no opening on {local.date()}"
+        closure_ended = any(closure_bounds(c, zone)[1] == found for c in hours.closures)
+        assert local.strftime("%H:%M") in opens or clocks_jumped or closure_ended, (
+            f"{found} is no opening on {local.date()}")
 
 
 def _open_means_inside_a_span_on_the_local_clock(case):
@@ -270,7 +282,7 @@ def _open_means_inside_a_span_on_the_local_clock(case):
         for s in hours.weekly.spans(WEEKDAYS[today.weekday()]))
     from_last_night = not hours.is_closed_on(today) and not hours.is_closed_on(yesterday) and any(
         s.crosses_midnight and minute < minutes(s.closes) for s in hours.weekly.spans(WEEKDAYS[yesterday.weekday()]))
-    assert hours.is_open_at(when) == (inside_today or from_last_night)
+    assert hours.is_open_at(when) == ((inside_today or from_last_night) and not hours.is_closed_by_closure_at(when))
 
 
 DST_NIGHTS = [  # spans that begin, or lie wholly, in the hour the clocks skip or repeat

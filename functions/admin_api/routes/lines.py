@@ -15,7 +15,14 @@ from switchboard.flows import hosted_lines, line_changes
 from switchboard.rules.access import permitted, require_line, require_manager, require_member
 from switchboard.rules.addresses import CarrierWebhooks
 from switchboard.rules.forwarding import Forwarding
-from switchboard.rules.lines import Line, LineChanges, LineStatus, NewHostedLine, NewPurchasedLine
+from switchboard.rules.lines import (
+    EmergencyCloseRequest,
+    Line,
+    LineChanges,
+    LineStatus,
+    NewHostedLine,
+    NewPurchasedLine,
+)
 
 from .identity import carrier_webhooks, current_caller
 
@@ -101,6 +108,23 @@ def configure_line(practice_id: PracticeId, line_id: LineId, changes: Annotated[
     require_manager(caller, practice_id)
     return line_changes.with_routing([line_changes.configure_line(practice_id, line_id, changes,
                                                                   actor=caller.email)])[0]
+
+
+@router.post("/api/practices/<practice_id>/lines/<line_id>/emergency-close",
+             summary="Close the line now until a time: texts get the after-hours reply, calls the after-hours route")
+def emergency_close(practice_id: PracticeId, line_id: LineId,
+                    request: Annotated[EmergencyCloseRequest, Body()]) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.with_routing([line_changes.close_now(practice_id, line_id, request, actor=caller.email)])[0]
+
+
+@router.delete("/api/practices/<practice_id>/lines/<line_id>/emergency-close",
+               summary="Reopen a line closed for an emergency before its reopening time")
+def emergency_reopen(practice_id: PracticeId, line_id: LineId) -> Line:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return line_changes.with_routing([line_changes.reopen_now(practice_id, line_id, actor=caller.email)])[0]
 
 
 @router.post("/api/practices/<practice_id>/lines/<line_id>/enable", summary="Enable texting on a disabled line")

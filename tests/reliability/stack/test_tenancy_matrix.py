@@ -18,6 +18,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -232,6 +233,8 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
         "LineChanges": lambda: {"help_text": "Call the matrix wing."},
         "ReleaseRequest": lambda: {"confirm_number": a["line2"]["number"]},
         "ForwardingRequest": lambda: {"forwarding": None},
+        "EmergencyCloseRequest": lambda: {"reason": "Matrix drill",
+                                          "reopens_at": (datetime.now(UTC) + timedelta(minutes=5)).isoformat()},
         "NewResource": lambda: {"name": "Matrix room"},
         "LineLink": lambda: {"line_id": a["line1"]["line_id"]},
         "NewUser": lambda: {"email": f"u{uuid.uuid4().hex[:8]}@maple-clinic.com", "name": "New person",

@@ -200,3 +200,30 @@ def test_only_an_enterprise_admin_links_a_line_to_another_practices_line(admin_a
     card = admin_api("GET", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}").body
     assert card["calls"] != "linked"
     assert admin_api("PUT", path, link).status == 200  # the enterprise admin may
+
+
+def test_a_lines_own_closure_takes_the_after_hours_route_and_the_practices_still_counts(call, rules, admin_api,
+                                                                                       setup, week):
+    rules({"open_hours": {"numbers": [DESK[0]]}, "after_hours": {"ring": {"numbers": [CELL]}}})
+    line = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}"
+    thursday, wednesday = week.day("thu").isoformat(), week.day("wed").isoformat()
+    assert admin_api("PATCH", line, {"closures": [{"starts": thursday, "ends": thursday, "until_time": "11:00"}]}
+                     ).status == 200
+    admin_api("PATCH", f"/api/practices/{setup.practice_id}", {"closures": [{"starts": wednesday, "ends": wednesday}]})
+    assert dialed(call(at=("thu", "10:59"))[1])[1] == [CELL]
+    assert dialed(call(at=("thu", "11:00"))[1])[1] == [DESK[0]]
+    assert dialed(call(at=CLOSURE_DAY)[1])[1] == [CELL]
+    assert dialed(call(at=OPEN)[1])[1] == [DESK[0]]
+
+
+def test_an_emergency_close_speaks_the_after_hours_message_until_reopened(call, rules, admin_api, setup, week,
+                                                                         clinic_clock):
+    rules(FORWARD)
+    line = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}"
+    clinic_clock.move_to(week.at("mon", "09:00"))
+    assert admin_api("POST", f"{line}/emergency-close",
+                     {"reason": "Fire alarm", "reopens_at": week.at("mon", "11:00").isoformat()}).status == 200
+    assert spoken(call(at=OPEN)[1]) == ("We are closed. Please text us.", True)
+    assert dialed(call(at=("mon", "11:00"))[1])[1] == [DESK[0]]  # reopened by itself
+    assert admin_api("DELETE", f"{line}/emergency-close").status == 200
+    assert dialed(call(at=OPEN)[1])[1] == [DESK[0]]

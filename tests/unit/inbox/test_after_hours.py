@@ -239,3 +239,43 @@ def test_each_stop_form_opts_out_and_start_opts_back_in_without_an_after_hours_r
     after_hours()
     assert _patient_texts()[-1] == ("Yes", None)
     assert len(auto_replies()) == 1
+
+
+def test_a_lines_own_part_day_closure_gets_the_after_hours_reply_from_its_minute(text_at, after_hours, admin_api,
+                                                                                  setup, week):
+    day = week.day("thu").isoformat()
+    assert admin_api("PATCH", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}",
+                     {"closures": [{"starts": day, "ends": day, "from_time": "15:00"}]}).status == 200
+    text_at("Hi", "thu", "14:59")
+    after_hours()
+    assert auto_replies() == []
+    text_at("Hi again", "thu", "15:00")
+    after_hours()
+    assert [body for _, body in auto_replies()] == ["We are closed.\n\nEstamos cerrados."]
+
+
+def test_an_emergency_close_gets_the_after_hours_reply_until_reopened(text_at, after_hours, admin_api, setup, week,
+                                                                     clinic_clock):
+    line = f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}"
+    clinic_clock.move_to(week.at("mon", "09:00"))
+    closed = admin_api("POST", f"{line}/emergency-close",
+                       {"reason": "Power cut", "reopens_at": week.at("mon", "16:00").isoformat()})
+    assert closed.status == 200, closed.body
+    text_at("Are you open?", "mon", "10:00")
+    after_hours()
+    assert [body for _, body in auto_replies()] == ["We are closed.\n\nEstamos cerrados."]  # not the reason
+    assert admin_api("DELETE", f"{line}/emergency-close").status == 200
+    text_at("Hello?", "mon", "10:30")
+    after_hours()
+    assert len(auto_replies()) == 1
+
+
+def test_an_emergency_close_runs_out_by_itself(text_at, after_hours, admin_api, setup, week, clinic_clock):
+    clinic_clock.move_to(week.at("tue", "09:00"))
+    admin_api("POST", f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/emergency-close",
+              {"reason": "Power cut", "reopens_at": week.at("tue", "10:00").isoformat()})
+    text_at("Hi", "tue", "09:59")
+    after_hours()
+    text_at("Hi", "tue", "10:00")
+    after_hours()
+    assert len(auto_replies()) == 1

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from switchboard.rules.opening import OpeningHours
+from switchboard.rules.opening import OpeningHours, StoredClosure, StoredEmergencyClose, StoredWeek, line_opening_hours
 
 from .keys import line_key, practice_key
 from .models import LineItem, PracticeItem
@@ -23,7 +23,8 @@ class LineForCalls:
     status: str
     forwarding: Mapping[str, Any] | None
     hours: OpeningHours
-    """The line's hours and timezone where it sets them, else its practice's; the practice's closures apply."""
+    """The line's hours and timezone where it sets them, else its practice's; both's closures and its emergency
+    close apply."""
 
     def without_forwarding(self) -> LineForCalls:
         return replace(self, forwarding=None)
@@ -32,10 +33,14 @@ class LineForCalls:
 def _for_calls(line: LineItem, practice: PracticeItem) -> LineForCalls:
     settings, practice_settings = line.settings or {}, practice.settings or {}
     own_hours = settings.get("hours")  # `{}` is a line closed all week, not a line without hours of its own
-    hours = OpeningHours.from_stored(practice.hours if own_hours is None else own_hours,
-                                     settings.get("timezone") or practice.timezone,
-                                     practice_settings.get("closures") or (),
-                                     practice_settings.get("holiday_calendar"))
+    hours = line_opening_hours(
+        practice_hours=StoredWeek.from_stored(practice.hours or {}), practice_timezone=practice.timezone,
+        practice_closures=[StoredClosure.from_stored(c) for c in practice_settings.get("closures") or ()],
+        holiday_calendar=practice_settings.get("holiday_calendar"),
+        line_hours=None if own_hours is None else StoredWeek.from_stored(own_hours),
+        line_timezone=settings.get("timezone"),
+        line_closures=[StoredClosure.from_stored(c) for c in settings.get("closures") or ()],
+        emergency_close=StoredEmergencyClose.from_stored(settings.get("emergency_close")))
     return LineForCalls(line.practice_id, line.line_id, line.number, line.status, settings.get("forwarding"), hours)
 
 

@@ -21,7 +21,8 @@ from .writes import Writes, transaction
 
 PENDING_ORDERS = "LINE_ORDERS"
 STALE = "the line was changed by someone else; reload and try again"
-_SETTINGS = set(LineConfiguration.model_fields) | {"authorization", "forwarding", "hosted_order", "order_contact"}
+_SETTINGS = set(LineConfiguration.model_fields) | {"authorization", "forwarding", "hosted_order", "order_contact",
+                                                   "emergency_close"}
 
 
 def to_line(item: LineItem, primary_line_id: str | None = None) -> Line:
@@ -43,7 +44,7 @@ def to_line(item: LineItem, primary_line_id: str | None = None) -> Line:
 
 def snapshot(line: Line) -> dict[str, Any]:
     return line.model_dump(mode="json", exclude={"version", "created_at", "number_display", "primary", "calls",
-                                                  "routing_summary", "location_name"})
+                                                  "routing_summary", "location_name", "closed_now"})
 
 
 def add_line(practice_id: str, *, display_name: str, number: str, source: LineSource, status: LineStatus,

@@ -6,6 +6,8 @@ the carrier but failed to record is handed back at once.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from switchboard import carrier as carriers
 from switchboard.core.errors import Conflict, InvalidInput, NotFound, RuleRefused, Unavailable
 from switchboard.core.observability import logger
@@ -25,11 +27,14 @@ from switchboard.rules.forwarding import (
     routing_summary,
 )
 from switchboard.rules.lines import (
+    EmergencyClose,
+    EmergencyCloseRequest,
     Line,
     LineChanges,
     LineSource,
     LineStatus,
     NewPurchasedLine,
+    check_can_close_now,
     check_can_link_resource,
     check_can_make_primary,
     check_can_release,
@@ -88,6 +93,32 @@ def configure_line(practice_id: str, line_id: str, changes: LineChanges, *, acto
     before = store.to_line(item, primary)
     store.apply_changes(item, changes.applied_to(before))
     return store.save_line(item, before, actor=actor, action="line.update", primary=primary)
+
+
+def close_now(practice_id: str, line_id: str, request: EmergencyCloseRequest, *, actor: str,
+              now: datetime | None = None) -> Line:
+    """Close the line at once until `reopens_at`: its texts get the after-hours reply, its calls the after-hours
+    route. Closing again replaces the reason and the reopening time."""
+    at = now or datetime.now(UTC)
+    request.check(at)
+    item, primary = store.load(practice_id, line_id)
+    store.check_version(item, request.version)
+    before = store.to_line(item, primary)
+    check_can_close_now(before)
+    close = EmergencyClose(reason=request.reason, closed_at=at, reopens_at=request.reopens_at.astimezone(UTC),
+                           closed_by=actor)
+    store.apply_changes(item, {"emergency_close": close.model_dump(mode="json")})
+    return store.save_line(item, before, actor=actor, action="line.emergency_close", primary=primary)
+
+
+def reopen_now(practice_id: str, line_id: str, *, actor: str) -> Line:
+    """End an emergency close early; a line not closed (or whose close has run out) is answered as it is."""
+    item, primary = store.load(practice_id, line_id)
+    before = store.to_line(item, primary)
+    if before.closed_now is None:
+        return before
+    store.apply_changes(item, {"emergency_close": None})
+    return store.save_line(item, before, actor=actor, action="line.emergency_reopen", primary=primary)
 
 
 def _check_location(practice_id: str, item: LineItem, changes: LineChanges) -> None:

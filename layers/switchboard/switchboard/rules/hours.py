@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from switchboard.core.fields import DomainModel
 from switchboard.rules.opening import WEEKDAYS, Weekday, crosses_midnight, end_minute, minutes
@@ -93,19 +93,42 @@ def standard_hours() -> WeeklyHours:
 
 
 class Closure(DomainModel):
-    """Closed all day from `starts` to `ends` (inclusive, in the practice's own dates)."""
+    """Closed from `starts` to `ends` (inclusive, on the line's or practice's own clock): all day, or from
+    `from_time` on the first day and until `until_time` on the last ("closed 24 December from 12:00")."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     starts: date
     ends: date
+    from_time: ClockTime | None = Field(default=None, description="HH:MM on `starts` the closure begins")
+    until_time: ClockTime | None = Field(default=None, description="HH:MM on `ends` the closure ends")
     reason: str = Field(default="", max_length=120)
 
-    @model_validator(mode="after")
-    def _in_order(self) -> Closure:
-        if self.ends < self.starts:
-            raise ValueError("ends must be on or after starts")
-        return self
+    @field_validator("ends")
+    @classmethod
+    def _in_order(cls, ends: date, info: ValidationInfo) -> date:
+        starts = info.data.get("starts")
+        if starts is not None and ends < starts:
+            raise ValueError("must be on or after starts")
+        return ends
+
+    @field_validator("from_time")
+    @classmethod
+    def _from_within_the_day(cls, from_time: str | None) -> str | None:
+        if from_time == "24:00":
+            raise ValueError("must be before 24:00; start the closure the next day instead")
+        return from_time
+
+    @field_validator("until_time")
+    @classmethod
+    def _until_after_from(cls, until_time: str | None, info: ValidationInfo) -> str | None:
+        if until_time == "00:00":
+            raise ValueError("must be after 00:00; end the closure the day before instead")
+        starts, ends, from_time = info.data.get("starts"), info.data.get("ends"), info.data.get("from_time")
+        if until_time is not None and from_time is not None and starts is not None and starts == ends and (
+                minutes(until_time) <= minutes(from_time)):
+            raise ValueError("must be after from_time on a one-day closure")
+        return until_time
 
 
 HolidayCalendar = Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]

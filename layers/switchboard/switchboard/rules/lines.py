@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints, computed_field
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, computed_field
 
 from switchboard.core.errors import InvalidInput, RuleRefused
 from switchboard.core.fields import DomainModel, EmailAddress, UsPhoneNumber
 from switchboard.core.phones import format_national, parse_us_number
 from switchboard.rules.forwarding import CallStatus, Forwarding, call_status
 from switchboard.rules.hosted_orders import HostedOrderState
-from switchboard.rules.hours import TimezoneName, WeeklyHours
+from switchboard.rules.hours import Closure, TimezoneName, WeeklyHours
 from switchboard.rules.line_status import LineStatus
 from switchboard.rules.texts import AfterHoursReply, ReplyText
 
@@ -34,8 +34,52 @@ class LineConfiguration(DomainModel):
     timezone: TimezoneName | None = None
     location: ShortText | None = Field(default=None, description="The id of one of the practice's locations")
     hours: WeeklyHours | None = None
+    closures: list[Closure] | None = Field(
+        default=None, max_length=100,
+        description="The line's own closures, beside the practice's: the line is closed when either covers the moment")
     after_hours: AfterHoursReply | None = None
     help_text: ReplyText | None = None
+
+
+MAX_EMERGENCY_CLOSE = timedelta(days=14)
+
+
+class EmergencyCloseRequest(DomainModel):
+    """Close the line now, whatever its hours, until `reopens_at` (or until reopened early)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ShortText = Field(description="Why, for staff and the audit trail (patients get the after-hours reply)")
+    reopens_at: AwareDatetime = Field(description="When the line reopens by itself: an ISO time with its offset")
+    version: int | None = Field(default=None, ge=1)
+
+    def check(self, now: datetime) -> None:
+        if self.reopens_at <= now:
+            raise InvalidInput("must be in the future", field="reopens_at")
+        if self.reopens_at > now + MAX_EMERGENCY_CLOSE:
+            raise InvalidInput(f"must be at most {MAX_EMERGENCY_CLOSE.days} days ahead; for longer, add a closure",
+                               field="reopens_at")
+
+
+class EmergencyClose(DomainModel):
+    """A line closed now by an admin: the after-hours reply and call route until `reopens_at`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: str
+    closed_at: datetime
+    reopens_at: datetime
+    closed_by: str
+
+    def is_on(self, now: datetime) -> bool:
+        return self.closed_at <= now < self.reopens_at
+
+
+class ClosedNow(DomainModel):
+    """What the line's card says while an emergency close holds: "Closed until <until> — <reason>"."""
+
+    reason: str
+    until: datetime
 
 
 class LineChanges(LineConfiguration):
@@ -134,8 +178,18 @@ class Line(LineConfiguration):
     forwarding: Forwarding | None = None
     routing_summary: str | None = None
     location_name: str | None = None
+    emergency_close: EmergencyClose | None = None
     version: int
     created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def closed_now(self) -> ClosedNow | None:
+        """The emergency close while it holds; gone once `reopens_at` passed, with nothing to clear it."""
+        close = self.emergency_close
+        if close is None or not close.is_on(datetime.now(UTC)):
+            return None
+        return ClosedNow(reason=close.reason, until=close.reopens_at)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -163,6 +217,11 @@ def check_status_change(line: Line, wanted: LineStatus) -> None:
     allowed = {LineStatus.ENABLED: LineStatus.DISABLED, LineStatus.DISABLED: LineStatus.ENABLED}
     if allowed.get(line.status) is not wanted:
         raise RuleRefused(f"a {line.status.value} line cannot be {wanted.value}", field="status")
+
+
+def check_can_close_now(line: Line) -> None:
+    if line.status is LineStatus.RELEASED:
+        raise RuleRefused("a released line takes no texts or calls to close", field="status")
 
 
 def check_can_make_primary(line: Line) -> None:

@@ -19,7 +19,7 @@ from switchboard.rules.hours import (
     WeeklyHours,
     standard_hours,
 )
-from switchboard.rules.opening import OpeningHours
+from switchboard.rules.opening import OpeningHours, line_opening_hours
 from switchboard.rules.registration import NOT_CHECKED, Registration
 from switchboard.rules.texts import AfterHoursReply, ReplyText
 
@@ -106,7 +106,11 @@ class Practice(PracticeSettings):
     updated_at: datetime
 
     def opening_hours(self, line: Line | None = None) -> OpeningHours:
-        """The line's hours and timezone where it sets them, else the practice's; closures always apply."""
-        weekly = line.hours if line is not None and line.hours is not None else self.hours
-        timezone = (line.timezone if line else None) or self.timezone
-        return OpeningHours(weekly, timezone, tuple(self.closures), self.holiday_calendar)
+        """The line's hours as its texts and calls follow them (`line_opening_hours`), else the practice's own."""
+        if line is None:
+            return line_opening_hours(practice_hours=self.hours, practice_timezone=self.timezone,
+                                      practice_closures=self.closures, holiday_calendar=self.holiday_calendar)
+        return line_opening_hours(practice_hours=self.hours, practice_timezone=self.timezone,
+                                  practice_closures=self.closures, holiday_calendar=self.holiday_calendar,
+                                  line_hours=line.hours, line_timezone=line.timezone,
+                                  line_closures=line.closures or (), emergency_close=line.emergency_close)
