@@ -50,6 +50,20 @@ class AvailableNumber:
 
 
 @dataclass(frozen=True, slots=True)
+class PostalAddress:
+    """A business address as Twilio's Address resource takes it."""
+
+    customer_name: str
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    iso_country: str
+    street_secondary: str | None = None
+    friendly_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HostedOrder:
     sid: str
     status: str
@@ -228,24 +242,18 @@ class Carrier(MessagingServiceCalls):
         friendly_name: str,
         sms_url: str,
         status_callback_url: str,
-        address_sid: str | None = None,
+        address_sid: str,
         contact_title: str | None = None,
     ) -> HostedOrder:
-        """Orders SMS hosting for a number that stays with its voice carrier (a clinic's landline)."""
-        extra = {
-            name: value
-            for name, value in (("address_sid", address_sid), ("contact_title", contact_title))
-            if value is not None
-        }
-        if "address_sid" not in extra:
-            from twilio.base import values
-
-            extra["address_sid"] = values.unset  # optional at the API, positional in the SDK
+        """Orders SMS hosting for a number that stays with its voice carrier (a clinic's landline), owned by
+        the business at `address_sid` (the practice's Address)."""
+        extra = {"contact_title": contact_title} if contact_title is not None else {}
         order = self._call(
             "POST",
             lambda: self._client.numbers.v2.hosted_number_orders.create(
                 phone_number=phone_number,
                 contact_phone_number=contact_phone,
+                address_sid=address_sid,
                 email=contact_email,
                 friendly_name=friendly_name,
                 sms_capability=True,
@@ -268,6 +276,35 @@ class Carrier(MessagingServiceCalls):
 
     def fetch_hosted_order(self, sid: str) -> HostedOrder:
         return _hosted_order(self._call("GET", lambda: self._client.numbers.v2.hosted_number_orders(sid).fetch()))
+
+    def loa_status(self, signing_document_sid: str) -> str:
+        """The order's letter of authorization (its authorization document): `opened`, `signing`, `signed`,
+        `canceled` or `failed`. The order itself only names the document."""
+        document = self._call(
+            "GET", lambda: self._client.numbers.v2.authorization_documents(signing_document_sid).fetch())
+        return str(document.status)
+
+    def save_address(self, address: PostalAddress, *, address_sid: str | None = None) -> str:
+        """Creates the business's Address, or updates the one at `address_sid`; the Address's sid (AD…).
+
+        Twilio corrects an address it can match unless told not to; ours is kept as the clinic typed it."""
+        fields: dict[str, Any] = {
+            "customer_name": address.customer_name, "street": address.street, "city": address.city,
+            "region": address.region, "postal_code": address.postal_code, "auto_correct_address": False,
+            "street_secondary": address.street_secondary or "",  # empty clears an earlier one
+        }
+        if address.friendly_name:
+            fields["friendly_name"] = address.friendly_name
+        if address_sid:
+            try:
+                updated = self._call("POST", lambda: self._client.addresses(address_sid).update(**fields))
+                return str(updated.sid)
+            except CarrierRefused as refused:
+                if refused.status != 404:
+                    raise  # one deleted in Twilio's console is made anew below
+        created = self._call(
+            "POST", lambda: self._client.addresses.create(iso_country=address.iso_country, **fields))
+        return str(created.sid)
 
     def line_type(self, phone_number: str) -> str:
         """`mobile`, `landline`, `fixedVoip`, `nonFixedVoip`, `tollFree`… or `unknown`.
