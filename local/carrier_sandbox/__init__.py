@@ -78,8 +78,7 @@ Behaviour, as Twilio's:
   reaches `pending-loa`, `signing` there, and `signed` once the order moves past it or
   `POST /sandbox/orders/{HR}/sign-loa` signs it.
 - An Address needs CustomerName, Street, City, Region, PostalCode and IsoCountry (else 400 20001);
-  PostalCode 00000 is refused as Twilio refuses an address it cannot validate (400 21628). Addresses
-  belong to the account: a reset keeps them.
+  PostalCode 00000 is refused as Twilio refuses an address it cannot validate (400 21628).
 
 Control API (JSON, no auth; local only):
     GET    /sandbox/health                        {"ok": true}
@@ -87,8 +86,8 @@ Control API (JSON, no auth; local only):
     GET    /sandbox/messages?to=&from=&direction= {"messages": [...]} every message accepted or received,
                                                   oldest first, each with its "status_callback"
     GET    /sandbox/numbers | /sandbox/orders | /sandbox/opt-outs
-    POST   /sandbox/reset                         forget messages, numbers, orders, calls, opt-outs, landlines,
-                                                  faults and the clock (the account stays)
+    POST   /sandbox/reset                         forget messages, numbers, orders, addresses, calls, opt-outs,
+                                                  landlines, faults and the clock (the account stays)
     GET    /sandbox/landlines;  POST {"phone_number": ...} or {"phone_numbers": [...]};
     DELETE /sandbox/landlines/{E164}
     POST   /sandbox/faults                        a fault, or {"faults": [fault, ...]}: applied in order to

@@ -35,7 +35,7 @@ def empty_state() -> dict[str, Any]:
         "messages": {},  # sid → message resource (+ "_" keys the API never shows)
         "numbers": {},  # sid → incoming phone number resource
         "orders": {},  # sid → hosted number order resource (its authorization document inside it)
-        "addresses": {},  # sid → address resource; kept across a reset, like the account
+        "addresses": {},  # sid → address resource
         "calls": {},  # sid → a simulated call and the TwiML steps it took
         "opt_outs": [],  # ["<sender>|<recipient>"]
         "advanced_opt_out": {},  # receiving number → its Messaging Service's Advanced Opt-Out texts
@@ -86,9 +86,8 @@ class Store:
 
     def reset(self) -> None:
         with self.change() as state:
-            addresses = state.get("addresses", {})
             state.clear()
-            state.update(empty_state(), addresses=addresses)
+            state.update(empty_state())
 
     def now(self) -> float:
         """Sandbox time: the wall clock plus what `/sandbox/clock` added."""
