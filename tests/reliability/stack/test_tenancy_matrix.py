@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.clock import ORDER_CONTACT, loa
+from tests.clock import ORDER_CONTACT, PRACTICE_ADDRESS, loa
 from tests.integration.conftest import ROOT
 from tests.reliability.conftest import TEMPLATE, ReliabilityStack, eventually, new_phone
 
@@ -159,6 +159,7 @@ def build_world(stack: ReliabilityStack) -> World:
     offered = stack.api("GET", f"/api/practices/{p}/available-numbers?area_code=415").body
     line2 = stack.api("POST", f"/api/practices/{p}/lines/purchase",
                       {"display_name": "Second", "number": offered[0]["phone_number"]}).body
+    assert stack.api("PUT", f"/api/practices/{p}/address", PRACTICE_ADDRESS).status == 200
     hosted = stack.api("POST", f"/api/practices/{p}/lines",
                        {"display_name": "Landline", "number": f"(312) 555-0{next(_hosted):03d}",
                         "authorization": LOA, "contact": ORDER_CONTACT}).body
@@ -226,6 +227,7 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
     return {
         "NewPractice": lambda: {"name": f"Matrix {uuid.uuid4().hex[:6]}", "timezone": "America/Chicago"},
         "PracticeChanges": lambda: {"help_text": "Reply STOP to opt out."},
+        "PracticeAddress": lambda: PRACTICE_ADDRESS,
         "NewPurchasedLine": lambda: {"display_name": "Matrix line", "number": fresh_number()},
         "NewHostedLine": lambda: {"display_name": "Hosted", "number": f"(312) 555-0{next(_hosted):03d}",
                                   "authorization": LOA, "contact": ORDER_CONTACT},

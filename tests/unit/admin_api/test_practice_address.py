@@ -128,13 +128,13 @@ def test_the_poller_keeps_the_letter_of_authorizations_status_on_the_card(admin_
     status_poller()
     sent = admin_api("GET", path).body["hosted_order"]
     assert (sent["status"], sent["loa_status"]) == ("pending-loa", "signing")
-    assert sent["loa_summary"] == f"Letter of authorization: sent to {ORDER_CONTACT['email']} — not signed yet"
+    assert sent["loa_summary"] == f"sent to {ORDER_CONTACT['email']} — not signed yet"
 
     carrier_account.sign_loa(sid)
     status_poller()
     signed = admin_api("GET", path).body
     assert (signed["status"], signed["hosted_order"]["loa_status"]) == ("pending", "signed")
-    assert signed["hosted_order"]["loa_summary"] == "Letter of authorization: signed"
+    assert signed["hosted_order"]["loa_summary"] == "signed"
     trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
     assert trail[0]["action"] == "line.order"
     assert trail[0]["changes"]["hosted_order"]["after"]["loa_status"] == "signed"

@@ -73,11 +73,10 @@ def line_status(status: str) -> LineStatus:
 
 
 def loa_summary(loa_status: str | None, email: str | None) -> str | None:
-    """ "Letter of authorization: sent to x@y — not signed yet", or None before Twilio has one."""
+    """Where the letter of authorization is ("sent to x@y — not signed yet"), or None before Twilio has one."""
     if loa_status is None:
         return None
-    words = _LOA_WORDS.get(loa_status, f"Twilio reports it as {loa_status}")
-    return "Letter of authorization: " + words.format(email=email or "the signer")
+    return _LOA_WORDS.get(loa_status, f"Twilio reports it as {loa_status}").format(email=email or "the signer")
 
 
 def loa_may_change(status: str, known: str | None) -> bool:
