@@ -135,7 +135,7 @@ class World:
     def secrets_of_a(self) -> list[str]:
         """What nobody outside practice A may ever see."""
         a = self.a
-        values = [a["practice_id"], a["name"], a["line1"]["line_id"], a["line2"]["line_id"],
+        values = [a["practice_id"], a["name"], a["address_sid"], a["line1"]["line_id"], a["line2"]["line_id"],
                   a["hosted"]["line_id"], a["key_id"],
                   a["workflow"]["workflow_id"], a["workflow2"]["workflow_id"], a["resource_id"], a["quick_id"],
                   a["throwaway_user"], a["throwaway_email"], a["staff_email"],
@@ -159,7 +159,8 @@ def build_world(stack: ReliabilityStack) -> World:
     offered = stack.api("GET", f"/api/practices/{p}/available-numbers?area_code=415").body
     line2 = stack.api("POST", f"/api/practices/{p}/lines/purchase",
                       {"display_name": "Second", "number": offered[0]["phone_number"]}).body
-    assert stack.api("PUT", f"/api/practices/{p}/address", PRACTICE_ADDRESS).status == 200
+    address = stack.api("PUT", f"/api/practices/{p}/address", PRACTICE_ADDRESS)
+    assert address.status == 200, address.body
     hosted = stack.api("POST", f"/api/practices/{p}/lines",
                        {"display_name": "Landline", "number": f"(312) 555-0{next(_hosted):03d}",
                         "authorization": LOA, "contact": ORDER_CONTACT}).body
@@ -205,6 +206,7 @@ def build_world(stack: ReliabilityStack) -> World:
         email, _, role, _ = people[persona]
         tokens[persona] = stack.token(email, (role,))
     a = {"practice_id": p, "name": a_clinic.name, "line1": a_clinic.line, "line2": line2, "hosted": hosted,
+         "address_sid": address.body["address"]["address_sid"],
          "workflow": a_clinic.workflow, "workflow2": workflow2, "resource_id": resource["resource_id"],
          "quick_id": quick["quick_response_id"],
          "patient": patient, "inbound_body": inbound, "verified_phone": verified,

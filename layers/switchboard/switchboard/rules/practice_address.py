@@ -13,8 +13,8 @@ US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
     "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR VI GU AS MP".split()
 )
-ADDRESS_FIRST = ("add the practice's business address first (Settings → Address): Twilio needs the address "
-                 "of the business that owns a number before it will text-enable it")
+ADDRESS_FIRST = ("add the practice's business address first (Practice settings → Business address): Twilio needs "
+                 "the address of the business that owns a number before it will text-enable it")
 
 
 def _state(value: str) -> str:
