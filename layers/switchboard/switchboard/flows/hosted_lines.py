@@ -39,10 +39,10 @@ def _place_order(practice: Practice, display_name: str, number: str, authorizati
             friendly_name=f"{practice.name} - {display_name}"[:64], address_sid=address_sid,
             sms_url=webhooks.sms_url, status_callback_url=webhooks.status_url)
     except carriers.CarrierError as error:
-        raise carrier_refusal(error, "address" if hosted.about_address(error_code(error)) else "number") from None
+        raise carrier_refusal(error, "address" if hosted.about_address(_code_of(error)) else "number") from None
 
 
-def error_code(error: carriers.CarrierError) -> int | None:
+def _code_of(error: carriers.CarrierError) -> int | None:
     return error.code if isinstance(error, carriers.CarrierRefused) else None
 
 
