@@ -130,11 +130,15 @@ def poller(bench: Harness) -> dict[str, Any]:
     practice_id = bench.setup["practice_id"]
     today = datetime.now(UTC).date().isoformat()
     landlines = us_mobile_numbers(start=90_000)
+    bench.api("PUT", f"/api/practices/{practice_id}/address",
+              {"customer_name": "Bench Family Clinic LLC", "street": "200 W Madison St", "city": "Chicago",
+               "region": "IL", "postal_code": "60606", "iso_country": "US"})
     for _ in range(PENDING_LINES):
         bench.api("POST", f"/api/practices/{practice_id}/lines",
                   {"display_name": "Main landline", "number": next(landlines),
                    "authorization": {"signer_name": "Dana Reyes", "signer_title": "Practice Director",
-                                     "signer_email": "dana@benchfamilyclinic.com", "signed_on": today}})
+                                     "signer_email": "dana@benchfamilyclinic.com", "signed_on": today},
+                   "contact": {"phone": "(415) 555-0199", "email": "office@benchfamilyclinic.com"}})
 
     def enabled_lines(count: int, offset: int) -> None:
         """Lines shaped as data.lines.add_line writes them (enabled: no pending attributes)."""
@@ -151,6 +155,7 @@ def poller(bench: Harness) -> dict[str, Any]:
     bench.handler("status_poller")
     event = json.loads((ROOT / "events" / "status_poller" / "scheduled.json").read_text())
     enabled_lines(POLLER_SMALL - 1, 0)  # plus the line bought in setup
+    count(bench, "status_poller", event)  # learns each order's letter of authorization (a write per order, once)
     small = count(bench, "status_poller", event)
     started = time.perf_counter()
     enabled_lines(POLLER_LARGE - POLLER_SMALL, POLLER_SMALL)

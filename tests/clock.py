@@ -52,6 +52,11 @@ def loa(signer_email: str = "dana@maplefamilyclinic.com") -> dict[str, str]:
 # Who Twilio calls and emails about a hosted order: the admin, never the landline being text-enabled.
 ORDER_CONTACT = {"phone": "(415) 555-0199", "email": "office.admin@maplefamilyclinic.com"}
 
+# The practice's business address: Twilio needs it (an Address) before it takes a hosted-number order.
+PRACTICE_ADDRESS = {"customer_name": "Maple Family Clinic LLC", "street": "200 W Madison St",
+                    "street_secondary": "Suite 400", "city": "Chicago", "region": "IL", "postal_code": "60606",
+                    "iso_country": "US"}
+
 
 # Quiet hours from 24:00 to 00:00: none (texts may go out at any minute of any day, DST days included).
 NO_QUIET_HOURS = {"starts": "24:00", "ends": "00:00"}

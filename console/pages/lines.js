@@ -90,13 +90,13 @@ export default async function render(view, ctx) {
   function hostedOrderFacts(line) {
     const order = line.hosted_order;
     if (line.source !== 'hosted' || !order || line.status === 'enabled') return null;
-    const waitingOnLoa = ['twilio-processing', 'received', 'pending-verification', 'verified', 'pending-loa'].includes(order.status);
     return [
       h('dt', {}, 'Order'), h('dd', { class: `order-${order.status}` }, order.summary),
       order.status === 'action-required' && order.next_step
         ? [h('dt', {}, 'Next step'), h('dd', { class: 'next-step' }, order.next_step)] : null,
-      order.loa_email ? [h('dt', {}, 'Letter of authorization'),
-        h('dd', { class: 'loa-status' }, `Twilio emailed the LOA to ${order.loa_email}; ${waitingOnLoa ? 'waiting for it to be signed' : 'signed'}.`)] : null,
+      order.loa_summary || order.loa_email ? [h('dt', {}, 'Letter of authorization'),
+        h('dd', { class: 'loa-status', 'data-loa': order.loa_status || 'unknown' },
+          order.loa_summary || `Twilio emails it to ${order.loa_email} for signing once the number is verified`)] : null,
     ];
   }
 
@@ -236,7 +236,8 @@ export default async function render(view, ctx) {
       field({ label: 'Signer’s email', name: 'signer_email', field: 'authorization.signer_email', type: 'email', required: true }),
       field({ label: 'Signed on', name: 'signed_on', field: 'authorization.signed_on', type: 'date', required: true }));
     const contact = orderContactFields();
-    const form = h('form', { class: 'stack', 'aria-label': 'Text-enable a landline', novalidate: true }, name, number, loa, contact,
+    const form = h('form', { class: 'stack', 'aria-label': 'Text-enable a landline', novalidate: true }, businessAddress(),
+      name, number, loa, contact,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Text-enable')));
     const value = (n) => form.querySelector(`[name="${n}"]`).value.trim();
     form.addEventListener('submit', async (event) => {
@@ -250,6 +251,16 @@ export default async function render(view, ctx) {
       if (line) added(line, `${line.number_display} is pending: the carrier is processing the order (usually about two weeks).`);
     });
     return form;
+  }
+
+  // Twilio takes a hosted-number order only for a business address (an Address) it holds: the practice's.
+  function businessAddress() {
+    const a = practice && practice.address;
+    return h('div', { class: 'practice-address', 'data-field': 'address', tabindex: '-1' }, a
+      ? h('p', { class: 'hint' }, `Ordered for ${a.customer_name}, ${[a.street, a.street_secondary].filter(Boolean).join(', ')}, `,
+        `${a.city}, ${a.region} ${a.postal_code} (`, h('a', { href: 'settings#address' }, 'change'), ').')
+      : h('p', { class: 'notice address-needed' }, 'Twilio needs the practice’s business address before it text-enables a ',
+        'number: ', h('a', { href: 'settings#address' }, 'add the address in Practice settings'), ' first.'));
   }
 
   // Twilio calls and emails this person about the order; the landline itself gets the verification call.

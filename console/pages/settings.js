@@ -1,12 +1,14 @@
 // Practice settings: hours, closures and holiday calendar, after-hours and HELP texts, quick responses,
 // locations. Also "Open a practice" for enterprise admins.
 
-import { del, get, patch, post, seg } from '../lib/api.js';
+import { del, get, patch, post, put, seg } from '../lib/api.js';
 import { announce, button, confirmDialog, emptyState, field, h, replace, section, submitting } from '../lib/dom.js';
 import { afterHoursEditor, closuresEditor, hoursEditor } from '../lib/editors.js';
 import { timezones } from '../lib/format.js';
 import { registrationBadge } from './lines.js';
 
+const US_STATES = ('AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND '
+  + 'OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP').split(' ');
 const CALENDARS = [['', 'None'], ['US', 'United States (federal)'], ['CA', 'Canada (national)'], ['US-CA', 'US — California'],
   ['US-NY', 'US — New York'], ['US-TX', 'US — Texas'], ['US-FL', 'US — Florida'], ['CA-ON', 'Canada — Ontario'],
   ['CA-QC', 'Canada — Quebec'], ['CA-BC', 'Canada — British Columbia']];
@@ -16,8 +18,46 @@ export default async function render(view, ctx) {
   let [practice, quick, resources, lines] = await Promise.all([
     get(base), get(`${base}/quick-responses`), get(`${base}/resources`), get(`${base}/lines`)]);
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Practice settings')),
-    registration(), practiceForm(), quickResponses(), locations());
+    registration(), practiceForm(), addressForm(), quickResponses(), locations());
   return null;
+
+  // The clinic's business address (not a patient's): Twilio holds it as an Address and every hosted-number order names it.
+  function addressForm() {
+    const a = practice.address || {};
+    const form = h('form', { class: 'panel stack', id: 'address', 'aria-labelledby': 'address-title', novalidate: true },
+      h('h2', { id: 'address-title' }, 'Business address'),
+      h('p', { class: 'hint' }, 'Twilio needs the address of the business that owns the clinic’s numbers before it text-enables ',
+        'a landline. Saving it here saves it with Twilio too.'),
+      field({ label: 'Business name', name: 'customer_name', value: a.customer_name, maxlength: 100, required: true,
+        hint: 'As the phone company knows the owner of the numbers.' }),
+      field({ label: 'Street', name: 'street', value: a.street, maxlength: 100, required: true, autocomplete: 'address-line1' }),
+      field({ label: 'Suite, floor (optional)', name: 'street_secondary', value: a.street_secondary, maxlength: 100,
+        autocomplete: 'address-line2' }),
+      h('div', { class: 'inline' },
+        field({ label: 'City', name: 'city', value: a.city, maxlength: 100, required: true, autocomplete: 'address-level2' }),
+        field({ label: 'State', name: 'region', type: 'select', value: a.region || '',
+          options: [['', 'Choose…'], ...US_STATES.map((s) => [s, s])] }),
+        field({ label: 'ZIP code', name: 'postal_code', value: a.postal_code, inputmode: 'numeric', maxlength: 10,
+          required: true, autocomplete: 'postal-code', placeholder: '60606' })),
+      h('p', { class: 'hint' }, 'Country: United States.'),
+      a.address_sid ? h('p', { class: 'hint saved-address' }, `Saved with Twilio as Address ${a.address_sid}.`)
+        : h('p', { class: 'hint saved-address' }, 'Not saved yet: text-enabling a landline waits for it.'),
+      ctx.isManager ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save address')) : null);
+    const val = (n) => form.querySelector(`[name="${n}"]`).value.trim();
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const saved = await submitting(form, () => put(`${base}/address`, {
+        customer_name: val('customer_name'), street: val('street'), street_secondary: val('street_secondary') || null,
+        city: val('city'), region: val('region'), postal_code: val('postal_code'), iso_country: 'US',
+      }));
+      if (saved) {
+        practice = saved;
+        announce('Business address saved with Twilio.');
+        form.querySelector('.saved-address').textContent = `Saved with Twilio as Address ${saved.address.address_sid}.`;
+      }
+    });
+    return form;
+  }
 
   function registration() {
     const box = h('div', { class: 'stack' });

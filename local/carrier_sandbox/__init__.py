@@ -11,8 +11,8 @@ Start it with `python -m local.carrier_sandbox --data-dir .local/carrier --port 
 The same controls exist in Python for in-process tests: `messages(to=, from_=)`,
 `incoming_numbers()`, `hosted_orders()`, `calls()`, `register_landline(*numbers)`, `add_faults(*faults)`,
 `set_fault_rate(rate, seed=, **fault)`, `clear_faults()`, `advance_clock(seconds)`,
-`complete_order(sid)`, `fail_order(sid, reason)`, `reset()`. `local.carrier_sandbox.recorder.
-WebhookRecorder` is a small HTTP server that records the webhooks it gets, for tests.
+`complete_order(sid)`, `fail_order(sid, reason)`, `sign_loa(sid)`, `addresses()`, `reset()`.
+`local.carrier_sandbox.recorder.WebhookRecorder` is a small HTTP server that records the webhooks it gets, for tests.
 
 Point the stack at it with `CARRIER_API_URL=<sandbox.url>` and the secret
 `{"account_sid": sandbox.account_sid, "auth_token": sandbox.auth_token}` (also served by
@@ -30,7 +30,10 @@ URL scheme. `switchboard.carrier.SandboxHttpClient` rewrites `https://<host>.twi
                                                                               (AreaCode, Contains, SmsEnabled)
     POST/GET  /api.twilio.com/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers.json   buy / list
     GET/POST/DELETE  …/IncomingPhoneNumbers/{PN}.json                          fetch / update / release
+    POST/GET  /api.twilio.com/2010-04-01/Accounts/{AC}/Addresses.json          create / list
+    GET/POST  …/Addresses/{AD}.json                                            fetch / update
     POST/GET  /numbers.twilio.com/v2/HostedNumber/Orders[/{HR}]               hosted SMS orders
+    GET       /numbers.twilio.com/v2/HostedNumber/AuthorizationDocuments/{PX} an order's letter of authorization
     GET       /lookups.twilio.com/v2/PhoneNumbers/{E164}?Fields=line_type_intelligence
     POST/GET  /messaging.twilio.com/v1/Services[/{MG}]  (DELETE too)            Messaging Services
     POST/GET  /messaging.twilio.com/v1/Services/{MG}/PhoneNumbers              its sender pool (21710 already
@@ -69,7 +72,13 @@ Behaviour, as Twilio's:
   `carrier-processing` → `completed`, one step every `order_step_seconds` (default 60) of sandbox
   time; on completion its number becomes an incoming number of the account (origin `hosted`, SMS
   only) with the order's SmsUrl, and the order gets its `incoming_phone_number_sid`. No order status
-  callbacks are sent (poll with fetch).
+  callbacks are sent (poll with fetch). Creating an order needs PhoneNumber, ContactPhoneNumber, Email and
+  AddressSid (else 400 20001); an AddressSid the account does not have is 400 22109.
+- The order's letter of authorization (its `signing_document_sid`, PX…) is `opened` until the order
+  reaches `pending-loa`, `signing` there, and `signed` once the order moves past it or
+  `POST /sandbox/orders/{HR}/sign-loa` signs it.
+- An Address needs CustomerName, Street, City, Region, PostalCode and IsoCountry (else 400 20001);
+  PostalCode 00000 is refused as Twilio refuses an address it cannot validate (400 21628).
 
 Control API (JSON, no auth; local only):
     GET    /sandbox/health                        {"ok": true}
@@ -77,8 +86,8 @@ Control API (JSON, no auth; local only):
     GET    /sandbox/messages?to=&from=&direction= {"messages": [...]} every message accepted or received,
                                                   oldest first, each with its "status_callback"
     GET    /sandbox/numbers | /sandbox/orders | /sandbox/opt-outs
-    POST   /sandbox/reset                         forget messages, numbers, orders, calls, opt-outs, landlines,
-                                                  faults and the clock (the account stays)
+    POST   /sandbox/reset                         forget messages, numbers, orders, addresses, calls, opt-outs,
+                                                  landlines, faults and the clock (the account stays)
     GET    /sandbox/landlines;  POST {"phone_number": ...} or {"phone_numbers": [...]};
     DELETE /sandbox/landlines/{E164}
     POST   /sandbox/faults                        a fault, or {"faults": [fault, ...]}: applied in order to
@@ -88,6 +97,8 @@ Control API (JSON, no auth; local only):
     GET    /sandbox/faults;  DELETE /sandbox/faults (queue and rate)
     POST   /sandbox/orders/{HR}/complete          the order completes now
     POST   /sandbox/orders/{HR}/fail              {"failure_reason": "...", "status": "failed"|"action-required"}
+    POST   /sandbox/orders/{HR}/sign-loa          the order's letter of authorization is signed now
+    GET    /sandbox/addresses                     {"addresses": [...]} every Address of the account
     GET    /sandbox/clock;  POST {"advance": seconds} or {"set": "2030-01-01T00:00:00Z"}
     GET    /sandbox/config;  POST {"message_delays": [..], "order_step_seconds": n, "strict_from": bool,
                                        "new_campaign_status": "VERIFIED"|"IN_PROGRESS"|…|null}

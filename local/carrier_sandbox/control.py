@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from local.carrier_sandbox import keywords
+from local.carrier_sandbox.addresses import Addresses
 from local.carrier_sandbox.context import Context
 from local.carrier_sandbox.hosted_orders import HostedOrders
 from local.carrier_sandbox.http import Reply, Request, Route, json_reply, route
@@ -23,9 +24,11 @@ class Control:
         numbers: Numbers,
         orders: HostedOrders,
         lookups: Lookups,
+        addresses: Addresses,
         url: Callable[[], str],
     ) -> None:
         self.context = context
+        self._addresses = addresses
         self._messages, self._numbers, self._orders, self._lookups = messages, numbers, orders, lookups
         self._url = url
 
@@ -48,6 +51,8 @@ class Control:
             route("sandbox", "DELETE", r"/sandbox/faults", self.clear_faults),
             route("sandbox", "POST", r"/sandbox/orders/(?P<sid>[^/]+)/complete", self.complete_order),
             route("sandbox", "POST", r"/sandbox/orders/(?P<sid>[^/]+)/fail", self.fail_order),
+            route("sandbox", "POST", r"/sandbox/orders/(?P<sid>[^/]+)/sign-loa", self.sign_loa),
+            route("sandbox", "GET", r"/sandbox/addresses", self.addresses),
             route("sandbox", "GET", r"/sandbox/clock", self.clock),
             route("sandbox", "POST", r"/sandbox/clock", self.set_clock),
             route("sandbox", "GET", r"/sandbox/config", self.config),
@@ -128,6 +133,13 @@ class Control:
     def complete_order(self, request: Request) -> Reply:
         order = self._orders.force(request.groups["sid"], "completed", None)
         return json_reply(order) if order else json_reply({"error": "no such order"}, 404)
+
+    def sign_loa(self, request: Request) -> Reply:
+        order = self._orders.sign_loa(request.groups["sid"])
+        return json_reply(order) if order else json_reply({"error": "no such order"}, 404)
+
+    def addresses(self, request: Request) -> Reply:
+        return json_reply({"addresses": self._addresses.every()})
 
     def fail_order(self, request: Request) -> Reply:
         document = request.json()

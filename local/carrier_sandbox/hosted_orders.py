@@ -20,6 +20,8 @@ _SETTLED = ("completed", "failed")
 _HELD = "action-required"
 # Twilio lets an order be cancelled (deleted) only while it is still `received`.
 _CANCELLABLE = ("twilio-processing", "received")
+# An order past `pending-loa` has its letter of authorization signed.
+_LOA_SIGNED = ("carrier-processing", "testing", "completed")
 
 
 class HostedOrders:
@@ -32,6 +34,8 @@ class HostedOrders:
             route("numbers", "GET", r"/v2/HostedNumber/Orders", self.list_orders),
             route("numbers", "GET", r"/v2/HostedNumber/Orders/(?P<sid>[^/]+)", self.fetch_order),
             route("numbers", "DELETE", r"/v2/HostedNumber/Orders/(?P<sid>[^/]+)", self.delete_order),
+            route("numbers", "GET", r"/v2/HostedNumber/AuthorizationDocuments/(?P<sid>[^/]+)",
+                  self.fetch_authorization_document),
         ]
 
     def every(self) -> list[dict[str, Any]]:
@@ -52,6 +56,16 @@ class HostedOrders:
                 order["_forced"] = status
                 order["failure_reason"] = failure_reason if status != "completed" else None
                 order["next_step"] = next_step if status == _HELD else None
+            self.settle(state)
+            return public(order)
+
+    def sign_loa(self, sid: str) -> dict[str, Any] | None:
+        """The signer signs the order's letter of authorization (its authorization document turns `signed`)."""
+        with self.context.store.change() as state:
+            order = state["orders"].get(sid)
+            if order is None:
+                return None
+            order["_loa_signed"] = True
             self.settle(state)
             return public(order)
 
@@ -84,12 +98,15 @@ class HostedOrders:
 
     def create_order(self, request: Request) -> Reply:
         number, contact, email = (request.param(n) for n in ("PhoneNumber", "ContactPhoneNumber", "Email"))
-        if not number or not contact or not email:
+        address_sid = request.param("AddressSid")
+        if not number or not contact or not email or not address_sid:
             return twilio_error(400, 20001)
         if not phones.is_valid(number):
             return twilio_error(400, 21421)
         with self.context.store.change() as state:
             self.settle(state)
+            if address_sid not in state["addresses"]:
+                return twilio_error(400, 22109)
             if number in owned(state):
                 return twilio_error(400, 21422)
             sid, now = new_sid("HR"), self.context.store.now()
@@ -97,7 +114,7 @@ class HostedOrders:
                 "sid": sid,
                 "account_sid": self.context.account_sid,
                 "incoming_phone_number_sid": None,
-                "address_sid": request.param("AddressSid"),
+                "address_sid": address_sid,
                 "signing_document_sid": new_sid("PX"),
                 "phone_number": number,
                 "capabilities": {"sms": True, "voice": False},
@@ -121,6 +138,7 @@ class HostedOrders:
                 "verification_type": "phone-call",
                 "_created": now,
                 "_forced": None,
+                "_loa_signed": False,
                 "_sms_url": request.param("SmsUrl") or "",
                 "_sms_method": request.param("SmsMethod") or "POST",
                 "_status_callback_url": request.param("StatusCallbackUrl"),
@@ -134,6 +152,27 @@ class HostedOrders:
             self.settle(state)
             order = state["orders"].get(request.groups["sid"])
             return json_reply(public(order)) if order else twilio_error(404, 20404, path=request.path)
+
+    def fetch_authorization_document(self, request: Request) -> Reply:
+        """The order's letter of authorization, sent to its email for signing once the number is verified."""
+        with self.context.store.change() as state:
+            self.settle(state)
+            sid = request.groups["sid"]
+            order = next((o for o in state["orders"].values() if o["signing_document_sid"] == sid), None)
+            if order is None:
+                return twilio_error(404, 20404, path=request.path)
+            return json_reply({
+                "sid": sid,
+                "address_sid": order["address_sid"],
+                "status": _loa_status(order),
+                "email": order["email"],
+                "cc_emails": order["cc_emails"],
+                "date_created": order["date_created"],
+                "date_updated": order["date_updated"],
+                "url": f"https://numbers.twilio.com/v2/HostedNumber/AuthorizationDocuments/{sid}",
+                "links": {"dependent_hosted_number_orders":
+                          f"https://numbers.twilio.com/v2/HostedNumber/AuthorizationDocuments/{sid}/DependentHostedNumberOrders"},
+            })
 
     def delete_order(self, request: Request) -> Reply:
         with self.context.store.change() as state:
@@ -174,3 +213,10 @@ class HostedOrders:
             "key": "items",
         }
         return json_reply({"items": found[page * size : (page + 1) * size], "meta": meta})
+
+
+def _loa_status(order: dict[str, Any]) -> str:
+    """`opened` until the order waits on the letter, `signing` while it is with the signer, then `signed`."""
+    if order.get("_loa_signed") or order["status"] in _LOA_SIGNED:
+        return "signed"
+    return "signing" if order["status"] == "pending-loa" else "opened"

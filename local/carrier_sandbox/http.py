@@ -31,6 +31,8 @@ ERROR_MESSAGES = {
     21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}.",
     21421: "PhoneNumber is invalid.",
     21422: "PhoneNumber is not available.",
+    21628: "The address you have provided cannot be validated.",
+    22109: "Invalid Address SID",
     22112: "Unable to update the Hosted Number Order in its current status.",
     21602: "Message body is required.",
     21603: "A 'From' phone number is required.",

@@ -9,6 +9,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from local.carrier_sandbox.addresses import Addresses
 from local.carrier_sandbox.calls import Calls
 from local.carrier_sandbox.context import Context, Settings, Timers
 from local.carrier_sandbox.control import Control
@@ -51,7 +52,9 @@ class CarrierSandbox:
         self._services = MessagingServices(self.context)
         self._messages = Messages(self.context, self._orders, self._services)
         self._lookups = Lookups(self.context)
-        control = Control(self.context, self._messages, self._numbers, self._orders, self._lookups, lambda: self.url)
+        self._addresses = Addresses(self.context)
+        control = Control(self.context, self._messages, self._numbers, self._orders, self._lookups, self._addresses,
+                          lambda: self.url)
         self._calls = Calls(self.context)
         simulator = Simulator(self.context, self._messages, self._numbers, self._calls)
         self._router = Router(
@@ -60,6 +63,7 @@ class CarrierSandbox:
                 *self._messages.routes(),
                 *self._numbers.routes(),
                 *self._orders.routes(),
+                *self._addresses.routes(),
                 *self._lookups.routes(),
                 *self._services.routes(),
                 *control.routes(),
@@ -129,6 +133,14 @@ class CarrierSandbox:
     def hosted_orders(self) -> list[dict[str, Any]]:
         """Every hosted-number order, oldest first, in its current status."""
         return self._orders.every()
+
+    def addresses(self) -> list[dict[str, Any]]:
+        """Every Address of the account, oldest first."""
+        return self._addresses.every()
+
+    def sign_loa(self, sid: str) -> dict[str, Any] | None:
+        """The order's letter of authorization is signed now."""
+        return self._orders.sign_loa(sid)
 
     def messaging_services(self) -> list[dict[str, Any]]:
         """Every Messaging Service with its sender pool's number sids, its campaign and the campaign's brand."""

@@ -34,7 +34,8 @@ def empty_state() -> dict[str, Any]:
         "clock_offset": 0.0,
         "messages": {},  # sid → message resource (+ "_" keys the API never shows)
         "numbers": {},  # sid → incoming phone number resource
-        "orders": {},  # sid → hosted number order resource
+        "orders": {},  # sid → hosted number order resource (its authorization document inside it)
+        "addresses": {},  # sid → address resource
         "calls": {},  # sid → a simulated call and the TwiML steps it took
         "opt_outs": [],  # ["<sender>|<recipient>"]
         "advanced_opt_out": {},  # receiving number → its Messaging Service's Advanced Opt-Out texts

@@ -1,5 +1,6 @@
-"""Phone numbers in the console: buy, text-enable (pending, then enabled by the poller), errors beside their
-fields, release with the typed number."""
+"""Phone numbers in the console: buy, text-enable (the practice's address first; pending, its letter of
+authorization and next steps on the card, then enabled by the poller), errors beside their fields, release with
+the typed number."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ pytestmark = pytest.mark.browser
 ORDER_FORM = {"Signer’s name": "Dana Reyes", "Signer’s title": "Practice Director",
               "Signer’s email": "dana@maplefamilyclinic.com", "Signed on": recently_signed(),
               "Your phone": "(415) 555-0199", "Your email": "office.admin@maplefamilyclinic.com"}
+
+
+# The practice's business address as typed in Practice settings (the State is picked from its list).
+BUSINESS_ADDRESS = {"Business name": "Aspen Family Medicine LLC", "Street": "1 Market St",
+                    "Suite, floor (optional)": "Suite 300", "City": "San Francisco", "ZIP code": "94105"}
+# The sandbox's order reaches `pending-loa` (its letter sent for signing) three steps of a minute in.
+LOA_SENT_AFTER_SECONDS = 3 * 60
 
 
 def card(console: Console, name: str) -> Any:
@@ -60,10 +68,22 @@ def test_buying_a_number_adds_an_enabled_card(console: Console, practice: dict[s
     expect(console.page.get_by_role("status")).to_contain_text("ready to text")
 
 
+def save_business_address(console: Console) -> None:
+    console.nav("Practice settings")
+    form = console.page.get_by_role("form", name="Business address")
+    for label, value in BUSINESS_ADDRESS.items():
+        form.get_by_label(label).fill(value)
+    form.get_by_label("State").select_option("CA")
+    form.get_by_role("button", name="Save address").click()
+    expect(form.locator(".saved-address")).to_contain_text("Saved with Twilio as Address AD")
+    console.screenshot("settings-address")
+
+
 def test_text_enabled_landline_is_pending_until_the_poller_sees_the_order_complete(
     console: Console, practice: dict[str, Any], admin_api: AdminApi
 ) -> None:
     console.sign_in(practice_id=practice["practice_id"])
+    save_business_address(console)
     console.nav("Phone numbers")
     name = unique("Main office")
     form = open_add_line(console, "Text-enable a landline the clinic owns")
@@ -76,14 +96,67 @@ def test_text_enabled_landline_is_pending_until_the_poller_sees_the_order_comple
     pending = card(console, name)
     expect(pending.locator(".badge-pending")).to_have_text("Pending")
     expect(console.page.get_by_role("status")).to_contain_text("pending")
-    console.screenshot("lines-pending")
 
     order = next(o for o in sandbox_call(console.stack, "GET", "/sandbox/orders")["orders"]
                  if o["phone_number"] == "+16285550191")
+    assert order["address_sid"].startswith("AD")
+    sandbox_call(console.stack, "POST", "/sandbox/clock", {"advance": LOA_SENT_AFTER_SECONDS})
+    console.stack.run_schedule("StatusPollerFunction")
+    loa = pending.locator(".loa-status")
+    expect(loa).to_have_text("sent to office.admin@maplefamilyclinic.com — not signed yet")
+    console.screenshot("lines-pending")
+    sandbox_call(console.stack, "POST", f"/sandbox/orders/{order['sid']}/sign-loa")
+    console.stack.run_schedule("StatusPollerFunction")
+    expect(loa).to_have_text("signed")
+    expect(loa).to_have_attribute("data-loa", "signed")
+
     sandbox_call(console.stack, "POST", f"/sandbox/orders/{order['sid']}/complete")
     console.stack.run_schedule("StatusPollerFunction")
 
     expect(pending.locator(".badge-enabled")).to_have_text("Enabled")  # the page re-reads pending lines every 4 s
+
+
+def test_text_enabling_waits_for_the_practices_address_and_an_order_needing_action_shows_its_next_step(
+    console: Console, admin_api: AdminApi
+) -> None:
+    practice = admin_api("POST", "practices", {"name": unique("Aspen Clinic"), "timezone": "America/Los_Angeles"})
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Phone numbers")
+    name = unique("Reception")
+    form = open_add_line(console, "Text-enable a landline the clinic owns")
+    expect(form.locator(".address-needed")).to_contain_text("add the address in Practice settings")
+    form.get_by_label("Display name").fill(name)
+    form.get_by_label("Landline number").fill("(628) 555-0195")
+    for label, value in ORDER_FORM.items():
+        form.get_by_label(label).fill(value)
+    form.get_by_role("button", name="Text-enable").click()
+    refusal = form.locator("[data-field='address'] + .error")
+    expect(refusal).to_contain_text("add the practice's business address first")
+    console.screenshot("lines-address-needed")
+    assert not [o for o in sandbox_call(console.stack, "GET", "/sandbox/orders")["orders"]
+                if o["phone_number"] == "+16285550195"]
+
+    save_business_address(console)
+    console.nav("Phone numbers")
+    form = open_add_line(console, "Text-enable a landline the clinic owns")
+    expect(form.locator(".practice-address")).to_contain_text("Ordered for Aspen Family Medicine LLC")
+    form.get_by_label("Display name").fill(name)
+    form.get_by_label("Landline number").fill("(628) 555-0195")
+    for label, value in ORDER_FORM.items():
+        form.get_by_label(label).fill(value)
+    form.get_by_role("button", name="Text-enable").click()
+    pending = card(console, name)
+    expect(pending.locator(".badge-pending")).to_have_text("Pending")
+
+    order = next(o for o in sandbox_call(console.stack, "GET", "/sandbox/orders")["orders"]
+                 if o["phone_number"] == "+16285550195")
+    sandbox_call(console.stack, "POST", f"/sandbox/orders/{order['sid']}/fail",
+                 {"status": "action-required", "failure_reason": "The bill does not show the service address",
+                  "next_step": "Upload a phone bill that shows the service address"})
+    console.stack.run_schedule("StatusPollerFunction")
+    expect(pending.locator(".next-step")).to_have_text("Upload a phone bill that shows the service address")
+    expect(pending.locator(".badge-pending")).to_have_text("Pending")
+    console.screenshot("lines-action-required")
 
 
 def test_a_bad_number_and_an_unqualified_signer_show_their_errors_beside_the_fields(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.clock import ORDER_CONTACT, loa, wait_until, weekday_days_from_now
+from tests.clock import ORDER_CONTACT, PRACTICE_ADDRESS, loa, wait_until, weekday_days_from_now
 from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS, project_pythonpath
 
 pytestmark = pytest.mark.integration
@@ -62,10 +62,12 @@ def clinic(local_stack):
     status, line = admin("POST", f"/api/practices/{p}/lines/purchase",
                          {"display_name": "Front desk", "number": offered[0]["phone_number"]})
     assert status == 201, line
-    return {"admin": admin, "practice_id": p, "line": line}
+    status, saved = admin("PUT", f"/api/practices/{p}/address", PRACTICE_ADDRESS)
+    assert status == 200, saved
+    return {"admin": admin, "practice_id": p, "line": line, "address_sid": saved["address"]["address_sid"]}
 
 
-def test_a_bought_number_is_enabled_and_a_landline_goes_pending_then_enabled_after_the_poller(local_stack, clinic):
+def test_a_bought_number_is_enabled_and_a_landline_goes_pending_its_letter_signed_then_enabled(local_stack, clinic):
     admin, p = clinic["admin"], clinic["practice_id"]
     assert clinic["line"]["status"] == "enabled"
     status, landline = admin("POST", f"/api/practices/{p}/lines",
@@ -74,6 +76,12 @@ def test_a_bought_number_is_enabled_and_a_landline_goes_pending_then_enabled_aft
     assert status == 201 and landline["status"] == "pending"
     order = next(o for o in sandbox(local_stack, "GET", "/sandbox/orders")["orders"]
                  if o["phone_number"] == "+13125550142")
+    assert order["address_sid"] == clinic["address_sid"]
+    assert clinic["address_sid"] in {a["sid"] for a in sandbox(local_stack, "GET", "/sandbox/addresses")["addresses"]}
+    sandbox(local_stack, "POST", f"/sandbox/orders/{order['sid']}/sign-loa")
+    local_stack.run_schedule("StatusPollerFunction")
+    status, signed = admin("GET", f"/api/practices/{p}/lines/{landline['line_id']}")
+    assert (signed["status"], signed["hosted_order"]["loa_status"]) == ("pending", "signed")
     sandbox(local_stack, "POST", f"/sandbox/orders/{order['sid']}/complete")
     local_stack.run_schedule("StatusPollerFunction")
     status, now = admin("GET", f"/api/practices/{p}/lines/{landline['line_id']}")

@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from switchboard.data import audit
 from switchboard.data import practices as store
-from switchboard.flows import registration
+from switchboard.flows import practice_address, registration
 from switchboard.rules.access import require_admin, require_manager, require_member
 from switchboard.rules.audit import AuditEntry
+from switchboard.rules.practice_address import PracticeAddress
 from switchboard.rules.practices import NewPractice, Practice, PracticeChanges
 
 from .identity import current_caller
@@ -46,6 +47,14 @@ def change_practice(practice_id: PracticeId, changes: Annotated[PracticeChanges,
     caller = current_caller(router)
     require_manager(caller, practice_id)
     return store.change_practice(practice_id, changes, actor=caller.email)
+
+
+@router.put("/api/practices/<practice_id>/address",
+            summary="Set the practice's business address (Twilio needs it to text-enable a landline)")
+def set_address(practice_id: PracticeId, address: Annotated[PracticeAddress, Body()]) -> Practice:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return practice_address.save_address(practice_id, address, actor=caller.email)
 
 
 @router.post("/api/practices/<practice_id>/registration/check",

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.clock import ORDER_CONTACT, loa
+from tests.clock import ORDER_CONTACT, PRACTICE_ADDRESS, loa
 from tests.integration.conftest import ROOT
 from tests.reliability.conftest import TEMPLATE, ReliabilityStack, eventually, new_phone
 
@@ -136,7 +136,7 @@ class World:
     def secrets_of_a(self) -> list[str]:
         """What nobody outside practice A may ever see."""
         a = self.a
-        values = [a["practice_id"], a["name"], a["line1"]["line_id"], a["line2"]["line_id"],
+        values = [a["practice_id"], a["name"], a["address_sid"], a["line1"]["line_id"], a["line2"]["line_id"],
                   a["hosted"]["line_id"], a["key_id"],
                   a["workflow"]["workflow_id"], a["workflow2"]["workflow_id"], a["resource_id"], a["quick_id"],
                   a["throwaway_user"], a["throwaway_email"], a["staff_email"],
@@ -160,6 +160,8 @@ def build_world(stack: ReliabilityStack) -> World:
     offered = stack.api("GET", f"/api/practices/{p}/available-numbers?area_code=415").body
     line2 = stack.api("POST", f"/api/practices/{p}/lines/purchase",
                       {"display_name": "Second", "number": offered[0]["phone_number"]}).body
+    address = stack.api("PUT", f"/api/practices/{p}/address", PRACTICE_ADDRESS)
+    assert address.status == 200, address.body
     hosted = stack.api("POST", f"/api/practices/{p}/lines",
                        {"display_name": "Landline", "number": f"(312) 555-0{next(_hosted):03d}",
                         "authorization": LOA, "contact": ORDER_CONTACT}).body
@@ -205,6 +207,7 @@ def build_world(stack: ReliabilityStack) -> World:
         email, _, role, _ = people[persona]
         tokens[persona] = stack.token(email, (role,))
     a = {"practice_id": p, "name": a_clinic.name, "line1": a_clinic.line, "line2": line2, "hosted": hosted,
+         "address_sid": address.body["address"]["address_sid"],
          "workflow": a_clinic.workflow, "workflow2": workflow2, "resource_id": resource["resource_id"],
          "quick_id": quick["quick_response_id"],
          "patient": patient, "inbound_body": inbound, "verified_phone": verified,
@@ -227,6 +230,7 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
     return {
         "NewPractice": lambda: {"name": f"Matrix {uuid.uuid4().hex[:6]}", "timezone": "America/Chicago"},
         "PracticeChanges": lambda: {"help_text": "Reply STOP to opt out."},
+        "PracticeAddress": lambda: PRACTICE_ADDRESS,
         "NewPurchasedLine": lambda: {"display_name": "Matrix line", "number": fresh_number()},
         "NewHostedLine": lambda: {"display_name": "Hosted", "number": f"(312) 555-0{next(_hosted):03d}",
                                   "authorization": LOA, "contact": ORDER_CONTACT},

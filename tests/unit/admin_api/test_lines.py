@@ -5,17 +5,23 @@ import pytest
 from switchboard.data.models import LineItem
 from switchboard.data.table import Item
 from tests.claims import ADMIN
-from tests.clock import ORDER_CONTACT, days_from_now, recently_signed
+from tests.clock import ORDER_CONTACT, PRACTICE_ADDRESS, days_from_now, recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Practice Director", "signer_email": "dana@maplefamilyclinic.com",
        "signed_on": recently_signed()}
 
 
+def open_practice(admin_api, name="Maple Clinic"):
+    """A practice with its business address saved, ready to text-enable landlines."""
+    practice_id = admin_api("POST", "/api/practices", {"name": name, "timezone": "America/Chicago"}).body[
+        "practice_id"]
+    assert admin_api("PUT", f"/api/practices/{practice_id}/address", PRACTICE_ADDRESS).status == 200
+    return practice_id
+
+
 @pytest.fixture
-def practice_id(admin_api):
-    return admin_api("POST", "/api/practices", {"name": "Maple Clinic", "timezone": "America/Chicago"}).body[
-        "practice_id"
-    ]
+def practice_id(admin_api, carrier_account):
+    return open_practice(admin_api)
 
 
 @pytest.fixture
@@ -234,7 +240,7 @@ def test_bad_line_number_is_refused_naming_the_field_and_nothing_is_written(admi
 
 
 def test_a_number_belongs_to_one_line_in_the_whole_enterprise(admin_api, practice_id, carrier_account):
-    other = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
+    other = open_practice(admin_api, "Oak")
     assert text_enable(admin_api, practice_id, "3125550142").status == 201
     again = text_enable(admin_api, other, "(312) 555-0142")
     assert again.status == 409
@@ -431,7 +437,8 @@ def test_release_gives_the_number_back_and_frees_it(admin_api, practice_id, boug
 def test_every_change_is_in_the_audit_trail_with_who_and_what(admin_api, practice_id, bought):
     admin_api("PATCH", f"/api/practices/{practice_id}/lines/{bought['line_id']}", {"help_text": "Call 555."})
     trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
-    assert [entry["action"] for entry in trail] == ["line.update", "line.create", "practice.create"]
+    assert [entry["action"] for entry in trail] == ["line.update", "line.create", "practice.address",
+                                                    "practice.create"]
     assert trail[0]["actor"] == ADMIN["email"]
     assert trail[0]["changes"] == {"help_text": {"before": None, "after": "Call 555."}}
 
@@ -447,6 +454,7 @@ def test_poller_reads_only_pending_lines_however_many_are_enabled(admin_api, pra
                                                                   status_poller, dynamodb_reads):
     for n in range(3):
         assert text_enable(admin_api, practice_id, f"31255501{n:02d}").status == 201
+    status_poller()  # learns each order's letter of authorization: a write per line, once
     enabled_lines(practice_id, 0, 10)
     with dynamodb_reads() as beside_ten:
         status_poller()

@@ -11,7 +11,7 @@ import pytest
 from switchboard.data.keys import practice_users_key
 from switchboard.data.models import LegacyUserItem
 from tests.claims import claims_of, refreshed_claims, sign_in, sign_in_tokens
-from tests.clock import ORDER_CONTACT, recently_signed
+from tests.clock import ORDER_CONTACT, PRACTICE_ADDRESS, recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
        "signed_on": recently_signed()}
@@ -34,6 +34,7 @@ def groups_of(email: str) -> list[str]:
 def practices(admin_api, carrier_account):
     a = admin_api("POST", "/api/practices", {"name": "Maple", "timezone": "America/Chicago"}).body["practice_id"]
     b = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
+    assert admin_api("PUT", f"/api/practices/{a}/address", PRACTICE_ADDRESS).status == 200
     line = admin_api("POST", f"/api/practices/{a}/lines",
                      {"display_name": "Front desk", "number": "3125550100", "authorization": LOA,
                       "contact": ORDER_CONTACT}).body

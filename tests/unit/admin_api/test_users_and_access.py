@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from tests.claims import ADMIN, claims_of
-from tests.clock import ORDER_CONTACT, recently_signed
+from tests.clock import ORDER_CONTACT, PRACTICE_ADDRESS, recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
        "signed_on": recently_signed()}
@@ -20,6 +20,7 @@ def clinic(admin_api, carrier_account):
     """Practice A with two lines, a manager and a staff user permitted on the first line; practice B."""
     a = admin_api("POST", "/api/practices", {"name": "Maple", "timezone": "America/Chicago"}).body["practice_id"]
     b = admin_api("POST", "/api/practices", {"name": "Oak", "timezone": "America/Chicago"}).body["practice_id"]
+    assert admin_api("PUT", f"/api/practices/{a}/address", PRACTICE_ADDRESS).status == 200
     lines = [admin_api("POST", f"/api/practices/{a}/lines",
                        {"display_name": f"Line {n}", "number": f"31255501{n:02d}", "authorization": LOA,
                         "contact": ORDER_CONTACT}).body

@@ -10,6 +10,7 @@ import pytest
 from local.carrier_sandbox import CarrierSandbox
 from local.carrier_sandbox.recorder import WebhookRecorder
 from switchboard.carrier import Carrier, Credentials
+from tests.unit.carrier.clinic_address import CLINIC_ADDRESS
 
 FAST = (0.01, 0.01, 0.02)
 
@@ -27,6 +28,12 @@ def sandbox_carrier(carrier_sandbox: CarrierSandbox) -> Carrier:
     """The module's Carrier over the real twilio client; a short timeout so hangs cost little."""
     account = Credentials(carrier_sandbox.account_sid, carrier_sandbox.auth_token)
     return Carrier(account, api_url=carrier_sandbox.url, timeout=0.5)
+
+
+@pytest.fixture
+def address_sid(sandbox_carrier: Carrier) -> str:
+    """The clinic's business address, saved as the account's Address (hosted orders name it)."""
+    return sandbox_carrier.save_address(CLINIC_ADDRESS)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -29,6 +30,7 @@ from switchboard.carrier import (
 from switchboard.carrier.http import sandbox_url
 from switchboard.core.settings import carrier_settings
 from tests.clock import wait_until
+from tests.unit.carrier.clinic_address import CLINIC_ADDRESS
 
 PATIENT = "+14155552671"
 
@@ -184,6 +186,7 @@ def _numbers(sandbox: CarrierSandbox) -> list[dict[str, str]]:
 def _order(carrier: Carrier, number: str = "+14155550142") -> str:
     return carrier.order_hosted_number(
         phone_number=number,
+        address_sid=carrier.save_address(CLINIC_ADDRESS),
         contact_email="director@clinic.example",
         contact_phone="+14155550150",
         friendly_name="Clinic - Front desk",
@@ -394,3 +397,61 @@ def test_a_secret_without_the_token_is_a_configuration_error(secret_env: str) ->
 
     with pytest.raises(CarrierNotConfigured, match="auth_token"):
         credentials()
+
+
+def test_an_address_is_created_then_updated_in_place(sandbox_carrier: Carrier, carrier_sandbox: CarrierSandbox) -> None:
+    sid = sandbox_carrier.save_address(CLINIC_ADDRESS)
+    moved = replace(CLINIC_ADDRESS, street="1 N State St", street_secondary=None, postal_code="60602")
+
+    assert sandbox_carrier.save_address(moved, address_sid=sid) == sid
+    [kept] = carrier_sandbox.addresses()
+    assert sid.startswith("AD") and kept["sid"] == sid
+    assert (kept["customer_name"], kept["street"], kept["street_secondary"], kept["city"], kept["region"],
+            kept["postal_code"], kept["iso_country"]) == (
+        "Maple Family Clinic LLC", "1 N State St", "", "Chicago", "IL", "60602", "US")
+
+
+def test_an_address_deleted_at_the_carrier_is_made_anew(sandbox_carrier: Carrier,
+                                                        carrier_sandbox: CarrierSandbox) -> None:
+    sid = sandbox_carrier.save_address(CLINIC_ADDRESS, address_sid="AD" + "0" * 32)
+
+    assert [a["sid"] for a in carrier_sandbox.addresses()] == [sid]
+
+
+def test_an_address_the_carrier_cannot_validate_is_refused_with_its_code(sandbox_carrier: Carrier) -> None:
+    with pytest.raises(CarrierRefused) as refused:
+        sandbox_carrier.save_address(replace(CLINIC_ADDRESS, postal_code="00000"))
+
+    assert refused.value.code == 21628
+
+
+def test_a_hosted_order_names_the_address_and_is_refused_without_a_known_one(
+    sandbox_carrier: Carrier, carrier_sandbox: CarrierSandbox
+) -> None:
+    sid = _order(sandbox_carrier)
+    [address] = carrier_sandbox.addresses()
+    [order] = carrier_sandbox.hosted_orders()
+    assert (order["sid"], order["address_sid"]) == (sid, address["sid"])
+
+    with pytest.raises(CarrierRefused) as refused:
+        sandbox_carrier.order_hosted_number(
+            phone_number="+14155550143", contact_email="director@clinic.example", contact_phone="+14155550150",
+            friendly_name="Clinic", sms_url="https://api/sms", status_callback_url="https://api/orders",
+            address_sid="AD" + "0" * 32)
+    assert refused.value.code == 22109
+
+
+def test_the_letter_of_authorization_is_signing_at_pending_loa_then_signed(
+    sandbox_carrier: Carrier, carrier_sandbox: CarrierSandbox
+) -> None:
+    sid = _order(sandbox_carrier)
+    document = sandbox_carrier.fetch_hosted_order(sid).signing_document_sid
+    assert document and document.startswith("PX")
+    assert sandbox_carrier.loa_status(document) == "opened"
+
+    carrier_sandbox.advance_clock(3 * 60)
+    assert sandbox_carrier.fetch_hosted_order(sid).status == "pending-loa"
+    assert sandbox_carrier.loa_status(document) == "signing"
+
+    carrier_sandbox.sign_loa(sid)
+    assert sandbox_carrier.loa_status(document) == "signed"

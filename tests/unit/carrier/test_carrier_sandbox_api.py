@@ -367,11 +367,12 @@ def test_reset_forgets_the_traffic_but_keeps_the_account(carrier_sandbox: Carrie
 
 
 def test_orders_follow_the_clock_and_the_control_endpoints(
-    carrier_sandbox: CarrierSandbox, sandbox_carrier: Carrier
+    carrier_sandbox: CarrierSandbox, sandbox_carrier: Carrier, address_sid: str
 ) -> None:
     def order(number: str) -> str:
         return sandbox_carrier.order_hosted_number(
             phone_number=number,
+            address_sid=address_sid,
             contact_email="d@clinic.example",
             contact_phone="+14155550150",
             friendly_name="Clinic",
@@ -446,3 +447,27 @@ def test_a_send_to_a_pair_that_texted_stop_fails_with_21610_at_create(
     with pytest.raises(TwilioRestException) as refused:
         client.messages.create(to=PATIENT, from_=line_number, body="Your appointment is tomorrow")
     assert refused.value.code == 21610
+
+
+def test_a_hosted_order_without_an_address_is_refused_like_twilio(carrier_sandbox: CarrierSandbox) -> None:
+    answer = requests.post(f"{carrier_sandbox.url}/numbers.twilio.com/v2/HostedNumber/Orders",
+                           auth=(carrier_sandbox.account_sid, carrier_sandbox.auth_token), timeout=5,
+                           data={"PhoneNumber": "+14155550164", "ContactPhoneNumber": "+14155550150",
+                                 "Email": "d@clinic.example", "SmsCapability": "true"})
+    assert (answer.status_code, answer.json()["code"]) == (400, 20001)
+    assert control(carrier_sandbox, "GET", "orders") == {"orders": []}
+
+
+def test_the_sign_loa_control_signs_an_orders_letter(carrier_sandbox: CarrierSandbox, sandbox_carrier: Carrier,
+                                                     address_sid: str) -> None:
+    order = sandbox_carrier.order_hosted_number(
+        phone_number="+14155550165", address_sid=address_sid, contact_email="d@clinic.example",
+        contact_phone="+14155550150", friendly_name="Clinic", sms_url="https://api/sms",
+        status_callback_url="https://api/orders")
+    assert control(carrier_sandbox, "POST", f"orders/{order.sid}/sign-loa")["sid"] == order.sid
+    document = requests.get(
+        f"{carrier_sandbox.url}/numbers.twilio.com/v2/HostedNumber/AuthorizationDocuments/{order.signing_document_sid}",
+        auth=(carrier_sandbox.account_sid, carrier_sandbox.auth_token), timeout=5).json()
+    assert (document["status"], document["address_sid"], document["email"]) == ("signed", address_sid,
+                                                                                 "d@clinic.example")
+    assert [a["sid"] for a in control(carrier_sandbox, "GET", "addresses")["addresses"]] == [address_sid]

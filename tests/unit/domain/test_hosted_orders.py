@@ -2,7 +2,15 @@
 
 import pytest
 
-from switchboard.rules.hosted_orders import OrderOutcome, line_status, order_state, outcome, status_reason
+from switchboard.rules.hosted_orders import (
+    OrderOutcome,
+    line_status,
+    loa_may_change,
+    loa_summary,
+    order_state,
+    outcome,
+    status_reason,
+)
 from switchboard.rules.line_status import LineStatus
 
 
@@ -46,3 +54,24 @@ def test_waiting_states_say_what_twilio_is_waiting_for():
 
 def test_a_state_twilio_adds_later_is_shown_in_its_own_words():
     assert order_state("paused", next_step=None, failure_reason=None, loa_email=None).summary.endswith("paused")
+
+
+@pytest.mark.parametrize(("loa_status", "words"), [
+    (None, None),
+    ("opened", "being prepared; Twilio emails it to dana@clinic.example for signing"),
+    ("signing", "sent to dana@clinic.example — not signed yet"),
+    ("signed", "signed"),
+    ("canceled", "canceled; retry the order to send a new one"),
+    ("expired", "Twilio reports it as expired"),
+])
+def test_the_card_says_where_the_letter_of_authorization_is(loa_status, words):
+    assert loa_summary(loa_status, "dana@clinic.example") == words
+    state = order_state("pending-loa", next_step=None, failure_reason=None, loa_email="dana@clinic.example",
+                        loa_status=loa_status)
+    assert (state.loa_status, state.loa_summary) == (loa_status, words)
+
+
+def test_the_poller_stops_asking_about_a_letter_once_it_is_final_or_the_order_ended():
+    assert loa_may_change("pending-loa", None) and loa_may_change("pending-loa", "signing")
+    assert not loa_may_change("pending-loa", "signed")
+    assert not loa_may_change("completed", "signing") and not loa_may_change("failed", None)

@@ -1,12 +1,13 @@
 """Events on the bus for a clinic's other systems."""
 
-from tests.clock import ORDER_CONTACT, recently_signed
+from tests.clock import ORDER_CONTACT, PRACTICE_ADDRESS, recently_signed
 
 LOA = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
        "signed_on": recently_signed()}
 
 
 def test_line_enabled_and_failed(admin_api, setup, carrier_account, status_poller, published):
+    assert admin_api("PUT", f"/api/practices/{setup.practice_id}/address", PRACTICE_ADDRESS).status == 200
     ok = admin_api("POST", f"/api/practices/{setup.practice_id}/lines",
                    {"display_name": "A", "number": "3125550142", "authorization": LOA, "contact": ORDER_CONTACT}).body
     bad = admin_api("POST", f"/api/practices/{setup.practice_id}/lines",

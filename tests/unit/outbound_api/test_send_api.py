@@ -6,7 +6,7 @@ import pytest
 
 from switchboard.data.models import ConversationItem, MessageItem
 from switchboard.flows.sends import release_due
-from tests.clock import ORDER_CONTACT, api_time, recently_signed
+from tests.clock import ORDER_CONTACT, PRACTICE_ADDRESS, api_time, recently_signed
 
 PHONE = "+14155552671"
 NOON = ("mon", "12:00")  # in Chicago, in the coming week
@@ -72,6 +72,7 @@ def test_refusal_a_line_that_is_not_enabled(send, key, admin_api, setup, state):
 def test_refusal_a_pending_line(send, key, admin_api, setup):
     loa = {"signer_name": "Dana Reyes", "signer_title": "Owner", "signer_email": "dana@maplefamilyclinic.com",
            "signed_on": recently_signed()}
+    assert admin_api("PUT", f"/api/practices/{setup.practice_id}/address", PRACTICE_ADDRESS).status == 200
     pending = admin_api("POST", f"/api/practices/{setup.practice_id}/lines",
                         {"display_name": "Landline", "number": "3125550142", "authorization": loa,
                          "contact": ORDER_CONTACT}).body

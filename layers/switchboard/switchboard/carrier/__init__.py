@@ -13,7 +13,6 @@ from switchboard.carrier.client import (
     Carrier,
     CarrierMessage,
     Credentials,
-    HostedOrder,
     SentMessage,
     carrier,
     credentials,
@@ -27,6 +26,7 @@ from switchboard.carrier.errors import (
     outcome_for_code,
     reason_for_code,
 )
+from switchboard.carrier.hosted_numbers import HostedOrder, PostalAddress
 from switchboard.carrier.signatures import is_signed_by_carrier, sign, webhook_url
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ __all__ = [
     "Credentials",
     "HostedOrder",
     "Outcome",
+    "PostalAddress",
     "SandboxHttpClient",
     "SentMessage",
     "carrier",

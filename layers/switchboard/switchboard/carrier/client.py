@@ -1,4 +1,5 @@
-"""The carrier (Twilio) behind plain Python calls: sends, numbers, hosted-number orders, lookups.
+"""The carrier (Twilio) behind plain Python calls: sends, numbers, lookups (hosted numbers and Messaging Services
+in their own modules).
 
 `twilio.rest` (~200 ms with requests) is imported when the first `Carrier` is built, never at
 module import. Nothing here logs a phone number or a message body, and no SDK object leaks out.
@@ -13,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from switchboard.carrier.errors import CarrierNotConfigured, CarrierRefused, refusal, translate
+from switchboard.carrier.hosted_numbers import HostedNumberCalls
 from switchboard.carrier.messaging_services import MessagingServiceCalls
 
 SECRET_MAX_AGE = 300
@@ -47,17 +49,6 @@ class AvailableNumber:
     phone_number: str
     locality: str | None
     region: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class HostedOrder:
-    sid: str
-    status: str
-    failure_reason: str | None
-    incoming_phone_number_sid: str | None = None
-    next_step: str | None = None
-    email: str | None = None
-    signing_document_sid: str | None = None
 
 
 def credentials() -> Credentials:
@@ -108,19 +99,7 @@ def _message(instance: Any) -> CarrierMessage:
     )
 
 
-def _hosted_order(instance: Any) -> HostedOrder:
-    return HostedOrder(
-        sid=instance.sid,
-        status=instance.status,
-        failure_reason=instance.failure_reason or None,
-        incoming_phone_number_sid=instance.incoming_phone_number_sid or None,
-        next_step=instance.next_step or None,
-        email=instance.email or None,
-        signing_document_sid=instance.signing_document_sid or None,
-    )
-
-
-class Carrier(MessagingServiceCalls):
+class Carrier(MessagingServiceCalls, HostedNumberCalls):
     """The real Twilio client; `api_url` sends it to the carrier sandbox instead of Twilio."""
 
     def __init__(self, credentials: Credentials, *, api_url: str | None = None, timeout: float | None = None) -> None:
@@ -218,56 +197,6 @@ class Carrier(MessagingServiceCalls):
         except CarrierRefused as refused:
             if refused.status != 404:
                 raise
-
-    def order_hosted_number(
-        self,
-        *,
-        phone_number: str,
-        contact_email: str,
-        contact_phone: str,
-        friendly_name: str,
-        sms_url: str,
-        status_callback_url: str,
-        address_sid: str | None = None,
-        contact_title: str | None = None,
-    ) -> HostedOrder:
-        """Orders SMS hosting for a number that stays with its voice carrier (a clinic's landline)."""
-        extra = {
-            name: value
-            for name, value in (("address_sid", address_sid), ("contact_title", contact_title))
-            if value is not None
-        }
-        if "address_sid" not in extra:
-            from twilio.base import values
-
-            extra["address_sid"] = values.unset  # optional at the API, positional in the SDK
-        order = self._call(
-            "POST",
-            lambda: self._client.numbers.v2.hosted_number_orders.create(
-                phone_number=phone_number,
-                contact_phone_number=contact_phone,
-                email=contact_email,
-                friendly_name=friendly_name,
-                sms_capability=True,
-                sms_url=sms_url,
-                sms_method="POST",
-                status_callback_url=status_callback_url,
-                status_callback_method="POST",
-                **extra,
-            ),
-        )
-        return _hosted_order(order)
-
-    def cancel_hosted_order(self, sid: str) -> None:
-        """Deletes the order; Twilio refuses once the order is past `received`. One already gone counts as cancelled."""
-        try:
-            self._call("DELETE", lambda: self._client.numbers.v2.hosted_number_orders(sid).delete())
-        except CarrierRefused as refused:
-            if refused.status != 404:
-                raise
-
-    def fetch_hosted_order(self, sid: str) -> HostedOrder:
-        return _hosted_order(self._call("GET", lambda: self._client.numbers.v2.hosted_number_orders(sid).fetch()))
 
     def line_type(self, phone_number: str) -> str:
         """`mobile`, `landline`, `fixedVoip`, `nonFixedVoip`, `tollFree`… or `unknown`.

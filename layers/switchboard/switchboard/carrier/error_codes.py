@@ -5,13 +5,13 @@ something to do, and what the code means for the message and the contact (`Outco
 fixed text: they never carry a phone number or a message body (Twilio's own messages do, so only the code
 is kept from them).
 
-Sources: Twilio's error dictionary (twilio.com/docs/api/errors/<code>), looked up code by code, and the facts
-in TWILIO.md. Confirmed there: 21211, 21214, 21408, 21421, 21422, 21601, 21602, 21604, 21606, 21608, 21610,
-21611, 21612, 21614, 21617, 21621, 21635, 21654, 21705, 30001, 30002, 30003, 30004, 30006, 30007, 30009,
+Sources: Twilio's error dictionary (twilio.com/docs/api/errors/<code>), looked up code by code, and the facts in
+TWILIO.md. Confirmed there: 21211, 21214, 21408, 21421, 21422, 21601, 21602, 21604, 21606, 21608, 21610, 21611,
+21612, 21614, 21617, 21621, 21628, 21635, 21654, 21705, 22109, 30001, 30002, 30003, 30004, 30006, 30007, 30009,
 30010, 30011, 30012, 30013, 30014, 30017, 30019, 30021, 30022, 30024, 30031, 30032, 30034, 30036. The other
-codes' wording follows Twilio's published titles as we know them but could not be checked against the
-dictionary while writing this (they are listed in `UNCONFIRMED`), so their reasons stay general and their
-advice cautious. A code not in the table is explained as "carrier error <code>", never guessed at.
+codes' wording follows Twilio's published titles as we know them but could not be checked against the dictionary
+while writing this (they are listed in `UNCONFIRMED`), so their reasons stay general and their advice cautious.
+A code not in the table is explained as "carrier error <code>", never guessed at.
 """
 
 from __future__ import annotations
@@ -85,10 +85,15 @@ CODES: dict[int, CarrierCode] = {
                        "Send a shorter text, or split it in two; emoji and special characters take up more room."),
     21621: CarrierCode("sending number cannot send pictures", "Send the text without the attachment."),
     21635: CarrierCode("not a mobile number", _CALL_INSTEAD, Outcome.NOT_TEXTABLE),
+    21628: CarrierCode("the address could not be validated",
+                       "Check the street, city, state and ZIP code, and save the address again."),
     21654: CarrierCode("the text's template details were incomplete", _TELL_ADMIN),
     21703: CarrierCode("the line's messaging service has no number free to send from", _ADMIN),
     21704: CarrierCode("the line's messaging service has no numbers", _ADMIN),
     21705: CarrierCode("the line's messaging service is not valid", _ADMIN),
+    # Hosted-number orders (22xxx)
+    22109: CarrierCode("the carrier does not know the practice's address",
+                       "Save the practice's address again in Settings, then text-enable the number."),
     # Not delivered after the carrier accepted the text (30001-30036)
     30001: CarrierCode("too many texts were waiting at the carrier", _LATER),
     30002: CarrierCode("the texting account is suspended", _ADMIN),

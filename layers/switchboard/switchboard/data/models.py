@@ -24,6 +24,7 @@ class PracticeItem(Item, discriminator="practice"):
     settings = JSONAttribute(null=True)
     messaging_service_sid = UnicodeAttribute(null=True)  # the carrier's sender pool for its lines (MG…)
     registration = JSONAttribute(null=True)  # its A2P 10DLC campaign's state, as the poller last saw it
+    address = JSONAttribute(null=True)  # its business address and the carrier's Address sid (AD…)
     version = VersionAttribute()
 
 

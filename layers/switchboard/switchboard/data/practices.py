@@ -8,6 +8,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from ulid import ULID
 
 from switchboard.core.errors import Conflict, NotFound
+from switchboard.rules.practice_address import SavedAddress
 from switchboard.rules.practices import NewPractice, Practice, PracticeChanges, PracticeSettings
 from switchboard.rules.registration import NOT_CHECKED, Registration
 
@@ -29,6 +30,7 @@ def to_practice(item: PracticeItem) -> Practice:
         primary_line_id=item.primary_line_id,
         messaging_service_sid=item.messaging_service_sid,
         registration=Registration.model_validate(item.registration) if item.registration else NOT_CHECKED,
+        address=SavedAddress.model_validate(item.address) if item.address else None,
         version=item.version or 0,
         created_at=item.created_at,
         updated_at=item.updated_at,
@@ -38,7 +40,7 @@ def to_practice(item: PracticeItem) -> Practice:
 
 def _snapshot(practice: Practice) -> dict[str, Any]:
     return practice.model_dump(mode="json", exclude={"practice_id", "version", "created_at", "updated_at",
-                                                     "messaging_service_sid", "registration"})
+                                                     "messaging_service_sid", "registration", "address"})
 
 
 def _write_fields(item: PracticeItem, fields: dict[str, Any]) -> None:
@@ -94,6 +96,24 @@ def change_practice(practice_id: str, changes: PracticeChanges, *, actor: str) -
     except TransactWriteError as error:
         if (item.pk, item.sk) in writes.failed(error):
             raise Conflict(STALE, field="version") from None
+        raise
+    return to_practice(item)
+
+
+def set_address(practice_id: str, address: SavedAddress, *, actor: str) -> Practice:
+    """Keep the practice's business address with the carrier's Address sid, audited in the same transaction."""
+    item = load(practice_id)
+    before = item.address
+    item.address = address.model_dump(mode="json")
+    item.updated_at = now()
+    try:
+        with transaction() as writes:
+            writes.put(item)
+            audit.record(writes, actor=actor, practice_id=practice_id, action="practice.address", entity="practice",
+                         entity_id=practice_id, before=before, after=item.address)
+    except TransactWriteError as error:
+        if (item.pk, item.sk) in writes.failed(error):
+            raise Conflict(STALE) from None
         raise
     return to_practice(item)
 

@@ -26,26 +26,34 @@ from switchboard.rules.lines import (
     check_can_cancel_order,
     check_can_retry_order,
 )
+from switchboard.rules.practice_address import address_for_orders
+from switchboard.rules.practices import Practice
 
 
-def _place_order(practice_name: str, display_name: str, number: str, authorization: LetterOfAuthorization,
+def _place_order(practice: Practice, display_name: str, number: str, authorization: LetterOfAuthorization,
                  webhooks: CarrierWebhooks, contact: OrderContact) -> carriers.HostedOrder:
+    address_sid = address_for_orders(practice.address)
     try:
         return carriers.carrier().order_hosted_number(
             phone_number=number, contact_email=str(contact.email), contact_phone=contact.phone,
-            friendly_name=f"{practice_name} - {display_name}"[:64],
+            friendly_name=f"{practice.name} - {display_name}"[:64], address_sid=address_sid,
             sms_url=webhooks.sms_url, status_callback_url=webhooks.status_url)
     except carriers.CarrierError as error:
-        raise carrier_refusal(error, "number") from None
+        raise carrier_refusal(error, "address" if hosted.about_address(_code_of(error)) else "number") from None
+
+
+def _code_of(error: carriers.CarrierError) -> int | None:
+    return error.code if isinstance(error, carriers.CarrierRefused) else None
 
 
 def text_enable_line(practice_id: str, draft: NewHostedLine, webhooks: CarrierWebhooks, *, actor: str) -> Line:
     draft.authorization.check(today=datetime.now(UTC).date())
     draft.check_contact()
     practice = practice_store.get_practice(practice_id)
+    address_for_orders(practice.address)
     refuse_claimed(draft.number)
     registration.messaging_service_for(practice)  # its number joins the pool when the order completes
-    order = _place_order(practice.name, draft.display_name, draft.number, draft.authorization, webhooks,
+    order = _place_order(practice, draft.display_name, draft.number, draft.authorization, webhooks,
                          draft.contact)
     state = _order_state(order)
     settings = {"authorization": draft.authorization.model_dump(mode="json"),
@@ -81,7 +89,7 @@ def retry_order(practice_id: str, line_id: str, webhooks: CarrierWebhooks, *, ac
     check_can_retry_order(before)
     assert before.authorization is not None and before.order_contact is not None
     practice = practice_store.get_practice(practice_id)
-    order = _place_order(practice.name, item.display_name, item.number, before.authorization, webhooks,
+    order = _place_order(practice, item.display_name, item.number, before.authorization, webhooks,
                          before.order_contact)
     item.order_sid = order.sid
     state = _order_state(order)
@@ -90,9 +98,20 @@ def retry_order(practice_id: str, line_id: str, webhooks: CarrierWebhooks, *, ac
     return store.save_line(item, before, actor=actor, action="line.order_retry", primary=primary)
 
 
-def _order_state(order: carriers.HostedOrder) -> HostedOrderState:
+def _order_state(order: carriers.HostedOrder, loa_status: str | None = None) -> HostedOrderState:
     return hosted.order_state(order.status, next_step=order.next_step, failure_reason=order.failure_reason,
-                              loa_email=order.email)
+                              loa_email=order.email, loa_status=loa_status)
+
+
+def _loa_status(item: LineItem, order: carriers.HostedOrder, known: str | None) -> str | None:
+    """What Twilio says of the order's letter of authorization; what we knew when it cannot be asked."""
+    if not order.signing_document_sid or not hosted.loa_may_change(order.status, known):
+        return known
+    try:
+        return carriers.carrier().loa_status(order.signing_document_sid)
+    except carriers.CarrierError:
+        logger.warning("could not fetch a letter of authorization", extra={"line_id": item.line_id})
+        return known
 
 
 def poll_pending_orders() -> dict[str, int]:
@@ -109,7 +128,8 @@ def poll_pending_orders() -> dict[str, int]:
             logger.warning("could not fetch a number order", extra={"line_id": item.line_id})
             continue
         before = store.to_line(item)
-        state = _order_state(order)
+        known = before.hosted_order.loa_status if before.hosted_order else None
+        state = _order_state(order, _loa_status(item, order, known))
         wanted = hosted.line_status(order.status)
         if before.hosted_order == state and wanted is LineStatus.PENDING:
             continue

@@ -23,6 +23,19 @@ _WORDS = {
 }
 
 
+# The order's letter of authorization (Twilio's authorization document) as the card says it.
+_LOA_WORDS = {
+    "opened": "being prepared; Twilio emails it to {email} for signing",
+    "signing": "sent to {email} — not signed yet",
+    "signed": "signed",
+    "canceled": "canceled; retry the order to send a new one",
+    "failed": "could not be signed; retry the order to send a new one",
+}
+_LOA_FINAL = ("signed", "canceled", "failed")
+# Twilio's codes for an order whose Address is missing or not the account's.
+_ADDRESS_CODES = frozenset({22109})
+
+
 class OrderOutcome(StrEnum):
     """What the poller does with the line: keep following the order, or end it."""
 
@@ -41,6 +54,8 @@ class HostedOrderState(DomainModel):
     next_step: str | None = None
     failure_reason: str | None = None
     loa_email: str | None = None
+    loa_status: str | None = None
+    loa_summary: str | None = None
 
 
 def outcome(status: str) -> OrderOutcome:
@@ -57,8 +72,24 @@ def line_status(status: str) -> LineStatus:
         outcome(status), LineStatus.PENDING)
 
 
+def loa_summary(loa_status: str | None, email: str | None) -> str | None:
+    """Where the letter of authorization is ("sent to x@y — not signed yet"), or None before Twilio has one."""
+    if loa_status is None:
+        return None
+    return _LOA_WORDS.get(loa_status, f"Twilio reports it as {loa_status}").format(email=email or "the signer")
+
+
+def loa_may_change(status: str, known: str | None) -> bool:
+    """Whether the poller asks about the letter again: not once it is final, nor for an order that ended."""
+    return known not in _LOA_FINAL and outcome(status) is OrderOutcome.WAIT
+
+
+def about_address(code: int | None) -> bool:
+    return code in _ADDRESS_CODES
+
+
 def order_state(status: str, *, next_step: str | None, failure_reason: str | None,
-                loa_email: str | None) -> HostedOrderState:
+                loa_email: str | None, loa_status: str | None = None) -> HostedOrderState:
     summary = _WORDS.get(status, f"Twilio reports the order as {status}")
     if status == "action-required":
         summary = f"Action needed: {next_step}" if next_step else "Action needed: see the order in Twilio's console"
@@ -67,7 +98,8 @@ def order_state(status: str, *, next_step: str | None, failure_reason: str | Non
     return HostedOrderState(status=status, summary=summary,
                             next_step=next_step if status == "action-required" else None,
                             failure_reason=failure_reason if status in ("failed", "action-required") else None,
-                            loa_email=loa_email)
+                            loa_email=loa_email, loa_status=loa_status,
+                            loa_summary=loa_summary(loa_status, loa_email))
 
 
 def status_reason(state: HostedOrderState) -> str | None:

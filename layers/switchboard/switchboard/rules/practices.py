@@ -20,6 +20,7 @@ from switchboard.rules.hours import (
     standard_hours,
 )
 from switchboard.rules.opening import OpeningHours, line_opening_hours
+from switchboard.rules.practice_address import SavedAddress
 from switchboard.rules.registration import NOT_CHECKED, Registration
 from switchboard.rules.texts import AfterHoursReply, ReplyText
 
@@ -101,6 +102,7 @@ class Practice(PracticeSettings):
     primary_line_id: str | None = None
     messaging_service_sid: str | None = None
     registration: Registration = NOT_CHECKED
+    address: SavedAddress | None = None
     version: int
     created_at: datetime
     updated_at: datetime
