@@ -151,6 +151,14 @@ class RunningStack:
         except urllib.error.HTTPError as error:
             return Answer(error.code, dict(error.headers), error.read())
 
+    def sandbox(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A JSON request to the carrier sandbox's own endpoints (`/sandbox/...`), as a test drives the carrier."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.carrier_sandbox_url + path, data, {"Content-Type": "application/json"},
+                                         method=method)
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
+            return json.load(answer)
+
     def start_schedule(self, function_id: str) -> Answer:
         """`POST /local/schedules/<fn>/run`: 202 and the run just started (its URL in `Location`), or 404."""
         return self.request("POST", f"/local/schedules/{function_id}/run")

@@ -4,7 +4,6 @@ emergency close sends calls and texts the after-hours way until the line is reop
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,6 @@ from typing import Any
 import pytest
 
 from tests.clock import wait_until
-from tests.integration.conftest import REQUEST_TIMEOUT_SECONDS
 
 pytestmark = pytest.mark.integration
 CALLER = "+14155552688"
@@ -23,14 +21,6 @@ GREETING = "You have reached Maple Family Clinic. Please leave a message after t
 ALWAYS_OPEN = {day: [{"opens": "00:00", "closes": "24:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat",
                                                                         "sun")}
 EVENTUALLY_SECONDS = 60.0  # the local stack answers in-process, but a busy machine can be slow
-
-
-def sandbox(stack, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(stack.carrier_sandbox_url + path, data, {"Content-Type": "application/json"},
-                                     method=method)
-    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
-        return json.load(answer)
 
 
 def admin_api(stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -54,23 +44,23 @@ def test_an_unanswered_call_rings_each_desk_number_then_leaves_one_voicemail_in_
                              {"forwarding": forwarding})
     assert status == 200, body
 
-    answer = sandbox(local_stack, "POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
+    answer = local_stack.sandbox("POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
     assert answer["status"] == 200, answer
     sid = answer["call_sid"]
-    assert sandbox(local_stack, "GET", f"/sandbox/calls/{sid}")["rang"] == [
+    assert local_stack.sandbox("GET", f"/sandbox/calls/{sid}")["rang"] == [
         {"numbers": [DESK[0]], "caller_id": CALLER}]  # the desk sees who is calling
 
-    second = sandbox(local_stack, "POST", f"/sandbox/calls/{sid}/dial", {"status": "no-answer"})
+    second = local_stack.sandbox("POST", f"/sandbox/calls/{sid}/dial", {"status": "no-answer"})
     assert second["status"] == 200, second
     assert second["call"]["rang"][-1] == {"numbers": [DESK[1]], "caller_id": CALLER}
 
-    voicemail = sandbox(local_stack, "POST", f"/sandbox/calls/{sid}/dial", {"status": "no-answer"})
+    voicemail = local_stack.sandbox("POST", f"/sandbox/calls/{sid}/dial", {"status": "no-answer"})
     assert voicemail["status"] == 200, voicemail
     assert voicemail["call"]["heard"] == [GREETING] and voicemail["call"]["waiting"]["verb"] == "Record"
 
-    left = sandbox(local_stack, "POST", f"/sandbox/calls/{sid}/record", {"duration": 42, "replay": True})
+    left = local_stack.sandbox("POST", f"/sandbox/calls/{sid}/record", {"duration": 42, "replay": True})
     assert left["status"] == 200 and [c["status"] for c in left["step"]["recording_callbacks"]] == [200, 200], left
-    call = sandbox(local_stack, "GET", f"/sandbox/calls/{sid}")
+    call = local_stack.sandbox("GET", f"/sandbox/calls/{sid}")
     assert call["status"] == "completed"
     assert [s["request"] for s in call["steps"]] == ["voice", "dial", "dial", "record"]
 
@@ -113,20 +103,20 @@ def test_an_emergency_close_sends_calls_and_texts_the_after_hours_way_until_reop
     status, closed = admin_api(local_stack, "POST", f"{path}/emergency-close",
                                {"reason": "Flood", "reopens_at": reopens})
     assert status == 200 and closed["closed_now"]["reason"] == "Flood", closed
-    answer = sandbox(local_stack, "POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
+    answer = local_stack.sandbox("POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
     assert answer["status"] == 200, answer
-    call = sandbox(local_stack, "GET", f"/sandbox/calls/{answer['call_sid']}")
+    call = local_stack.sandbox("GET", f"/sandbox/calls/{answer['call_sid']}")
     assert call["heard"] == [CLOSED_WORDS] and call["rang"] == [], call
-    sandbox(local_stack, "POST", "/sandbox/inbound/sms", {"from": PATIENT, "to": line["number"], "body": "Open?"})
+    local_stack.sandbox("POST", "/sandbox/inbound/sms", {"from": PATIENT, "to": line["number"], "body": "Open?"})
 
     def replies() -> list[str]:
-        found = sandbox(local_stack, "GET", f"/sandbox/messages?to={urllib.parse.quote(PATIENT)}")["messages"]
+        found = local_stack.sandbox("GET", f"/sandbox/messages?to={urllib.parse.quote(PATIENT)}")["messages"]
         return [m["body"] for m in found]
 
     assert wait_until(replies, within=EVENTUALLY_SECONDS, every=0.1) == ["We are closed right now."]
 
     assert admin_api(local_stack, "DELETE", f"{path}/emergency-close")[0] == 200
-    again = sandbox(local_stack, "POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
+    again = local_stack.sandbox("POST", "/sandbox/inbound/call", {"from": CALLER, "to": line["number"]})
     assert again["status"] == 200, again
-    rang = sandbox(local_stack, "GET", f"/sandbox/calls/{again['call_sid']}")["rang"]
+    rang = local_stack.sandbox("GET", f"/sandbox/calls/{again['call_sid']}")["rang"]
     assert rang == [{"numbers": [DESK[0]], "caller_id": CALLER}]

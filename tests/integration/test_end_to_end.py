@@ -22,16 +22,8 @@ PATIENT = "+14155552671"
 EVENTUALLY_SECONDS = 60.0  # texts and statuses travel through queues and the carrier's callbacks: slow when busy
 
 
-def sandbox(stack, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(stack.carrier_sandbox_url + path, data, {"Content-Type": "application/json"},
-                                     method=method)
-    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
-        return json.load(answer)
-
-
 def texts_to(stack, phone: str = PATIENT) -> list[dict[str, Any]]:
-    found = sandbox(stack, "GET", f"/sandbox/messages?to={urllib.parse.quote(phone)}")["messages"]
+    found = stack.sandbox("GET", f"/sandbox/messages?to={urllib.parse.quote(phone)}")["messages"]
     return [m for m in found if m.get("direction", "outbound-api").startswith("outbound")]
 
 
@@ -74,15 +66,15 @@ def test_a_bought_number_is_enabled_and_a_landline_goes_pending_its_letter_signe
                              {"display_name": "Main landline", "number": "(312) 555-0142", "authorization": loa(),
                               "contact": ORDER_CONTACT})
     assert status == 201 and landline["status"] == "pending"
-    order = next(o for o in sandbox(local_stack, "GET", "/sandbox/orders")["orders"]
+    order = next(o for o in local_stack.sandbox("GET", "/sandbox/orders")["orders"]
                  if o["phone_number"] == "+13125550142")
     assert order["address_sid"] == clinic["address_sid"]
-    assert clinic["address_sid"] in {a["sid"] for a in sandbox(local_stack, "GET", "/sandbox/addresses")["addresses"]}
-    sandbox(local_stack, "POST", f"/sandbox/orders/{order['sid']}/sign-loa")
+    assert clinic["address_sid"] in {a["sid"] for a in local_stack.sandbox("GET", "/sandbox/addresses")["addresses"]}
+    local_stack.sandbox("POST", f"/sandbox/orders/{order['sid']}/sign-loa")
     local_stack.run_schedule("StatusPollerFunction")
     status, signed = admin("GET", f"/api/practices/{p}/lines/{landline['line_id']}")
     assert (signed["status"], signed["hosted_order"]["loa_status"]) == ("pending", "signed")
-    sandbox(local_stack, "POST", f"/sandbox/orders/{order['sid']}/complete")
+    local_stack.sandbox("POST", f"/sandbox/orders/{order['sid']}/complete")
     local_stack.run_schedule("StatusPollerFunction")
     status, now = admin("GET", f"/api/practices/{p}/lines/{landline['line_id']}")
     assert now["status"] == "enabled"
@@ -93,9 +85,9 @@ def test_a_sandbox_failed_order_shows_failed_with_the_reason(local_stack, clinic
     status, landline = admin("POST", f"/api/practices/{p}/lines",
                              {"display_name": "Annex", "number": "(312) 555-0143", "authorization": loa(),
                               "contact": ORDER_CONTACT})
-    order = next(o for o in sandbox(local_stack, "GET", "/sandbox/orders")["orders"]
+    order = next(o for o in local_stack.sandbox("GET", "/sandbox/orders")["orders"]
                  if o["phone_number"] == "+13125550143")
-    sandbox(local_stack, "POST", f"/sandbox/orders/{order['sid']}/fail", {"failure_reason": "Number is not portable"})
+    local_stack.sandbox("POST", f"/sandbox/orders/{order['sid']}/fail", {"failure_reason": "Number is not portable"})
     local_stack.run_schedule("StatusPollerFunction")
     status, now = admin("GET", f"/api/practices/{p}/lines/{landline['line_id']}")
     assert (now["status"], now["status_reason"]) == ("failed", "Number is not portable")
@@ -134,7 +126,7 @@ def test_an_inbound_text_reaches_permitted_staff_only_and_a_staff_reply_reaches_
     admin("POST", f"/api/practices/{p}/users", {"email": "lee@maplefamilyclinic.com", "name": "Lee",
                                                  "role": "staff", "line_ids": []})
     patient = "+14155550177"
-    answer = sandbox(local_stack, "POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"],
+    answer = local_stack.sandbox("POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"],
                                                                     "body": "Can I come at 3?"})
     assert answer["status"] == 200
     pat = Console(local_stack, "pat@maplefamilyclinic.com", ())
@@ -153,7 +145,7 @@ def test_a_closed_period_gets_one_after_hours_reply_and_the_next_one_another(loc
     admin("PATCH", f"/api/practices/{p}", {"hours": {}, "after_hours": {"text": "Closed now - we'll text back."}})
     patient = "+14155550188"
     for body in ("hello?", "anyone there?"):
-        sandbox(local_stack, "POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"], "body": body})
+        local_stack.sandbox("POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"], "body": body})
         local_stack.wait_idle()
     assert eventually(lambda: len(texts_to(local_stack, patient)) == 1)
     local_stack.wait_idle()
@@ -163,7 +155,7 @@ def test_a_closed_period_gets_one_after_hours_reply_and_the_next_one_another(loc
     opening_day = weekday_days_from_now("America/Chicago", 3)
     admin("PATCH", f"/api/practices/{p}",
           {"closures": [], "hours": {opening_day: [{"opens": "03:00", "closes": "03:01"}]}})
-    sandbox(local_stack, "POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"], "body": "hi again"})
+    local_stack.sandbox("POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"], "body": "hi again"})
     assert eventually(lambda: len(texts_to(local_stack, patient)) == 2)
 
 
@@ -172,7 +164,7 @@ def test_a_voice_call_gets_twiml_from_the_lines_rules(local_stack, clinic):
     status, _ = admin("PUT", f"/api/practices/{p}/lines/{line['line_id']}/forwarding",
                       {"forwarding": {"after_hours": {"say": {"text": "We are closed. Please text us."}}}})
     assert status == 200
-    answer = sandbox(local_stack, "POST", "/sandbox/inbound/call", {"from": PATIENT, "to": line["number"]})
+    answer = local_stack.sandbox("POST", "/sandbox/inbound/call", {"from": PATIENT, "to": line["number"]})
     assert answer["status"] == 200
     assert "<Say" in answer["body"] and "We are closed. Please text us." in answer["body"]
     assert "<Hangup" in answer["body"]
@@ -198,7 +190,7 @@ def _opted_out(admin, p, phone: str) -> bool:
 
 
 def _text(stack, line, phone: str, body: str) -> None:
-    assert sandbox(stack, "POST", "/sandbox/inbound/sms", {"from": phone, "to": line["number"], "body": body})[
+    assert stack.sandbox("POST", "/sandbox/inbound/sms", {"from": phone, "to": line["number"], "body": body})[
         "status"] == 200
     stack.wait_idle()
 
@@ -210,7 +202,7 @@ def test_keywords_as_patients_type_them_get_one_answer_each(local_stack, clinic,
                                            "after_hours": {"text": "Closed now - we'll text back."}})
     number = urllib.parse.quote(line["number"])
     if advanced:
-        sandbox(local_stack, "POST", f"/sandbox/advanced-opt-out/{number}",
+        local_stack.sandbox("POST", f"/sandbox/advanced-opt-out/{number}",
                 {"help": "Maple: call 312-555-0100. Reply STOP to opt out.",
                  "stop": "Maple: you will get no more texts."})
     try:
@@ -237,4 +229,4 @@ def test_keywords_as_patients_type_them_get_one_answer_each(local_stack, clinic,
         assert not _opted_out(admin, p, yes)
     finally:
         if advanced:
-            sandbox(local_stack, "DELETE", f"/sandbox/advanced-opt-out/{number}")
+            local_stack.sandbox("DELETE", f"/sandbox/advanced-opt-out/{number}")
