@@ -19,7 +19,16 @@ from pydantic import ValidationError
 
 from switchboard.core.phones import InvalidPhoneNumber, parse_us_number
 from switchboard.rules.hours import WEEKDAYS, Closure, Span, WeeklyHours
-from switchboard.rules.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, Keyword, keyword_in, sounds_like_opt_out
+from switchboard.rules.keywords import (
+    ALWAYS_OPT_OUT_WORDS,
+    HELP_WORDS,
+    OPT_IN_WORDS,
+    OPT_OUT_WORDS,
+    TEXT_WORDS,
+    Keyword,
+    keyword_in,
+    sounds_like_opt_out,
+)
 from switchboard.rules.opening import OpeningHours, closure_bounds
 from switchboard.rules.workflows import MAX_TEXT_LENGTH, check_template, render_template
 
@@ -119,11 +128,14 @@ def _a_keyword_alone_in_any_case_with_spaces_and_trailing_punctuation_is_recogni
 
 
 def _a_keyword_inside_a_longer_message_is_not_a_keyword(word, other, glue):
+    # Only the words that mean "no more texts" on their own flag beside an unrelated word: CANCEL, END and QUIT
+    # are as often about an appointment ("cancel please" answers a reminder) and flag only with texts as object.
     canonical, typed = word
+    assume(other.upper() not in TEXT_WORDS | {"BY", "IN", "OVER"})
     for message in (f"{typed}{glue}{other}", f"{other}{glue}{typed}"):
         assert keyword_in(message) is None
-        words = {canonical} | set(re.findall(r"[A-Za-z]+", other.upper()))
-        assert sounds_like_opt_out(message) == bool(words & OPT_OUT_WORDS)
+        words = {canonical} | set(re.findall(r"[A-Za-z0-9]+", other.upper()))
+        assert sounds_like_opt_out(message) == bool(words & ALWAYS_OPT_OUT_WORDS)
 
 
 def _any_message_is_at_most_one_of_keyword_or_likely_opt_out(body):

@@ -43,6 +43,28 @@ def test_opt_out_words_inside_a_sentence_are_flagged_for_staff():
     assert not sounds_like_opt_out("Optional outing on Friday")
 
 
+@pytest.mark.parametrize("text", ["please stop texting me", "cancel my texts", "don't text me anymore",
+                                  "Don\u2019t text me anymore", "no more texts", "unsubscribe me",
+                                  "remove me from your list", "Take me off your list please", "opt me out",
+                                  "Quit texting me", "do not contact me", "Please end these reminders",
+                                  "\uff23\uff41\uff4e\uff43\uff45\uff4c my texts", "I don't want these texts"])
+def test_revocations_written_in_a_sentence_are_flagged(text):
+    assert keyword_in(text) is None
+    assert sounds_like_opt_out(text)
+
+
+@pytest.mark.parametrize("text", ["I need to cancel my appointment", "Cancel please", "can you stop by",
+                                  "Can I stop in tomorrow?", "at the end of the day", "I quit smoking",
+                                  "I'll text you later", "please remove my appointment", "Thanks!"])
+def test_sentences_about_other_things_are_not_flagged(text):
+    assert not sounds_like_opt_out(text)
+
+
+@pytest.mark.parametrize("word", ["STOP", "Cancel", "unsubscribe", "opt out", "START", "HELP"])
+def test_a_plain_keyword_is_never_flagged(word):
+    assert not sounds_like_opt_out(word)
+
+
 @pytest.mark.parametrize("text", ["opt outside", "optout now", "I opted out", "\U0001f621", "stop \U0001f621 now",
                                   "yes \U0001f44d please", "\u2709 STOP"])
 def test_only_the_whole_message_is_a_keyword(text):

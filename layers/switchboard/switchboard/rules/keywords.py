@@ -3,7 +3,10 @@
 A keyword is the whole message, read the way a patient types it: Unicode-folded (NFKC, so full-width
 "ＳＴＯＰ" is STOP), case, surrounding spaces, trailing punctuation and emoji ignored, and "opt out" /
 "opt-out" read as OPTOUT (the FCC lists both). "Stop." opts out; "stop please" does not, but is flagged for
-staff as a likely wish to stop.
+staff as a likely wish to stop, as are revocations in a sentence ("please don't text me anymore", "cancel my
+texts", "remove me from your list": the FCC counts any reasonable means). Words a clinic's patients also use for
+appointments ("cancel", "end", "quit") flag only when they are about the texts: "I need to cancel my appointment"
+is not a request to stop; nor is "stop by" or "stop in".
 """
 
 from __future__ import annotations
@@ -75,9 +78,33 @@ def keyword_in(body: str | None) -> Keyword | None:
     return None
 
 
+# Alone among other words these mean "no more texts"; CANCEL, END and QUIT need texts for their object.
+ALWAYS_OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "REVOKE", "OPTOUT"})
+TEXT_WORDS = frozenset({"TEXT", "TEXTS", "TEXTING", "MESSAGE", "MESSAGES", "MESSAGING", "SMS", "TXT", "TXTS",
+                        "TEXTMESSAGES", "NOTIFICATIONS", "ALERTS", "REMINDERS"})
+_TEXTS = "|".join(sorted(TEXT_WORDS))
+_STOP_NOT_ABOUT_TEXTS = re.compile(r"\bSTOP (?:BY|IN|OVER)\b")
+_REVOCATIONS = re.compile("|".join([
+    rf"\b(?:STOP|QUIT|END|CANCEL) (?:(?:SENDING|ALL|MY|THE|THESE|THOSE|YOUR|ME|OF) )*(?:{_TEXTS})\b",
+    r"\b(?:DONT|DO NOT|NEVER|NO LONGER|NOT) (?:WANT TO )?(?:TEXT|MESSAGE|CONTACT|SMS|TXT) ME\b",
+    rf"\b(?:DONT|DO NOT|NO LONGER) (?:WANT|NEED) (?:ANY )?(?:MORE )?(?:OF )?(?:YOUR |THESE |THE )?(?:{_TEXTS})\b",
+    rf"\bNO MORE (?:{_TEXTS})\b",
+    r"\b(?:REMOVE|TAKE|DELETE|DROP) (?:ME|MY NUMBER|THIS NUMBER)\b.*\b(?:LIST|LISTS|TEXTS|MESSAGES)\b",
+    r"\bOPT ME OUT\b",
+]))
+
+
+def _words(body: str) -> str:
+    """The message as its words, apostrophes dropped ("don't" is DONT), one space between them."""
+    folded = _OPT_OUT_PHRASE.sub("OPTOUT", _folded(body).replace("'", "").replace("\u2019", ""))
+    return " ".join(re.findall(r"[A-Z0-9]+", folded))
+
+
 def sounds_like_opt_out(body: str | None) -> bool:
-    """An opt-out word inside a longer message: not a keyword, but staff should see it."""
+    """A request to stop the texts inside a longer message: not a keyword, but staff should see it."""
     if keyword_in(body) is not None:
         return False
-    words = set(re.findall(r"[A-Z]+", _OPT_OUT_PHRASE.sub("OPTOUT", _folded(body or ""))))
-    return bool(words & OPT_OUT_WORDS)
+    words = _words(body or "")
+    if _REVOCATIONS.search(words):
+        return True
+    return bool(set(_STOP_NOT_ABOUT_TEXTS.sub("", words).split()) & ALWAYS_OPT_OUT_WORDS)
