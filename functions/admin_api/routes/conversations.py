@@ -1,4 +1,5 @@
-"""The staff inbox: conversations of permitted lines, threads, marking read, replying; SMS segment counts."""
+"""The staff inbox: conversations of permitted lines, threads, marking read, replying, answering a patient's
+apparent request to stop; SMS segment counts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from switchboard.core.errors import NotFound
 from switchboard.core.fields import DomainModel
 from switchboard.core.phones import parse_us_number
 from switchboard.data import conversations as store
-from switchboard.flows import staff_replies
+from switchboard.flows import opt_out_requests, staff_replies
 from switchboard.rules.access import Caller, require_line, require_member
 from switchboard.rules.addresses import LineOwner
 from switchboard.rules.conversations import DeliveryError, InboxEntry, Message
@@ -70,13 +71,22 @@ def _shown(message: Message) -> Message:
                                                               what_to_do=why.what_to_do)})
 
 
+def _listed(entry: InboxEntry) -> InboxEntry:
+    """A conversation as staff read it: a last text that failed says why, in the carrier table's words."""
+    failed = entry.last_text_failed
+    why = failure("failed", failed.code, failed.reason or None) if failed else None
+    if failed is None or why is None:
+        return entry
+    return entry.model_copy(update={"last_text_failed": failed.model_copy(update={"reason": why.reason})})
+
+
 def _conversation(caller: Caller, practice_id: str, line_id: str, phone: str) -> tuple[str, InboxEntry]:
     require_line(caller, practice_id, line_id)
     e164 = parse_us_number(phone, field="phone") if not phone.startswith("+") or phone.startswith("+1") else phone
     found = store.load_conversation(line_id, e164)
     if found is None or found.practice_id != practice_id:
         raise NotFound("no such conversation")
-    return e164, store.to_entry(found)
+    return e164, _listed(store.to_entry(found))
 
 
 @router.get(
@@ -103,7 +113,7 @@ def list_inbox(
     else:
         page = store.Page([], None)
     return InboxPage(
-        conversations=[store.to_entry(item) for item in page.items], next_cursor=page.cursor
+        conversations=[_listed(store.to_entry(item)) for item in page.items], next_cursor=page.cursor
     )
 
 
@@ -152,6 +162,28 @@ def reply(
         draft_id=draft.draft_id,
     )
     return {"status": "queued", "message_id": queued.message_id}, 202
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/opt-out",
+    summary="Opt the patient out on this line, as their STOP would (staff decided they asked to stop)",
+)
+def opt_out(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    changed = opt_out_requests.opt_out(LineOwner(practice_id, line_id), e164, staff=caller.email)
+    return _listed(store.to_entry(changed))
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/opt-out-request/dismiss",
+    summary="The patient's text was not a request to stop: clear the flag, keep them opted in",
+)
+def dismiss_opt_out_request(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    changed = opt_out_requests.dismiss(LineOwner(practice_id, line_id), e164, staff=caller.email)
+    return _listed(store.to_entry(changed))
 
 
 @router.post("/api/segments", summary="Characters and SMS segments a draft will cost (GSM-7 or UCS-2)")

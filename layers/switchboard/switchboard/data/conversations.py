@@ -251,7 +251,13 @@ def thread_page(line_id: str, phone: str, *, limit: int, cursor: str | None) -> 
 
 def to_entry(item: ConversationItem) -> InboxEntry:
     # The inbox's pydantic models load with the first page, not in the webhooks that share this module.
-    from switchboard.rules.conversations import InboxEntry, LastMessage, PatientMatch
+    from switchboard.rules.conversations import (
+        InboxEntry,
+        LastMessage,
+        PatientMatch,
+        last_text_failure,
+        open_opt_out_request,
+    )
 
     matches = [PatientMatch(**m) for m in (item.matches or [])]
     chosen = next((m for m in matches if m.patient_id == item.patient_id), None)
@@ -262,6 +268,8 @@ def to_entry(item: ConversationItem) -> InboxEntry:
         verified=bool(item.verified), mpsp=len(matches) > 1 and chosen is None, patient_id=item.patient_id,
         patient_name=chosen.name if chosen else None, matches=matches,
         last_message=LastMessage(**item.last_message) if item.last_message else None,
+        opt_out_requested=open_opt_out_request(item.opt_out_requested, opted_out=bool(item.opted_out)),
+        last_text_failed=last_text_failure(item.last_text_failed),
     )
 
 

@@ -148,11 +148,13 @@ def record_refused(message: MessageItem, *, status: MessageStatus, reason: str, 
         add_in(writes, counts_of(message), counters)
 
 
-def mark_not_textable(writes: Writes, practice_id: str, phone: str, line_id: str, at: datetime) -> None:
+def mark_not_textable(writes: Writes, practice_id: str, phone: str, line_id: str, at: datetime,
+                      also: Sequence[Action] = ()) -> None:
+    """The phone takes no texts; `also` are the conversation's other changes in the same write."""
     writes.update(ContactItem(*contact_key(practice_id, phone)),
                   [ContactItem.not_textable.set(True), ContactItem.updated_at.set(at)])
     writes.update(ConversationItem(*conversation_key(line_id, phone)),
-                  [ConversationItem.not_textable.set(True), ConversationItem.updated_at.set(at)])
+                  [ConversationItem.not_textable.set(True), ConversationItem.updated_at.set(at), *also])
 
 
 def end_attempt(message: MessageItem, at: datetime) -> None:
@@ -194,15 +196,20 @@ def apply_carrier_status(sid: str, status: MessageStatus, *, error_code: int | N
     try:
         with transaction() as writes:
             writes.update(message, actions, condition=condition)
-            if not_textable:
-                mark_not_textable(writes, pointer.practice_id, ref.phone, ref.line_id, at)
-            if opted_out:
-                writes.update(ConversationItem(*conversation_key(ref.line_id, ref.phone)),
-                              [ConversationItem.opted_out.set(True), ConversationItem.updated_at.set(at)])
+            conversation = [ConversationItem.opted_out.set(True)] if opted_out else []
             if status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
                 add_in(writes, counts_of(pointer), {"failed": 1, failed_counter(reason): 1})
+                conversation.append(ConversationItem.last_text_failed.set(
+                    {"message_id": ref.message_id, "code": error_code, "reason": reason}))
             elif status is MessageStatus.DELIVERED:
                 add_in(writes, counts_of(pointer), {"delivered": 1})
+                conversation.append(ConversationItem.last_text_failed.remove())
+            # The inbox lists the failure from here, with no read of the thread.
+            if not_textable:
+                mark_not_textable(writes, pointer.practice_id, ref.phone, ref.line_id, at, also=conversation)
+            elif conversation:
+                writes.update(ConversationItem(*conversation_key(ref.line_id, ref.phone)),
+                              [*conversation, ConversationItem.updated_at.set(at)])
     except TransactWriteError as error:
         if (message.pk, message.sk) in writes.failed(error):
             return StatusChange(applied=False, message_known=True)

@@ -155,6 +155,8 @@ class ConversationItem(Item, discriminator="conversation"):
     opted_out_before_opt_in = BooleanAttribute(null=True)
     opt_out_text = UnicodeAttribute(null=True)
     opted_out_before_opt_out = BooleanAttribute(null=True)
+    opt_out_requested = JSONAttribute(null=True)  # {message_id, at}: a text that sounds like a request to stop
+    last_text_failed = JSONAttribute(null=True)  # {message_id, code, reason}: until a later text is delivered
 
 
 class MessageItem(Item, discriminator="message"):

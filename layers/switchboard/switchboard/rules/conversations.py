@@ -31,6 +31,21 @@ class LastMessage(DomainModel):
     created_at: datetime
 
 
+class OptOutRequest(DomainModel):
+    """The patient's text that sounds like a request to stop, until staff decide."""
+
+    message_id: str
+    at: datetime
+
+
+class TextFailure(DomainModel):
+    """Why the conversation's last outbound text did not reach the patient: the carrier's code, and the reason
+    recorded (the API explains a code from the carrier's table as it answers)."""
+
+    code: int | None = None
+    reason: str
+
+
 class InboxEntry(DomainModel):
     """A conversation as the inbox lists it."""
 
@@ -47,6 +62,20 @@ class InboxEntry(DomainModel):
     patient_name: str | None = None
     matches: list[PatientMatch] = Field(default_factory=list)
     last_message: LastMessage | None = None
+    opt_out_requested: OptOutRequest | None = None
+    last_text_failed: TextFailure | None = None
+
+
+def open_opt_out_request(requested: Mapping[str, Any] | None, *, opted_out: bool) -> OptOutRequest | None:
+    """A request still waiting for staff: an opted-out patient has nothing left to ask."""
+    return OptOutRequest(**requested) if requested and not opted_out else None
+
+
+def last_text_failure(failed: Mapping[str, Any] | None) -> TextFailure | None:
+    if not failed:
+        return None
+    code = int(failed["code"]) if failed.get("code") is not None else None
+    return TextFailure(code=code, reason=failed.get("reason") or "")
 
 
 class DeliveryError(DomainModel):

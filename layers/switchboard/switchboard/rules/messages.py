@@ -26,6 +26,7 @@ class MessageStatus(StrEnum):
 class Direction(StrEnum):
     OUTBOUND = "outbound"
     INBOUND = "inbound"
+    NOTE = "note"  # for staff only: never sent
 
 
 class Handoff(StrEnum):
@@ -43,6 +44,7 @@ class SenderKind(StrEnum):
     INTEGRATION = "integration"
     CAMPAIGN = "campaign"
     PATIENT = "patient"
+    SYSTEM = "system"
 
 
 FINAL_STATUSES = frozenset(
