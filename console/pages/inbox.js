@@ -2,12 +2,12 @@
 // and a live character/segment counter. Polls for new messages.
 
 import { get, post, seg } from '../lib/api.js';
-import { announce, badge, emptyState, field, h, nextId, replace, submitting } from '../lib/dom.js';
+import { announce, badge, button, confirmDialog, emptyState, field, h, nextId, replace, submitting } from '../lib/dom.js';
 import { segmentSummary, timeElement, titleCase } from '../lib/format.js';
 
 const LIST_POLL_MS = 4000;
 const THREAD_POLL_MS = 2500;
-const SENDERS = { patient: 'Patient', workflow: 'Workflow', auto_response: 'Auto-reply', integration: 'Integration', campaign: 'Campaign' };
+const SENDERS = { patient: 'Patient', workflow: 'Workflow', auto_response: 'Auto-reply', integration: 'Integration', campaign: 'Campaign', system: 'Note' };
 
 export function markers(c) {
   return [
@@ -15,7 +15,15 @@ export function markers(c) {
     c.not_textable ? badge('Not textable', 'disabled') : null,
     !c.verified ? badge('Unverified', 'unverified') : null,
     c.mpsp ? badge('Several patients', 'mpsp') : null,
+    c.opt_out_requested ? badge('May want to stop texts', 'opt-out-request') : null,
   ];
+}
+
+// The last text to the patient did not go: a red dot, and the reason in words (not colour alone).
+export function lastTextFailed(c) {
+  if (!c.last_text_failed) return null;
+  return h('span', { class: 'last-failed' }, h('span', { class: 'dot', 'aria-hidden': 'true' }),
+    `Last text not delivered: ${c.last_text_failed.reason}`);
 }
 
 // A text that did not go, in words: the carrier's code when it gave one, and what staff can do about it.
@@ -91,6 +99,7 @@ export default async function render(view, ctx, params) {
         c.unread ? h('span', { class: 'badge badge-unread' }, `${c.unread} unread`) : null,
         h('span', { class: 'line hint' }, `${c.patient_name ? `${c.phone_display} · ` : ''}${lineName(c.line_id)}`),
         last ? h('span', { class: 'snippet' }, last.direction === 'outbound' ? 'Sent: ' : '', last.body || 'a text') : null,
+        lastTextFailed(c),
         h('span', { class: 'meta' }, timeElement(c.last_activity_at, h), markers(c))));
       }));
     }
@@ -108,11 +117,12 @@ export default async function render(view, ctx, params) {
   async function openThread() {
     const path = `${base}/lines/${seg(lineId)}/conversations/${seg(phone)}`;
     const header = h('header', { class: 'thread-head' });
+    const banner = h('div', { class: 'opt-out-request', role: 'region', 'aria-label': 'Opt-out request', hidden: true });
     const log = h('ol', { class: 'messages', role: 'log', 'aria-label': 'Messages', 'aria-live': 'polite' });
     let thread = await get(path);
     let lastCount = 0;
     const reply = replyForm();
-    replace(threadPane, h('p', { class: 'back' }, h('a', { href: 'inbox' }, 'All conversations')), header, log, reply.el);
+    replace(threadPane, h('p', { class: 'back' }, h('a', { href: 'inbox' }, 'All conversations')), header, banner, log, reply.el);
     draw();
     await markRead();
 
@@ -122,10 +132,46 @@ export default async function render(view, ctx, params) {
         h('p', { class: 'hint' }, `${c.phone_display} · ${lineName(c.line_id)}`), h('div', { class: 'badges' }, markers(c)),
         c.matches && c.matches.length > 1 ? h('div', { class: 'matches' }, h('p', {}, 'Patients who share this phone:'),
           h('ul', {}, c.matches.map((m) => h('li', {}, m.name)))) : null);
+      drawBanner(c);
       replace(log, thread.messages.length ? thread.messages.map(message) : h('li', { class: 'empty' }, 'No messages yet.'));
       if (thread.messages.length !== lastCount) { log.scrollTop = log.scrollHeight; lastCount = thread.messages.length; }
-      reply.blocked(c.opted_out ? 'This patient opted out (texted STOP): nothing can be sent until they text START.'
+      reply.blocked(c.opted_out ? 'This patient opted out: nothing can be sent until they text START.'
         : c.not_textable ? 'This number cannot receive texts (a landline).' : null);
+    }
+
+    function drawBanner(c) {
+      banner.hidden = !c.opt_out_requested;
+      if (!c.opt_out_requested) { replace(banner); return; }
+      replace(banner, h('p', {}, h('strong', {}, 'The patient may be asking to stop texts.'),
+        ' Texts that ask to stop in a sentence count as opting out; decide whether this one does.'),
+      h('div', { class: 'inline' },
+        button('Opt this patient out', optOut, { class: 'danger' }),
+        button('Not a request', dismiss)));
+    }
+
+    async function decided(changed, words) {
+      thread = { ...thread, conversation: changed };
+      announce(words);
+      draw();
+      const item = conversations.findIndex((x) => x.line_id === lineId && x.phone === phone);
+      if (item >= 0) { conversations[item] = { ...conversations[item], ...changed }; drawList(); }
+      try { thread = await get(path); draw(); } catch { /* next poll */ }
+    }
+
+    async function optOut() {
+      const changed = await confirmDialog({
+        title: 'Opt this patient out?',
+        body: ['Nothing more is sent to them from this line until they text START, as if they had texted STOP.',
+          'Your name is recorded with the decision.'],
+        confirmLabel: 'Opt out', danger: true,
+        onConfirm: () => post(`${path}/opt-out`),
+      });
+      if (changed) await decided(changed, 'The patient is opted out of texts from this line.');
+    }
+
+    async function dismiss() {
+      const changed = await post(`${path}/opt-out-request/dismiss`).catch(() => null);
+      if (changed) await decided(changed, 'Marked as not a request to stop.');
     }
 
     async function markRead() {
