@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from switchboard.core.errors import NotFound
 from switchboard.data import conversations as store
-from switchboard.data import patient_texts
+from switchboard.data import opt_out_requests as decisions
 from switchboard.data.models import ConversationItem
 from switchboard.rules.addresses import LineOwner
 
@@ -24,8 +24,8 @@ def opt_out(owner: LineOwner, phone: str, *, staff: str) -> ConversationItem:
     conversation = _found(owner, phone)
     if conversation.opted_out:
         return conversation
-    patient_texts.opt_out_by_staff(owner, phone, staff=staff, request=conversation.opt_out_requested,
-                                   at=datetime.now(UTC))
+    decisions.opt_out_by_staff(owner, phone, staff=staff, request=conversation.opt_out_requested,
+                               at=datetime.now(UTC))
     return _found(owner, phone)
 
 
@@ -34,6 +34,6 @@ def dismiss(owner: LineOwner, phone: str, *, staff: str) -> ConversationItem:
     conversation = _found(owner, phone)
     if conversation.opt_out_requested is None:
         return conversation
-    patient_texts.dismiss_opt_out_request(owner, phone, staff=staff, request=conversation.opt_out_requested,
-                                          at=datetime.now(UTC))
+    decisions.dismiss_opt_out_request(owner, phone, staff=staff, request=conversation.opt_out_requested,
+                                      at=datetime.now(UTC))
     return _found(owner, phone)
