@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.expressions.update import Action
 
 from switchboard.rules.addresses import CountsOf, MessageRef
@@ -21,6 +22,7 @@ from .models import (
     ContactItem,
     ConversationItem,
     CursorItem,
+    EarlyStatusItem,
     EnterpriseItem,
     LineItem,
     LineRateItem,
@@ -33,6 +35,7 @@ from .table import Item
 from .writes import Writes, transaction, update_if
 
 RECONCILER_CURSOR = ("RECONCILER", "CURSOR")
+EARLY_KEPT = timedelta(days=1)  # a send records its sid within seconds, or the reconciler asks the carrier
 
 
 def counts_of(message: MessageItem | SidItem) -> CountsOf:
@@ -101,15 +104,18 @@ def claim_for_sending(message: MessageItem, at: datetime, *, seen_attempt: datet
 
 
 def record_accepted(message: MessageItem, *, sid: str, status: MessageStatus, body: str, at: datetime,
-                    counters: dict[str, int], conversation: Sequence[Action] = (), show_text: bool = False) -> None:
+                    counters: dict[str, int], conversation: Sequence[Action] = (), show_text: bool = False) -> bool:
     """The carrier took the message: remember its sid (and where to find us from it) with the count, and
     the conversation's `conversation` actions. With `show_text`, the inbox preview shows the text as sent,
-    unless something newer is there (then the rest is written without it)."""
+    unless something newer is there (then the rest is written without it). True when a status callback for
+    the sid came first and was kept (`kept_status`): the caller applies it."""
+    early = (f"SID#{sid}", "EARLY")
     contact_pk, _ = contact_key(message.practice_id, message.phone)
     key = conversation_key(message.line_id, message.phone)
-    preview_actions = [ConversationItem.last_message.set(
+    shown = [ConversationItem.last_message.set(
         preview(Direction.OUTBOUND, body, MessageStatus.SENT, message.created_at))] if show_text else []
-    for shown in (preview_actions, []) if preview_actions else ([],):
+    check_early, kept = True, False
+    while True:
         try:
             with transaction() as writes:
                 writes.update(message, [MessageItem.carrier_sid.set(sid), MessageItem.status.set(status.value),
@@ -117,6 +123,8 @@ def record_accepted(message: MessageItem, *, sid: str, status: MessageStatus, bo
                 writes.put(SidItem(f"SID#{sid}", "SID", message_pk=message.pk, message_sk=message.sk,
                                    contact_pk=contact_pk, workflow_id=message.workflow_id,
                                    campaign_id=message.campaign_id, practice_id=message.practice_id))
+                if check_early:
+                    writes.check(EarlyStatusItem, *early, EarlyStatusItem.pk.does_not_exist())
                 add_in(writes, counts_of(message), counters)
                 if conversation or shown:
                     condition = ConversationItem.pk.exists()
@@ -124,10 +132,43 @@ def record_accepted(message: MessageItem, *, sid: str, status: MessageStatus, bo
                         condition = condition & (ConversationItem.last_activity_at == message.created_at)
                     writes.update(ConversationItem(*key), [*conversation, *shown], condition=condition)
         except TransactWriteError as error:
-            if shown and key in writes.failed(error):
-                continue  # a newer message is the conversation's latest: leave its preview
+            failed, again = writes.failed(error), False
+            if check_early and early in failed:
+                check_early, kept, again = False, True, True
+            if shown and key in failed:
+                shown, again = [], True  # a newer message is the conversation's latest: leave its preview
+            if not again:
+                raise
+            continue
+        return kept
+
+
+def keep_early_status(sid: str, status: MessageStatus, news: dict[str, Any], at: datetime) -> bool:
+    """Keep a status callback for a sid the send has not stored yet (the carrier may call back before its answer
+    to the send is recorded); the latest status wins. True when the sid is known by now, so the caller applies
+    the news at once (the send may have missed what was kept)."""
+    item = EarlyStatusItem(f"SID#{sid}", "EARLY", status=status.value, news=news, expires_at=at + EARLY_KEPT)
+    try:
+        item.save(condition=EarlyStatusItem.pk.does_not_exist() | EarlyStatusItem.status.is_in(
+            *[s.value for s in statuses_before(status)]))
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return
+    try:
+        SidItem.get(f"SID#{sid}", "SID", consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
+
+
+def kept_status(sid: str) -> tuple[MessageStatus, dict[str, Any]] | None:
+    """The status callback kept for `sid`, taken (deleted) so it is applied once."""
+    try:
+        item = EarlyStatusItem.get(f"SID#{sid}", "EARLY", consistent_read=True)
+    except DoesNotExist:
+        return None
+    item.delete()
+    return MessageStatus(item.status), dict(item.news)
 
 
 def record_refused(message: MessageItem, *, status: MessageStatus, reason: str, code: int | None, at: datetime,

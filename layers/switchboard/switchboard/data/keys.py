@@ -20,6 +20,7 @@
 | quick response| PRACTICE#<id>       | QUICK#<id>      |                                 |
 | message       | CONV#<line>#<e164>  | MSG#<ulid>      |                                 |
 | carrier sid   | SID#<SM…>           | SID             |                                 |
+| early status  | SID#<SM…>           | EARLY           | (TTL: a day; a callback before the sid was stored) |
 | dedupe window | DEDUPE#<practice>#<e164> | DEDUPE     |                                 |
 | patient       | PRACTICE#<id>       | PATIENT#<id>    | PHONE#<e164> / PATIENT#<practice>#<id> |
 | enterprise    | ENTERPRISE          | SETTINGS        |                                 |

@@ -188,13 +188,18 @@ class MessageItem(Item, discriminator="message"):
 
 class SidItem(Item, discriminator="sid"):
     """Carrier message sid → our message, for status callbacks."""
-
     message_pk = UnicodeAttribute()
     message_sk = UnicodeAttribute()
     contact_pk = UnicodeAttribute()
     workflow_id = UnicodeAttribute(null=True)
     campaign_id = UnicodeAttribute(null=True)
     practice_id = UnicodeAttribute()
+
+
+class EarlyStatusItem(Item, discriminator="early_status"):
+    """A status callback that came before the send stored its sid (`SID#<sid>` / `EARLY`), applied once it is."""
+    status = UnicodeAttribute()
+    news = JSONAttribute()
 
 
 class DedupeItem(Item, discriminator="dedupe"):
@@ -204,7 +209,6 @@ class DedupeItem(Item, discriminator="dedupe"):
 
 class PatientItem(Item, discriminator="patient"):
     """A verified patient from the clinic's records; several may share one phone."""
-
     practice_id = UnicodeAttribute()
     patient_id = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -223,7 +227,6 @@ class InboundSidItem(Item, discriminator="inbound_sid"):
 class VoicemailCallItem(Item, discriminator="voicemail_call"):
     """A call that was offered voicemail: which line and caller, since the carrier's recording callback names
     only the call."""
-
     practice_id = UnicodeAttribute()
     line_id = UnicodeAttribute()
     phone = UnicodeAttribute()
@@ -250,7 +253,6 @@ class ApiKeyItem(Item, discriminator="api_key"):
 
 class ApiKeyLookupItem(Item, discriminator="api_key_lookup"):
     """What a request with a key needs: one read by the key's hash."""
-
     practice_id = UnicodeAttribute()
     key_id = UnicodeAttribute()
     revoked = BooleanAttribute(default=False)
@@ -283,18 +285,15 @@ class RecipientItem(Item, discriminator="recipient"):
 
 class LineRateItem(Item, discriminator="line_rate"):
     """The next moment a campaign may send from a line: keeps every campaign under the carrier's rate."""
-
     next_slot = NumberAttribute()
 
 
 class SendReceiptItem(Item, discriminator="send_receipt"):
     """What an idempotent API send answered; the request's hash tells a retry from another request."""
-
     request_hash = UnicodeAttribute()
     result = JSONAttribute()
 
 
 class CursorItem(Item, discriminator="cursor"):
     """Where a scheduled job that pages through an index stopped last time."""
-
     position = JSONAttribute(null=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from switchboard import carrier as carriers
 from switchboard.aws import events, queues
@@ -100,6 +100,12 @@ def _found_earlier_attempt(message: MessageItem, line: LineItem, body: str) -> c
     return matching[-1] if matching else None
 
 
+def _accepted(message: MessageItem, *, sid: str, **recorded: Any) -> None:
+    """Record the carrier's accept, then any status callback that came before it."""
+    if store.record_accepted(message, sid=sid, **recorded):
+        delivery_status.apply_kept(sid)
+
+
 def _catch_up(found: carriers.CarrierMessage) -> None:
     """A send found late at the carrier: its status callbacks may have come before we knew its sid (and been
     dropped), so ask where it stands now and move it forward."""
@@ -180,7 +186,7 @@ def deliver(job: SendText) -> Delivery:
                              delay_seconds=(ATTEMPT_LEASE - running_for).total_seconds())
         earlier = _found_earlier_attempt(message, line, body)
         if earlier is not None:
-            store.record_accepted(message, sid=earlier.sid, status=CARRIER_STATUSES.get(earlier.status,
+            _accepted(message, sid=earlier.sid, status=CARRIER_STATUSES.get(earlier.status,
                                   MessageStatus.SENDING), body=body, at=datetime.now(UTC), counters={"texted": 1},
                                   conversation=matched, show_text=not message.body)
             _catch_up(earlier)
@@ -209,7 +215,7 @@ def deliver(job: SendText) -> Delivery:
             store.release_attempt(message, datetime.now(UTC))
         raise RetryLater(trouble.reason) from None
     status = CARRIER_STATUSES.get(sent.status, MessageStatus.SENDING)
-    store.record_accepted(message, sid=sent.sid, status=status, body=body, at=datetime.now(UTC),
+    _accepted(message, sid=sent.sid, status=status, body=body, at=datetime.now(UTC),
                           counters={"texted": 1}, conversation=matched, show_text=not message.body)
     return Delivery.SENT
 
@@ -257,7 +263,7 @@ def _reconcile(message: MessageItem, now: datetime) -> str:
         line, _ = line_store.load(message.practice_id, message.line_id)
         earlier = _found_earlier_attempt(message, line, message.body or _body(message, line))
         if earlier is not None:
-            store.record_accepted(message, sid=earlier.sid, body=earlier.body or message.body or "",
+            _accepted(message, sid=earlier.sid, body=earlier.body or message.body or "",
                                   status=CARRIER_STATUSES.get(earlier.status, MessageStatus.SENDING),
                                   at=now, counters={"texted": 1})
             _catch_up(earlier)
