@@ -63,7 +63,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from local import aws_calls, faults
-from local.assembly import STAGE, CarrierAccount, Endpoints, assemble
+from local.assembly import STAGE, CarrierAccount, Endpoints, assemble, local_environment
 from local.auth import PoolAuthorizer, api_gateway_claims, published_keys
 from local.dynamodb import DynamoDBLocal, answers
 from local.gateway import Gateway, GatewayServer, HttpRequest, HttpResponse, json_response
@@ -72,6 +72,7 @@ from local.runtime import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from local.scheduler import ScheduledRun, Scheduler
 from local.template import api_routes, load_template, schedules
 from local.user_pool import LocalLogins, dev_password, dev_password_file
+from local.workers import WorkerRuntime, Zygote, concurrency_cap, recorded_names
 
 log = logging.getLogger("local.stack")
 
@@ -83,6 +84,7 @@ _STOP_ORDER = (
     "logins",
     "scheduler",
     "SQS and stream event sources",
+    "function instances",
     "carrier sandbox",
     "moto (SQS, Secrets Manager)",
     "DynamoDB",
@@ -128,6 +130,8 @@ class LocalStack:
         base_url = server.url
 
         started = time.monotonic()
+        zygote = Zygote(os.environ)  # imports the functions' libraries while the rest starts
+        self._stops["function instances"] = zygote.stop
         dynamodb = DynamoDBLocal(self.data_dir, self.root, startup_timeout=120)  # a JVM on a busy machine
         self._stops["DynamoDB"] = dynamodb.stop
         dynamodb.launch()  # the JVM starts while the rest does
@@ -151,10 +155,11 @@ class LocalStack:
                          visibility_timeout=int(visibility) if visibility else None)
         if recorder is not None:
             aws_calls.name_local_stack(recorder, template, local.values)
-        runtime = local.lambdas
-        failures = runtime.load_all()
+        runtime = WorkerRuntime(local.lambdas, local_environment(endpoints), template_path=self.root / "template.yaml",
+                                cap=concurrency_cap(), names=recorded_names(), zygote=zygote)
+        self._stops["function instances"] = runtime.stop
 
-        sources = local.event_sources(runtime.invoke)
+        sources = local.event_sources(runtime.invoke, runtime.concurrency)
         self._stops["SQS and stream event sources"] = sources.stop
         sources.start()
 
@@ -208,8 +213,9 @@ class LocalStack:
             "queues": {logical_id: endpoint.url for logical_id, endpoint in local.queues.items()},
             "physical_ids": local.values.physical_ids,
             "user_pool": dataclasses.asdict(local.user_pool) if local.user_pool else None,
-            "functions": {f.logical_id: f.folder for f in runtime.functions.values()},
-            "function_errors": {name: repr(error) for name, error in failures.items()},
+            "functions": {f.logical_id: f.folder for f in local.lambdas.functions.values()},
+            "concurrency": {logical_id: pool.concurrency for logical_id, pool in runtime.pools.items()},
+            "function_errors": {},  # instances start on demand: a handler that fails to import fails its invocations
             "environment": local.environment,
         }
         answering = [base_url + "/local/health", dynamodb.endpoint_url, moto.endpoint_url]

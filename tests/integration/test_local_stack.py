@@ -18,6 +18,7 @@ from local.queues import EventSources, MotoServer, aws_client, create_queues
 from local.scheduler import Scheduler
 from local.template import Schedule, load_template, queues
 from local.user_pool import password_sign_in
+from local.workers import is_running
 from tests.integration.conftest import TEST_PASSWORD
 
 if TYPE_CHECKING:
@@ -224,6 +225,48 @@ def test_ctrl_c_stops_everything_and_removes_the_ready_file(tmp_path: Path, star
     assert not (tmp_path / "ready.json").exists()
     assert "stopped DynamoDB" in stack.logs()
     assert ports["gateway"] and ports["dynamodb"]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, their children...)."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(proc.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def test_sigterm_stops_the_stack_and_every_function_instance(tmp_path: Path, start_stack: StartStack) -> None:
+    stack = start_stack(tmp_path)
+    token = stack.token()
+    assert stack.request("POST", "/api/practices", token=token, json_body=PRACTICE).status == 201
+    assert stack.request("GET", "/console/").status == 200
+    started = descendants(stack.process.pid)
+    instances = {pid for pid in started if b"local.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+    stack.process.terminate()
+    stack.process.wait(60)
+
+    assert stack.process.returncode == 0
+    assert len(instances) >= 3  # the zygote, the admin API's instance and the console's
+    deadline = time.monotonic() + 30
+    while left := sorted(pid for pid in started if is_running(pid)):
+        assert time.monotonic() < deadline, f"still running after the stack stopped: {left}"
+        time.sleep(0.1)
+    assert "stopped function instances" in stack.logs()
 
 
 # The event-source loop, with a handler defined here and a queue that retries fast.
