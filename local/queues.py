@@ -475,7 +475,7 @@ class Trace:
             return
         done_at = time.time()
         self._add([{"source": source, "ok": ok, "handed_at": handed_at, "done_at": done_at,
-                    "created_at": (r.get("dynamodb") or {}).get("ApproximateCreationDateTime"),
+                    "created_at": _epoch((r.get("dynamodb") or {}).get("ApproximateCreationDateTime")),
                     "keys": (r.get("dynamodb") or {}).get("Keys")} for r in records])
 
     def entries(self) -> list[dict[str, Any]]:
@@ -484,3 +484,9 @@ class Trace:
 
 
 TRACE = Trace()
+
+
+def _epoch(moment: Any) -> float | None:
+    if hasattr(moment, "timestamp"):
+        return float(moment.timestamp())
+    return float(moment) if isinstance(moment, int | float) else None
