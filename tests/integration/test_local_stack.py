@@ -412,3 +412,40 @@ def test_without_java_dynamodb_falls_back_to_moto(tmp_path: Path, monkeypatch: p
 
     assert database.engine == "moto"
     assert isinstance(tables, list)
+
+
+def test_a_queue_keeps_up_to_its_maximum_concurrency_of_batches_in_flight() -> None:
+    template = json.loads(json.dumps(TEMPLATE))
+    properties = template["Resources"]["Worker"]["Properties"]["Events"]["Work"]["Properties"]
+    properties.update({"BatchSize": 1, "ScalingConfig": {"MaximumConcurrency": 3}})
+    in_flight, most, done = [0], [0], []
+    lock = threading.Lock()
+
+    def slow(function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.5)
+        with lock:
+            in_flight[0] -= 1
+            done.extend(record["body"] for record in event["Records"])
+        return {"batchItemFailures": []}
+
+    moto = MotoServer()
+    moto.start()
+    sqs = aws_client("sqs", moto.endpoint_url)
+    endpoints = create_queues(sqs, template, visibility_timeout=30)
+    sources = EventSources.from_template(template, moto.endpoint_url, endpoints, slow, concurrency=lambda _: 4)
+    sources.start()
+    try:
+        sqs.send_message_batch(QueueUrl=endpoints["WorkQueue"].url,
+                               Entries=[{"Id": str(i), "MessageBody": f"job {i}"} for i in range(9)])
+        _wait_for(lambda: len(done) == 9)
+        assert sources.wait_idle(60)
+    finally:
+        sources.stop()
+        moto.stop()
+
+    assert sources.mappings[0].pollers == 3  # MaximumConcurrency, under the function's 4
+    assert most[0] == 3
+    assert sorted(done) == sorted(f"job {i}" for i in range(9))
