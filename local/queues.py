@@ -190,24 +190,20 @@ class PolledEventSource:
 
     `pollers` threads poll at once (a queue's concurrent batches); each keeps its own record of when it last
     polled empty and whether it is handing a batch over, so `idle_since` holds only once every poller has
-    found nothing after a moment and none is busy. Pollers past the first wait while the queue is idle and
-    join in once a poll brings a full batch (Lambda, too, scales its pollers with the backlog). Subclasses
-    give `name`, `_next_batch` (the records to hand over now; `[]` when there are none, None to skip this
-    poll without counting it as empty) and `_process`; `serial` sources (streams: records in order) hand one
-    batch at a time whatever `pollers` says.
+    found nothing after a moment and none is busy. Subclasses give `name`, `_next_batch` (the records to hand
+    over now; `[]` when there are none, None to skip this poll without counting it as empty) and `_process`;
+    `serial` sources (streams: records in order) hand one batch at a time whatever `pollers` says.
     """
 
     kind = "source"
     idle_pause = 0.0  # seconds between polls that found nothing (SQS long-polls instead)
     serial = False
-    full_batch = 1  # a batch this big means more are waiting: the other pollers join in
 
     def __init__(self, wait_seconds: int = 0, pollers: int = 1) -> None:
         self.wait_seconds = wait_seconds
         self.pollers = max(1, pollers)
         self._lock = threading.Lock()
         self._counts_lock = threading.Lock()
-        self._backlog = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._busy = [False] * self.pollers
@@ -246,12 +242,6 @@ class PolledEventSource:
 
     def _run(self, poller: int) -> None:
         while not self._stop.is_set():
-            if poller and not self._backlog.is_set():
-                # Only the first poller polls an idle queue: a dozen idle long-polls would cost the stack's process
-                # (which serves SQS too) more than the work. The others join once a poll brings a full batch.
-                self._last_empty_poll_started[poller] = time.monotonic()
-                self._backlog.wait(0.5)
-                continue
             try:
                 if self.poll_once(self.wait_seconds, poller) == 0 and self.idle_pause:
                     self._stop.wait(self.idle_pause)
@@ -274,10 +264,7 @@ class PolledEventSource:
         if not batch:
             if batch is not None:
                 self._last_empty_poll_started[poller] = started
-                self._backlog.clear()
             return 0
-        if len(batch) >= self.full_batch:
-            self._backlog.set()
         self._busy[poller] = True
         try:
             self._process(batch)
@@ -323,10 +310,6 @@ class EventSourceMapping(PolledEventSource):
     @property
     def name(self) -> str:
         return f"{self.queue.name} -> {self.consumer.function_id}"
-
-    @property
-    def full_batch(self) -> int:  # type: ignore[override]
-        return min(10, max(1, int(self.consumer.batch_size)))
 
     def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
         return list(self._sqs.receive_message(
