@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.clock import NO_QUIET_HOURS
-from tests.integration.test_end_to_end import Console, eventually, sandbox
+from tests.integration.test_end_to_end import Console, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ def send(stack, key, body):
 
 
 def to_phone(stack, phone):
-    return sandbox(stack, "GET", f"/sandbox/messages?to={urllib.parse.quote(phone)}")["messages"]
+    return stack.sandbox("GET", f"/sandbox/messages?to={urllib.parse.quote(phone)}")["messages"]
 
 
 def test_a_key_sends_for_a_location_from_its_line_and_the_same_key_again_sends_nothing(local_stack, practice):
@@ -123,7 +123,7 @@ def test_a_60_patient_campaign_finishes_with_counts_that_add_up_within_the_line_
     local_stack.run_schedule("SendSchedulerFunction")
 
     def sent():
-        return [m for m in sandbox(local_stack, "GET", "/sandbox/messages")["messages"]
+        return [m for m in local_stack.sandbox("GET", "/sandbox/messages")["messages"]
                 if m["body"].startswith("Hi Kid")]
 
     assert eventually(lambda: len(sent()) >= 60, timeout=180)  # 2.4 s at the rate; far longer on a busy machine
