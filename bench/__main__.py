@@ -21,7 +21,7 @@ from typing import Any
 from bench import coldstart, cost, load
 from bench.common import LAYER_DIR, PYTHON, ROOT, Figure, Section, child_environment, fmt, python_path
 
-TOTAL_SECONDS = 540  # the whole run stays under 10 minutes on a 2-core machine
+TOTAL_SECONDS = 540  # parts 1-3 and 5 stay under 10 minutes on a 2-core machine; the local load bounds itself
 COLD_START_SHARE = 200  # seconds the cold-start rounds may use before they stop early
 INPROCESS_TIMEOUT = 300
 PARTS = ("cold", "inprocess", "load", "cost")

@@ -46,6 +46,7 @@ class Figure:
     ratio: float | None = None
     limit: float | None = None
     exact: bool = False
+    at_least: bool = False  # the budget is a minimum (a speed-up), not a maximum
     note: str = ""
     error: str = ""
 
@@ -58,6 +59,8 @@ class Figure:
         if self.exact:
             return self.value is None or self.value != self.limit
         measured = self.ratio if self.ratio is not None else self.value
+        if self.at_least:
+            return measured is None or measured < self.limit - 1e-9
         return measured is None or measured > self.limit + 1e-9
 
     @property
@@ -66,9 +69,10 @@ class Figure:
             return "-"
         if self.exact:
             return f"= {fmt(self.limit)}"
+        sign = "≥" if self.at_least else "≤"
         if self.ratio is not None:
-            return f"≤ {self.limit:g}×"
-        return f"≤ {fmt(self.limit)}"
+            return f"{sign} {self.limit:g}×"
+        return f"{sign} {fmt(self.limit)}"
 
     @property
     def status(self) -> str:

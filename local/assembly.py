@@ -40,6 +40,7 @@ _REAL_CREDENTIALS = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _NO_CARRIER = {"account_sid": "AC" + "0" * 32, "auth_token": "local-no-carrier-sandbox"}
 
 Invoke = Callable[[str, dict[str, Any]], Any]
+Concurrency = Callable[[str], int]
 
 
 @dataclass(frozen=True)
@@ -139,20 +140,22 @@ class LocalRuntime:
             os.environ.pop(name, None)  # never let real credentials reach the local stack
         os.environ.update(self.environment)
 
-    def stream_sources(self, invoke: Invoke) -> list[StreamEventSource]:
+    def stream_sources(self, invoke: Invoke, concurrency: Concurrency | None = None) -> list[StreamEventSource]:
         """The table's stream consumers, from the newest record: Lambda keeps its place in the stream across
         deploys, the local stack keeps none, so a restart does not replay old hand-offs."""
         sqs = self.client("sqs")
         return stream_sources(
             self.template, self.values.tables, self.client("dynamodb"), self.client("dynamodbstreams"), invoke,
-            self.values.region, starting_position="LATEST",
+            self.values.region, starting_position="LATEST", concurrency=concurrency,
             on_failure=lambda queue_id: describe_failure(sqs, self.queues[queue_id].url)
             if queue_id in self.queues else None)
 
-    def event_sources(self, invoke: Invoke) -> EventSources:
-        """Every SQS and stream event source of the template, not started."""
-        sources = EventSources.from_template(self.template, self.endpoints.aws, self.queues, invoke)
-        sources.mappings.extend(self.stream_sources(invoke))
+    def event_sources(self, invoke: Invoke, concurrency: Concurrency | None = None) -> EventSources:
+        """Every SQS and stream event source of the template, not started; `concurrency` gives each function's
+        (how many batches its sources may have in flight), one when absent."""
+        sources = EventSources.from_template(self.template, self.endpoints.aws, self.queues, invoke,
+                                             concurrency=concurrency)
+        sources.mappings.extend(self.stream_sources(invoke, concurrency))
         return sources
 
 

@@ -285,6 +285,10 @@ class Recorder:
         with self._lock:
             self._names.setdefault(json.dumps(entry, sort_keys=True), entry)
 
+    def names(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(entry) for entry in self._names.values()]
+
     def _note_environment(self) -> None:
         for binding in self._bindings:
             value = os.environ.get(binding.variable)

@@ -14,18 +14,23 @@ one occasion gets the fault; the draws come from `seed`, so a run can be repeate
 - `queue_redelivery`: an SQS batch the function handled is handed to it again before it is deleted (SQS
   delivers at least once).
 
-Redeliveries come straight after the first delivery, with the same receipt handles and receive counts: the
-local runtime runs one invocation of a function at a time, so two copies of a job never run at once here.
+Redeliveries come straight after the first delivery, with the same receipt handles and receive counts. In the
+stack, handlers run in worker processes (local.workers): each occasion there is drawn here, in the stack's
+process, so one seeded plan and its counts cover every instance.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import random
 import sys
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any
 
 from local.aws_calls import calling_function
@@ -109,34 +114,75 @@ def _fail_queue_send(**_: Any) -> None:
         raise EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com (fault injected)")
 
 
-def install() -> None:
-    """Hook every botocore client created from now on, and the carrier SDK's HTTP client (once)."""
+def install(*, carrier_when_imported: bool = False) -> None:
+    """Hook every botocore client created from now on, and the carrier SDK's HTTP client (once); with
+    `carrier_when_imported`, the carrier's client only once something imports it (a function instance that
+    never talks to the carrier never pays for importing its SDK)."""
     global _hooked
     with _install_lock:
         if _hooked:
             return
-        import botocore.session
-        from twilio.http.http_client import TwilioHttpClient
-
-        create_client = botocore.session.Session.create_client
-
-        def create_client_with_faults(self: Any, *args: Any, **kwargs: Any) -> Any:
-            client = create_client(self, *args, **kwargs)
-            for operation in ("SendMessage", "SendMessageBatch"):
-                client.meta.events.register(f"before-call.sqs.{operation}", _fail_queue_send,
-                                            unique_id=f"local-faults-{operation}")
-            return client
-
-        botocore.session.Session.create_client = create_client_with_faults  # type: ignore[method-assign]
-
-        request = TwilioHttpClient.request
-
-        def request_with_faults(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            response = request(self, method, url, *args, **kwargs)
-            accepted = method.upper() == "POST" and url.split("?")[0].endswith("/Messages.json")
-            if accepted and response.status_code == 201 and FAULTS.strikes("crash_after_carrier_accept"):
-                raise InvocationCrashed("the process died after the carrier accepted a text (fault injected)")
-            return response
-
-        TwilioHttpClient.request = request_with_faults  # type: ignore[method-assign]
+        _hook_aws_clients()
+        if carrier_when_imported and _CARRIER_MODULE not in sys.modules:
+            sys.meta_path.insert(0, _AfterImport(_CARRIER_MODULE, _hook_carrier_client))
+        else:
+            _hook_carrier_client()
         _hooked = True
+
+
+_CARRIER_MODULE = "twilio.http.http_client"
+
+
+def _hook_aws_clients() -> None:
+    import botocore.session
+
+    create_client = botocore.session.Session.create_client
+
+    def create_client_with_faults(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(self, *args, **kwargs)
+        for operation in ("SendMessage", "SendMessageBatch"):
+            client.meta.events.register(f"before-call.sqs.{operation}", _fail_queue_send,
+                                        unique_id=f"local-faults-{operation}")
+        return client
+
+    botocore.session.Session.create_client = create_client_with_faults  # type: ignore[method-assign]
+
+
+def _hook_carrier_client() -> None:
+    from twilio.http.http_client import TwilioHttpClient
+
+    request = TwilioHttpClient.request
+
+    def request_with_faults(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        response = request(self, method, url, *args, **kwargs)
+        accepted = method.upper() == "POST" and url.split("?")[0].endswith("/Messages.json")
+        if accepted and response.status_code == 201 and FAULTS.strikes("crash_after_carrier_accept"):
+            raise InvocationCrashed("the process died after the carrier accepted a text (fault injected)")
+        return response
+
+    TwilioHttpClient.request = request_with_faults  # type: ignore[method-assign]
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs `then` right after the module `name` is first imported (then steps aside)."""
+
+    def __init__(self, name: str, then: Callable[[], None]) -> None:
+        self.name, self.then = name, then
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        run_module = loader.exec_module
+        then = self.then
+
+        def exec_module(module: ModuleType) -> None:
+            run_module(module)
+            then()
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec

@@ -1,14 +1,15 @@
 """A local API Gateway (REST, Lambda proxy integration) for the template's `Api` events.
 
 Routes come from template.yaml (`{param}` and greedy `{proxy+}` paths, `ANY`). Each request becomes the
-REST (v1) proxy event API Gateway would send, the handler runs in-process (see local.runtime), and its
-proxy response goes back over HTTP. The API answers both under the stage, like the execute-api URL
-(`http://127.0.0.1:3000/local/api/...`), and at the root (`http://127.0.0.1:3000/api/...`) like a custom
-domain; the event is the same either way (`path` without the stage, `requestContext.path` with it).
+REST (v1) proxy event API Gateway would send, the handler runs in one of its function's instances (see
+local.workers), and its proxy response goes back over HTTP. The API answers both under the stage, like the
+execute-api URL (`http://127.0.0.1:3000/local/api/...`), and at the root (`http://127.0.0.1:3000/api/...`)
+like a custom domain; the event is the same either way (`path` without the stage, `requestContext.path` with it).
 
 API Gateway's own answers are kept: unknown route or method -> 403 `{"message":"Missing Authentication
 Token"}`, no/invalid token on an authenticated route -> 401 `{"message":"Unauthorized"}`, a handler that
-raises or returns something malformed -> 502 `{"message": "Internal server error"}` (traceback logged),
+raises or returns something malformed -> 502 `{"message": "Internal server error"}` (traceback logged), one
+stopped at its function's `Timeout` (local.workers) -> 504 `{"message": "Endpoint request timed out"}`,
 a body over 10 MB -> 413. Bodies that are not text (by Content-Type, or not UTF-8) arrive base64-encoded
 with `isBase64Encoded: true`.
 
@@ -32,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.runtime import FunctionTimedOut
 from local.template import Route
 
 log = logging.getLogger("local.gateway")
@@ -325,6 +327,10 @@ class Gateway:
         event = proxy_event(request, route, params, self.stage, claims, request_id)
         try:
             response = http_response(self.invoke(route.function_id, event, request_id))
+        except FunctionTimedOut as timed_out:
+            log.error("%s on %s %s: %s", route.function_id, request.method, _masked(url.path), timed_out)
+            return json_response(504, {"message": "Endpoint request timed out"},
+                                 [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", "IntegrationTimeout")])
         except Exception:
             log.exception("%s failed on %s %s", route.function_id, request.method, url.path)
             return json_response(502, {"message": "Internal server error"}, [("x-amzn-RequestId", request_id)])

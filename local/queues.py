@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -185,27 +186,39 @@ def failed_message_ids(result: Any, message_ids: list[str], report_failures: boo
 
 
 class PolledEventSource:
-    """An event source polled on its own thread, as Lambda's pollers do; `EventSources` drains and waits on it.
+    """An event source polled on threads of its own, as Lambda's pollers do; `EventSources` drains and waits on it.
 
-    Subclasses give `name`, `_next_batch` (the records to hand over now; `[]` when there are none, None
-    to skip this poll without counting it as empty) and `_process`.
+    `pollers` threads poll at once (a queue's concurrent batches); each keeps its own record of when it last
+    polled empty and whether it is handing a batch over, so `idle_since` holds only once every poller has
+    found nothing after a moment and none is busy. Subclasses give `name`, `_next_batch` (the records to hand
+    over now; `[]` when there are none, None to skip this poll without counting it as empty) and `_process`;
+    `serial` sources (streams: records in order) hand one batch at a time whatever `pollers` says.
     """
 
     kind = "source"
     idle_pause = 0.0  # seconds between polls that found nothing (SQS long-polls instead)
+    serial = False
 
-    def __init__(self, wait_seconds: int = 0) -> None:
+    def __init__(self, wait_seconds: int = 0, pollers: int = 1) -> None:
         self.wait_seconds = wait_seconds
+        self.pollers = max(1, pollers)
         self._lock = threading.Lock()
+        self._counts_lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.processing = False
-        self.last_empty_poll_started = 0.0
+        self._threads: list[threading.Thread] = []
+        self._busy = [False] * self.pollers
+        self._last_empty_poll_started = [0.0] * self.pollers
         self.last_batch_finished = 0.0
+        self.records_handed = 0
+        self.batches = 0
 
     @property
     def name(self) -> str:
         raise NotImplementedError
+
+    @property
+    def processing(self) -> bool:
+        return any(self._busy)
 
     def _next_batch(self, wait_seconds: int) -> list[dict[str, Any]] | None:
         raise NotImplementedError
@@ -214,20 +227,23 @@ class PolledEventSource:
         raise NotImplementedError
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"{self.kind}:{self.name}", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, args=(poller,), name=f"{self.kind}:{self.name}:{poller}",
+                                          daemon=True) for poller in range(self.pollers)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
 
     def join(self, timeout: float = 15) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _run(self) -> None:
+    def _run(self, poller: int) -> None:
         while not self._stop.is_set():
             try:
-                if self.poll_once(self.wait_seconds) == 0 and self.idle_pause:
+                if self.poll_once(self.wait_seconds, poller) == 0 and self.idle_pause:
                     self._stop.wait(self.idle_pause)
             except Exception:
                 if self._stop.is_set():
@@ -235,26 +251,42 @@ class PolledEventSource:
                 log.exception("%s: polling failed; retrying in 1 s", self.name)
                 self._stop.wait(1)
 
-    def poll_once(self, wait_seconds: int = 0) -> int:
+    def poll_once(self, wait_seconds: int = 0, poller: int = 0) -> int:
         """Hand one batch to the function; returns how many records it held."""
-        with self._lock:
-            started = time.monotonic()
-            batch = self._next_batch(wait_seconds)
-            if not batch:
-                if batch is not None:
-                    self.last_empty_poll_started = started
-                return 0
-            self.processing = True
-            try:
-                self._process(batch)
-            finally:
-                self.last_batch_finished = time.monotonic()
-                self.processing = False
-            return len(batch)
+        if self.serial:
+            with self._lock:
+                return self._poll(wait_seconds, poller)
+        return self._poll(wait_seconds, poller)
+
+    def _poll(self, wait_seconds: int, poller: int) -> int:
+        started = time.monotonic()
+        batch = self._next_batch(wait_seconds)
+        if not batch:
+            if batch is not None:
+                self._last_empty_poll_started[poller] = started
+            return 0
+        self._busy[poller] = True
+        try:
+            self._process(batch)
+        finally:
+            self.last_batch_finished = time.monotonic()
+            self._busy[poller] = False
+            with self._counts_lock:
+                self.records_handed += len(batch)
+                self.batches += 1
+        return len(batch)
+
+    def idle_since(self, mark: float) -> bool:
+        """Whether every poller has polled empty since `mark` and none is busy."""
+        return not self.processing and all(started >= mark for started in self._last_empty_poll_started)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "pollers": self.pollers, "batches": self.batches,
+                "records": self.records_handed, "busy_pollers": sum(self._busy)}
 
 
 class EventSourceMapping(PolledEventSource):
-    """One SQS event source of one function."""
+    """One SQS event source of one function: up to `pollers` batches in flight (its MaximumConcurrency)."""
 
     kind = "sqs"
 
@@ -266,8 +298,9 @@ class EventSourceMapping(PolledEventSource):
         invoke: Callable[[dict[str, Any]], Any],
         region: str = LOCAL_REGION,
         wait_seconds: int = 1,
+        pollers: int = 1,
     ) -> None:
-        super().__init__(wait_seconds)
+        super().__init__(wait_seconds, pollers)
         self.queue = queue
         self.consumer = consumer
         self.invoke = invoke
@@ -278,26 +311,45 @@ class EventSourceMapping(PolledEventSource):
     def name(self) -> str:
         return f"{self.queue.name} -> {self.consumer.function_id}"
 
-    def _next_batch(self, wait_seconds: int) -> list[dict[str, Any]]:
+    def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
         return list(self._sqs.receive_message(
             QueueUrl=self.queue.url,
-            MaxNumberOfMessages=max(1, min(int(self.consumer.batch_size), 10)),
+            MaxNumberOfMessages=max(1, min(count, 10)),
             WaitTimeSeconds=wait_seconds,
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", []))
 
+    def _next_batch(self, wait_seconds: int) -> list[dict[str, Any]]:
+        """Up to BatchSize messages: what one receive brings, or, with MaximumBatchingWindowInSeconds, what
+        arrives within the window after the first (as Lambda gathers a batch)."""
+        wanted = max(1, int(self.consumer.batch_size))
+        messages = self._receive(wanted, wait_seconds)
+        window = self.consumer.maximum_batching_window_seconds
+        if messages and window:
+            until = time.monotonic() + window
+            while len(messages) < wanted and not self._stop.is_set():
+                left = until - time.monotonic()
+                if left <= 0:
+                    break
+                more = self._receive(wanted - len(messages), min(20, max(0, int(left))))
+                if not more and left < 1:
+                    self._stop.wait(min(left, 0.1))
+                messages += more
+        return messages
+
     def _process(self, messages: list[dict[str, Any]]) -> None:
         ids = [message["MessageId"] for message in messages]
+        handed_at = time.time()
         try:
             result = self.invoke(sqs_event(messages, self.queue.arn, self.region))
             if FAULTS.strikes("queue_redelivery"):
                 log.info("%s: %d message(s) delivered again (fault injected)", self.name, len(ids))
                 result = self.invoke(sqs_event(messages, self.queue.arn, self.region))
-        except Exception:
-            log.exception(
-                "%s: the handler raised; %d message(s) return after the visibility timeout", self.name, len(ids)
-            )
+        except Exception as error:
+            log.error("%s: the invocation failed (%s); %d message(s) return after the visibility timeout",
+                      self.name, error, len(ids))
+            TRACE.record_sqs(self.name, messages, handed_at, ok=False)
             return
         failed = failed_message_ids(result, ids, self.consumer.report_batch_item_failures)
         done = [m for m in messages if m["MessageId"] not in failed]
@@ -308,13 +360,14 @@ class EventSourceMapping(PolledEventSource):
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
                 ],
             )
+        TRACE.record_sqs(self.name, done, handed_at, ok=True)
         log.info("%s: %d message(s), %d failed", self.name, len(ids), len(failed))
 
 
 class EventSources:
     """Every SQS event source of the template, started and stopped together."""
 
-    def __init__(self, mappings: list[EventSourceMapping]) -> None:
+    def __init__(self, mappings: list[PolledEventSource]) -> None:
         self.mappings = mappings
 
     @classmethod
@@ -325,7 +378,11 @@ class EventSources:
         endpoints: Mapping[str, QueueEndpoint],
         invoke: Callable[[str, dict[str, Any]], Any],
         region: str = LOCAL_REGION,
+        *,
+        concurrency: Callable[[str], int] | None = None,
     ) -> EventSources:
+        """`concurrency` gives a function's concurrency (one batch at a time when absent); a queue's pollers are
+        that, or its ScalingConfig.MaximumConcurrency if lower."""
         mappings = []
         for queue in queues(template).values():
             for consumer in queue.consumers:
@@ -339,6 +396,7 @@ class EventSources:
                         consumer,
                         partial(invoke, consumer.function_id),
                         region,
+                        pollers=_pollers(consumer, concurrency),
                     )
                 )
         return cls(mappings)
@@ -363,6 +421,9 @@ class EventSources:
                 break
         return processed
 
+    def describe(self) -> list[dict[str, Any]]:
+        return [mapping.describe() for mapping in self.mappings]
+
     def wait_idle(self, timeout: float = 10) -> bool:
         """Wait until every running loop has polled its queue empty with no batch finishing since.
 
@@ -373,7 +434,59 @@ class EventSources:
         while time.monotonic() < deadline:
             if any(mapping.last_batch_finished >= mark for mapping in self.mappings):
                 mark = time.monotonic()
-            elif all(not m.processing and m.last_empty_poll_started >= mark for m in self.mappings):
+            elif all(mapping.idle_since(mark) for mapping in self.mappings):
                 return True
             time.sleep(0.05)
         return False
+
+
+def _pollers(consumer: QueueConsumer, concurrency: Callable[[str], int] | None) -> int:
+    if concurrency is None:
+        return 1
+    limit = concurrency(consumer.function_id)
+    return max(1, min(limit, consumer.maximum_concurrency or limit))
+
+
+class Trace:
+    """When each record was handed to its function, kept only when `LOCAL_TRACE_EVENT_SOURCES=1` (the load
+    bench reads it at `/local/event-sources?trace=1` to time each hop of a text's way)."""
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self.enabled = os.environ.get("LOCAL_TRACE_EVENT_SOURCES") == "1"
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+
+    def _add(self, entries: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._entries.extend(entries[: max(0, self.LIMIT - len(self._entries))])
+
+    def record_sqs(self, source: str, messages: list[dict[str, Any]], handed_at: float, *, ok: bool) -> None:
+        if not self.enabled:
+            return
+        done_at = time.time()
+        self._add([{"source": source, "ok": ok, "handed_at": handed_at, "done_at": done_at,
+                    "sent_at": int((m.get("Attributes") or {}).get("SentTimestamp", 0)) / 1000,
+                    "body": m.get("Body")} for m in messages])
+
+    def record_stream(self, source: str, records: list[dict[str, Any]], handed_at: float, *, ok: bool) -> None:
+        if not self.enabled:
+            return
+        done_at = time.time()
+        self._add([{"source": source, "ok": ok, "handed_at": handed_at, "done_at": done_at,
+                    "created_at": _epoch((r.get("dynamodb") or {}).get("ApproximateCreationDateTime")),
+                    "keys": (r.get("dynamodb") or {}).get("Keys")} for r in records])
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(entry) for entry in self._entries]
+
+
+TRACE = Trace()
+
+
+def _epoch(moment: Any) -> float | None:
+    if hasattr(moment, "timestamp"):
+        return float(moment.timestamp())
+    return float(moment) if isinstance(moment, int | float) else None

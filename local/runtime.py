@@ -45,6 +45,10 @@ PER_FUNCTION_VARIABLES = frozenset({"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRI
 Handler = Callable[[Any, Any], Any]
 
 
+class FunctionTimedOut(RuntimeError):
+    """The invocation ran past the function's `Timeout` and was stopped, as Lambda stops it."""
+
+
 class LocalTemplateError(RuntimeError):
     """The template asks for something the local stack cannot provide (say what, and where)."""
 

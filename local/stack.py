@@ -1,12 +1,14 @@
 """The whole stack on this machine: `python -m local.stack [--data-dir .local] [--port 3000] [--ready-file PATH]`.
 
-Starts, in order: DynamoDB Local (Java; data in `<data-dir>/dynamodb`), a moto server for SQS and Secrets
-Manager (in memory), the carrier sandbox (data in `<data-dir>/carrier`), then creates the table from the
-models, the template's queues and the carrier secret (local.assembly), imports every handler, and starts the
-SQS event-source loops, the schedules and the API gateway. Everything listens on 127.0.0.1. When all of it
-answers, it prints the URLs and writes the ready file (`<data-dir>/stack.json` unless `--ready-file`):
-JSON with every URL, port and the environment the handlers run with (local.invoke reads it).
-Ctrl-C or SIGTERM stops everything, Java included. `--port 0` picks free ports (the tests do).
+Starts, in order: the zygote that forks the functions' instances (local.workers), DynamoDB Local (Java; data
+in `<data-dir>/dynamodb`), a moto server for SQS and Secrets Manager (in memory), the carrier sandbox (data in
+`<data-dir>/carrier`), then creates the table from the models, the template's queues and the carrier secret
+(local.assembly), and starts the SQS and stream event sources, the schedules and the API gateway. Each
+function's instances start on demand, in processes of their own (local.workers). Everything listens on
+127.0.0.1. When all of it answers, it prints the URLs and writes the ready file (`<data-dir>/stack.json` unless
+`--ready-file`): JSON with every URL, port and the environment the handlers run with (local.invoke reads it).
+Ctrl-C or SIGTERM stops everything, every function instance and Java included. `--port 0` picks free ports (the
+tests do).
 
 Environment given to the handlers (on top of template.yaml's, resolved with `Environment=local` and
 `PublicBaseUrl=<gateway>/local`): AWS_REGION / AWS_DEFAULT_REGION (us-east-1), fake AWS credentials
@@ -26,7 +28,9 @@ local sign-in: InitiateAuth, RespondToAuthChallenge, AssociateSoftwareToken, Ver
 SQS sends that fail, a crash after the carrier accepts, stream and queue records delivered twice; see
 local/faults.py),
 `POST /local/queues/wait-idle?timeout=10` (`{"idle": true}` as soon as the SQS and stream event sources have
-nothing left to do, `{"idle": false}` after `timeout` seconds), and the schedules' on-demand runs, which never
+nothing left to do, `{"idle": false}` after `timeout` seconds), `GET /local/event-sources[?trace=1]` (each
+poller's batches and records so far; with `trace=1` and `LOCAL_TRACE_EVENT_SOURCES=1`, when each record was
+handed over: the load bench times a text's hops with it), and the schedules' on-demand runs, which never
 hold a request open for the length of a run (a campaign of hundreds of texts can outlast an HTTP timeout):
 
 - `POST /local/schedules/<FunctionLogicalId>/run` starts a run of the function's schedule and answers at once:
@@ -39,7 +43,8 @@ hold a request open for the length of a run (a campaign of hundreds of texts can
   (once failed)}`; `wait` first waits that long (at most 20 s) for the run to finish. 404 for a run it does
   not know (it keeps the last 100), 400 for a `wait` that is not a number of seconds.
 
-Knobs (environment of the stack process): `LOCAL_SCHEDULE_SCALE=60` runs schedules 60x faster;
+Knobs (environment of the stack process): `LOCAL_CONCURRENCY=<n>` caps every function at n instances (see
+local.workers); `LOCAL_SCHEDULE_SCALE=60` runs schedules 60x faster;
 `LOCAL_QUEUE_VISIBILITY_TIMEOUT=2` gives every queue a 2 s visibility timeout, to see retries and the
 dead-letter queue without waiting minutes.
 """
@@ -63,15 +68,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from local import aws_calls, faults
-from local.assembly import STAGE, CarrierAccount, Endpoints, assemble
+from local.assembly import STAGE, CarrierAccount, Endpoints, assemble, local_environment
 from local.auth import PoolAuthorizer, api_gateway_claims, published_keys
 from local.dynamodb import DynamoDBLocal, answers
 from local.gateway import Gateway, GatewayServer, HttpRequest, HttpResponse, json_response
-from local.queues import EventSources, MotoServer
+from local.queues import TRACE, EventSources, MotoServer
 from local.runtime import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from local.scheduler import ScheduledRun, Scheduler
 from local.template import api_routes, load_template, schedules
 from local.user_pool import LocalLogins, dev_password, dev_password_file
+from local.workers import WorkerRuntime, Zygote, concurrency_cap, recorded_names
 
 log = logging.getLogger("local.stack")
 
@@ -83,6 +89,7 @@ _STOP_ORDER = (
     "logins",
     "scheduler",
     "SQS and stream event sources",
+    "function instances",
     "carrier sandbox",
     "moto (SQS, Secrets Manager)",
     "DynamoDB",
@@ -128,6 +135,8 @@ class LocalStack:
         base_url = server.url
 
         started = time.monotonic()
+        zygote = Zygote(os.environ)  # imports the functions' libraries while the rest starts
+        self._stops["function instances"] = zygote.stop
         dynamodb = DynamoDBLocal(self.data_dir, self.root, startup_timeout=120)  # a JVM on a busy machine
         self._stops["DynamoDB"] = dynamodb.stop
         dynamodb.launch()  # the JVM starts while the rest does
@@ -151,10 +160,11 @@ class LocalStack:
                          visibility_timeout=int(visibility) if visibility else None)
         if recorder is not None:
             aws_calls.name_local_stack(recorder, template, local.values)
-        runtime = local.lambdas
-        failures = runtime.load_all()
+        runtime = WorkerRuntime(local.lambdas, local_environment(endpoints), template_path=self.root / "template.yaml",
+                                cap=concurrency_cap(), names=recorded_names(), zygote=zygote)
+        self._stops["function instances"] = runtime.stop
 
-        sources = local.event_sources(runtime.invoke)
+        sources = local.event_sources(runtime.invoke, runtime.concurrency)
         self._stops["SQS and stream event sources"] = sources.stop
         sources.start()
 
@@ -208,8 +218,9 @@ class LocalStack:
             "queues": {logical_id: endpoint.url for logical_id, endpoint in local.queues.items()},
             "physical_ids": local.values.physical_ids,
             "user_pool": dataclasses.asdict(local.user_pool) if local.user_pool else None,
-            "functions": {f.logical_id: f.folder for f in runtime.functions.values()},
-            "function_errors": {name: repr(error) for name, error in failures.items()},
+            "functions": {f.logical_id: f.folder for f in local.lambdas.functions.values()},
+            "concurrency": {logical_id: pool.concurrency for logical_id, pool in runtime.pools.items()},
+            "function_errors": {},  # instances start on demand: a handler that fails to import fails its invocations
             "environment": local.environment,
         }
         answering = [base_url + "/local/health", dynamodb.endpoint_url, moto.endpoint_url]
@@ -294,10 +305,17 @@ class LocalStack:
             timeout = float((query.get("timeout") or ["10"])[-1])
             return json_response(200, {"idle": sources.wait_idle(timeout)})
 
+        def event_sources(request: HttpRequest, query: dict[str, list[str]], _: dict[str, str]) -> HttpResponse:
+            answer: dict[str, Any] = {"sources": sources.describe(), "tracing": TRACE.enabled}
+            if (query.get("trace") or ["0"])[-1] == "1":
+                answer["trace"] = TRACE.entries()
+            return json_response(200, answer)
+
         gateway.add_local_endpoint("POST", "/local/cognito", cognito)
         gateway.add_local_endpoint("GET", "/local/invitations", invitations)
         gateway.add_local_endpoint("GET", "/local/health", health)
         gateway.add_local_endpoint("POST", "/local/queues/wait-idle", wait_idle)
+        gateway.add_local_endpoint("GET", "/local/event-sources", event_sources)
         add_fault_endpoints(gateway)
         add_schedule_endpoints(gateway, scheduler)
 

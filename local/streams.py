@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from local.faults import FAULTS
-from local.queues import PolledEventSource
+from local.queues import TRACE, PolledEventSource
 from local.template import StreamConsumer, Template, table_streams
 
 log = logging.getLogger("local.streams")
@@ -57,6 +57,7 @@ class StreamEventSource(PolledEventSource):
 
     kind = "stream"
     idle_pause = 0.2
+    serial = True  # one batch per shard at a time, in order, as Lambda reads a shard
 
     def __init__(self, consumer: StreamConsumer, table_name: str, dynamodb: Any, streams: Any,
                  invoke: Callable[[dict[str, Any]], Any], region: str, on_failure: Callable[[dict[str, Any]], None]
@@ -168,13 +169,19 @@ class StreamEventSource(PolledEventSource):
             self._attempts = 0
 
     def _first_failure(self, batch: Sequence[dict[str, Any]]) -> int | None:
+        handed_at = time.time()
+        failed_at = self._invoke(batch)
+        TRACE.record_stream(self.name, list(batch if failed_at is None else batch[:failed_at]), handed_at, ok=True)
+        return failed_at
+
+    def _invoke(self, batch: Sequence[dict[str, Any]]) -> int | None:
         try:
             result = self.invoke({"Records": list(batch)})
             if FAULTS.strikes("stream_redelivery"):
                 log.info("%s: %d record(s) delivered again (fault injected)", self.name, len(batch))
                 result = self.invoke({"Records": list(batch)})
-        except Exception:
-            log.exception("%s: the handler raised; the batch is retried", self.name)
+        except Exception as error:
+            log.error("%s: the invocation failed (%s); the batch is retried", self.name, error)
             return 0
         if not self.consumer.report_batch_item_failures or not isinstance(result, Mapping):
             return None
@@ -200,9 +207,11 @@ def describe_failure(sqs: Any, queue_url: str) -> Callable[[dict[str, Any]], Non
 def stream_sources(template: Template, tables: Mapping[str, str], dynamodb: Any, streams: Any,
                    invoke: Callable[[str, dict[str, Any]], Any], region: str, *, starting_position: str,
                    on_failure: Callable[[str], Callable[[dict[str, Any]], None] | None] = lambda queue_id: None,
-                   ) -> list[StreamEventSource]:
+                   concurrency: Callable[[str], int] | None = None) -> list[StreamEventSource]:
     """The template's enabled DynamoDB stream event sources, each read from `starting_position`;
-    `invoke` takes the function's logical id, `on_failure` a destination queue's."""
+    `invoke` takes the function's logical id, `on_failure` a destination queue's. A source hands one batch at a
+    time (a table's stream here has one open shard; Lambda reads each shard in order, one batch at a time), so
+    `concurrency` changes nothing for streams."""
     found = []
     for consumer in table_streams(template):
         if not consumer.enabled:

@@ -223,6 +223,7 @@ class Function:
     memory_size: int
     environment: dict[str, Any] = field(default_factory=dict)
     events: dict[str, Any] = field(default_factory=dict)
+    reserved_concurrency: int | None = None
 
 
 class Route(NamedTuple):
@@ -246,6 +247,7 @@ class QueueConsumer:
     report_batch_item_failures: bool
     maximum_batching_window_seconds: int
     enabled: bool
+    maximum_concurrency: int | None = None  # ScalingConfig: batches in flight at once
 
 
 @dataclass(frozen=True)
@@ -321,6 +323,11 @@ def _is_enabled(value: Any) -> bool:
     return True
 
 
+def _whole_number(value: Any) -> int | None:
+    """A whole number as written; None when absent or an intrinsic the local stack does not evaluate."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def functions(template: Template) -> dict[str, Function]:
     """Every AWS::Serverless::Function by logical id, in template order, with Globals.Function applied."""
     defaults = (template.get("Globals") or {}).get("Function") or {}
@@ -338,6 +345,7 @@ def functions(template: Template) -> dict[str, Function]:
             memory_size=properties.get("MemorySize", _LAMBDA_DEFAULT_MEMORY),
             environment={**default_variables, **variables},
             events=dict(properties.get("Events") or {}),
+            reserved_concurrency=_whole_number(properties.get("ReservedConcurrentExecutions")),
         )
     return found
 
@@ -396,6 +404,8 @@ def queues(template: Template) -> dict[str, Queue]:
                     in (properties.get("FunctionResponseTypes") or []),
                     maximum_batching_window_seconds=properties.get("MaximumBatchingWindowInSeconds", 0),
                     enabled=_is_enabled(properties.get("Enabled", True)),
+                    maximum_concurrency=_whole_number(
+                        (properties.get("ScalingConfig") or {}).get("MaximumConcurrency")),
                 )
             )
 

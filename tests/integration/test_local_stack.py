@@ -18,6 +18,7 @@ from local.queues import EventSources, MotoServer, aws_client, create_queues
 from local.scheduler import Scheduler
 from local.template import Schedule, load_template, queues
 from local.user_pool import password_sign_in
+from local.workers import is_running
 from tests.integration.conftest import TEST_PASSWORD
 
 if TYPE_CHECKING:
@@ -226,6 +227,48 @@ def test_ctrl_c_stops_everything_and_removes_the_ready_file(tmp_path: Path, star
     assert ports["gateway"] and ports["dynamodb"]
 
 
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, their children...)."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(proc.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def test_sigterm_stops_the_stack_and_every_function_instance(tmp_path: Path, start_stack: StartStack) -> None:
+    stack = start_stack(tmp_path)
+    token = stack.token()
+    assert stack.request("POST", "/api/practices", token=token, json_body=PRACTICE).status == 201
+    assert stack.request("GET", "/console/").status == 200
+    started = descendants(stack.process.pid)
+    instances = {pid for pid in started if b"local.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+    stack.process.terminate()
+    stack.process.wait(60)
+
+    assert stack.process.returncode == 0
+    assert len(instances) >= 3  # the zygote, the admin API's instance and the console's
+    deadline = time.monotonic() + 30
+    while left := sorted(pid for pid in started if is_running(pid)):
+        assert time.monotonic() < deadline, f"still running after the stack stopped: {left}"
+        time.sleep(0.1)
+    assert "stopped function instances" in stack.logs()
+
+
 # The event-source loop, with a handler defined here and a queue that retries fast.
 
 TEMPLATE = {
@@ -369,3 +412,40 @@ def test_without_java_dynamodb_falls_back_to_moto(tmp_path: Path, monkeypatch: p
 
     assert database.engine == "moto"
     assert isinstance(tables, list)
+
+
+def test_a_queue_keeps_up_to_its_maximum_concurrency_of_batches_in_flight() -> None:
+    template = json.loads(json.dumps(TEMPLATE))
+    properties = template["Resources"]["Worker"]["Properties"]["Events"]["Work"]["Properties"]
+    properties.update({"BatchSize": 1, "ScalingConfig": {"MaximumConcurrency": 3}})
+    in_flight, most, done = [0], [0], []
+    lock = threading.Lock()
+
+    def slow(function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.5)
+        with lock:
+            in_flight[0] -= 1
+            done.extend(record["body"] for record in event["Records"])
+        return {"batchItemFailures": []}
+
+    moto = MotoServer()
+    moto.start()
+    sqs = aws_client("sqs", moto.endpoint_url)
+    endpoints = create_queues(sqs, template, visibility_timeout=30)
+    sources = EventSources.from_template(template, moto.endpoint_url, endpoints, slow, concurrency=lambda _: 4)
+    sources.start()
+    try:
+        sqs.send_message_batch(QueueUrl=endpoints["WorkQueue"].url,
+                               Entries=[{"Id": str(i), "MessageBody": f"job {i}"} for i in range(9)])
+        _wait_for(lambda: len(done) == 9)
+        assert sources.wait_idle(60)
+    finally:
+        sources.stop()
+        moto.stop()
+
+    assert sources.mappings[0].pollers == 3  # MaximumConcurrency, under the function's 4
+    assert most[0] == 3
+    assert sorted(done) == sorted(f"job {i}" for i in range(9))
