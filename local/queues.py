@@ -65,10 +65,19 @@ class MotoServer:
         return aws_client(service, self.endpoint_url)
 
 
+_SESSIONS: dict[str, boto3.session.Session] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
 def aws_client(service: str, endpoint_url: str, region: str = LOCAL_REGION) -> Any:
-    """A boto3 client for a local endpoint, with the stack's fake credentials (a session per client)."""
-    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
-    return session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+    """A boto3 client for a local endpoint, with the stack's fake credentials. One session per region, so each
+    service's model is read once; the lock because boto3 sessions are not safe to create clients from in parallel."""
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(region)
+        if session is None:
+            session = _SESSIONS[region] = boto3.session.Session(
+                aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
+        return session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
 
 def queue_name(template: Template, queue: Queue) -> str:

@@ -441,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ready_file: Path = (args.ready_file or args.data_dir / "stack.json").resolve()
 
+    # A shell starts a background job (`make run &`) with SIGINT ignored; the stack still stops on Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_terminated)
     signal.signal(signal.SIGHUP, _raise_terminated)
     stack = LocalStack(args.data_dir, args.port)

@@ -1,7 +1,9 @@
-"""Instances of the template's functions: `python -m local.worker <socket-fd>`, started once by local.workers.
+"""Instances of the template's functions: `python -m local.worker <socket-fd> [module ...]`, started once by
+local.workers.
 
-That process (the zygote) imports the libraries every function's cold start imports (boto3, PynamoDB,
-Powertools: what a Lambda runtime image brings; no function's code and no `switchboard` module), then forks an
+That process (the zygote) imports the libraries the functions' code imports (boto3, PynamoDB, Powertools,
+twilio, phonenumbers, ...: the stack passes their names, found by local.workers.library_imports; no function's
+code and no `switchboard` module, so each instance still imports its own code as its cold start), then forks an
 instance of a function each time the stack asks, handing it the two pipe ends the stack sent over the socket.
 An instance is what Lambda's execution environment is for a function: its environment holds that function's
 variables only (set right after the fork), it imports that function's handler alone (its cold start), then
@@ -193,12 +195,18 @@ def _instance(read_fd: int, write_fd: int, environment: dict[str, str]) -> int:
         return 0
 
 
-def zygote(control: socket.socket) -> int:
+def zygote(control: socket.socket, preload: tuple[str, ...] = ()) -> int:
     """Fork an instance for each request on `control` (a SOCK_SEQPACKET socket: one JSON environment and the
-    instance's two pipe ends per message); answer with its pid. Ends when the stack closes the socket."""
+    instance's two pipe ends per message); answer with its pid. Ends when the stack closes the socket.
+    `preload` (the libraries the functions' code imports) is imported first, beside PRELOADED."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # instances are reaped as they exit
     for name in PRELOADED:
         importlib.import_module(name)
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception:  # preloading only saves time: the instance imports it, and fails there
+            continue
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 22, 2)
@@ -229,7 +237,7 @@ def zygote(control: socket.socket) -> int:
 
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return zygote(socket.socket(fileno=int(sys.argv[1])))
+    return zygote(socket.socket(fileno=int(sys.argv[1])), tuple(sys.argv[2:]))
 
 
 if __name__ == "__main__":

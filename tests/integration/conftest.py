@@ -219,8 +219,14 @@ def project_pythonpath() -> list[str]:
     return entries
 
 
-def start_local_stack(data_dir: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
-    """Start `python -m local.stack --port 0` on `data_dir` and wait for its ready file."""
+def _as_a_shells_background_job() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a shell does to a job started with `&`
+
+
+def start_local_stack(data_dir: Path, extra_env: dict[str, str] | None = None, *,
+                      as_background_job: bool = False) -> RunningStack:
+    """Start `python -m local.stack --port 0` on `data_dir` and wait for its ready file (`as_background_job`:
+    started the way a shell starts `make run &`, SIGINT ignored)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     ready_file = data_dir / "stack.json"  # where `local.invoke` looks for a running stack
     ready_file.unlink(missing_ok=True)
@@ -246,6 +252,7 @@ def start_local_stack(data_dir: Path, extra_env: dict[str, str] | None = None) -
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            preexec_fn=_as_a_shells_background_job if as_background_job else None,
         )
     stack = RunningStack(process, data_dir, output)
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -275,8 +282,8 @@ def start_stack() -> Iterator[Callable[[Path], RunningStack]]:
     """Start more stacks (`start_stack(data_dir)`); any still running at the end of the test is stopped."""
     started: list[RunningStack] = []
 
-    def start(data_dir: Path) -> RunningStack:
-        started.append(start_local_stack(data_dir))
+    def start(data_dir: Path, **options: Any) -> RunningStack:
+        started.append(start_local_stack(data_dir, **options))
         return started[-1]
 
     yield start

@@ -24,7 +24,7 @@ from tests.integration.conftest import TEST_PASSWORD
 if TYPE_CHECKING:
     from conftest import RunningStack
 
-    StartStack = Callable[[Path], RunningStack]
+    StartStack = Callable[..., RunningStack]
 
 pytestmark = pytest.mark.integration
 
@@ -214,7 +214,7 @@ def test_data_persists_across_a_restart_and_ctrl_c_leaves_no_java(tmp_path: Path
 
 
 def test_ctrl_c_stops_everything_and_removes_the_ready_file(tmp_path: Path, start_stack: StartStack) -> None:
-    stack = start_stack(tmp_path)
+    stack = start_stack(tmp_path, as_background_job=True)
     java_pid = stack.info["dynamodb_pid"]
     ports = stack.info["ports"]
 

@@ -132,7 +132,9 @@ def run_all(operations: list[Callable[[], Reply]], accepted: Callable[[Reply], b
 
 
 def mixed_storm(stack: ReliabilityStack, mix: Mix, *, seed: int, faults: dict[str, float] | None = None,
-                ) -> dict[str, PathFigures]:
+                final_within: float = 240) -> dict[str, PathFigures]:
+    """`final_within`: how long every text may take to reach a final status once the queues have settled (under
+    the test's own timeout, so a stuck text is named rather than the test killed)."""
     faults = faults or LOCAL_FAULTS
     rng = random.Random(seed)
     practice = Practice(stack)
@@ -221,7 +223,11 @@ def mixed_storm(stack: ReliabilityStack, mix: Mix, *, seed: int, faults: dict[st
 
     # Only once every message of ours is final and the queues are idle is the carrier's count the whole story
     # (a retry waiting out an attempt's lease could still send); then it must hold still.
-    eventually(lambda: all(m["status"] in FINAL for m in our_messages()), timeout=300, interval=2)
+    if not eventually(lambda: all(m["status"] in FINAL for m in our_messages()), timeout=final_within, interval=2):
+        pending = [{"path": path_of(m["body"]), **{k: v for k, v in m.items() if k not in ("body", "to", "from")}}
+                   for m in our_messages() if m["status"] not in FINAL]
+        pytest.fail(f"{len(pending)} texts not final {final_within:.0f} s after the queues settled: {pending}\n"
+                    f"{stack.running.logs()[-4000:]}")
     settle(stack)
     stuck = Counter(path_of(m["body"]) for m in our_messages() if m["status"] not in FINAL)
 
@@ -265,7 +271,7 @@ def test_every_path_under_faults_sends_each_intended_text_once(stack):
 @pytest.mark.soak
 @pytest.mark.timeout(1800)
 def test_soak_five_hundred_operations_on_every_path_under_faults(stack, record_property):
-    figures = mixed_storm(stack, SOAK, seed=2026)
+    figures = mixed_storm(stack, SOAK, seed=2026, final_within=600)
     for path, row in figures.items():
         for name, value in asdict(row).items():
             record_property(f"{path}_{name}", value)

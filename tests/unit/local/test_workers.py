@@ -13,13 +13,19 @@ from typing import Any
 import pytest
 
 from local.runtime import FunctionTimedOut, LambdaRuntime, LocalValues
-from local.workers import FunctionError, WorkerRuntime, is_running
+from local.workers import FunctionError, WorkerRuntime, is_running, library_imports
 from tests.clock import wait_until
 
 HANDLER = '''
 import os
 import sys
 import threading
+
+# What the instance had imported before its own code ran: the zygote preloads the libraries, not the code.
+BEFORE_COLD_START = {name: name in sys.modules for name in ("colorsys", "helper")}
+
+import colorsys  # noqa: E402,F401  a library only this code imports
+import helper  # noqa: E402,F401  the function's own module
 
 from aws_lambda_powertools import Logger
 
@@ -38,6 +44,7 @@ def lambda_handler(event, context):
         "only_beta": os.environ.get("ONLY_BETA"),
         "modules": sorted(name for name in sys.modules if name.startswith("functions.")),
         "function_name": context.function_name,
+        "before_cold_start": BEFORE_COLD_START,
     }
 '''
 
@@ -63,6 +70,7 @@ def project(tmp_path: Path) -> Path:
     for name in ("alpha", "beta"):
         (tmp_path / "functions" / name).mkdir(parents=True)
         (tmp_path / "functions" / name / "app.py").write_text(HANDLER)
+        (tmp_path / "functions" / name / "helper.py").write_text("import json\nfrom xml.dom import minidom\n")
     (tmp_path / "template.yaml").write_text(json.dumps(TEMPLATE))
     return tmp_path
 
@@ -90,6 +98,16 @@ def test_each_function_runs_with_its_own_service_name_and_variables_and_imports_
     assert alpha["modules"] == ["functions.alpha.app"] and beta["modules"] == ["functions.beta.app"]
     assert alpha["pid"] != beta["pid"] != os.getpid()
     assert alpha["function_name"].endswith("-AlphaFunction")
+
+
+def test_the_zygote_preloads_the_libraries_the_code_imports_and_none_of_the_code_itself(
+        workers: WorkerRuntime, project: Path) -> None:
+    assert library_imports([project / "functions" / "alpha"]) == [
+        "aws_lambda_powertools", "colorsys", "json", "os", "sys", "threading", "xml.dom"]
+
+    alpha = workers.invoke("AlphaFunction", {})
+
+    assert alpha["before_cold_start"] == {"colorsys": True, "helper": False}
 
 
 def test_a_warm_instance_is_reused(workers: WorkerRuntime) -> None:
