@@ -292,6 +292,9 @@ TEMPLATE = {
                         "Properties": {
                             "Queue": {"Fn::GetAtt": ["WorkQueue", "Arn"]},
                             "BatchSize": 10,
+                            # A long poll answers with the first message of a batch sent a moment before the rest:
+                            # the window gathers them into one batch, as it does for Lambda.
+                            "MaximumBatchingWindowInSeconds": 1,
                             "FunctionResponseTypes": ["ReportBatchItemFailures"],
                         },
                     }
