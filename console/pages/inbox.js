@@ -1,13 +1,30 @@
-// Inbox: conversations of the lines you may use, a thread, and a reply box with quick responses (type !!)
-// and a live character/segment counter. Polls for new messages.
+// Inbox: conversations of the lines you may use in views (Unassigned, Mine, All open, Snoozed, Closed), a thread
+// with who owns it (claim, assign, close, reopen, snooze), and a reply box with quick responses (type !!) and a
+// live character/segment counter. Polls for new messages; a colleague's reply that came in while you wrote stops
+// your Send until you have read it.
 
 import { get, post, seg } from '../lib/api.js';
 import { announce, badge, button, confirmDialog, emptyState, field, h, nextId, replace, submitting } from '../lib/dom.js';
-import { segmentSummary, timeElement, titleCase } from '../lib/format.js';
+import { segmentSummary, timeElement, titleCase, when } from '../lib/format.js';
 
 const LIST_POLL_MS = 4000;
 const THREAD_POLL_MS = 2500;
 const SENDERS = { patient: 'Patient', workflow: 'Workflow', auto_response: 'Auto-reply', integration: 'Integration', campaign: 'Campaign', system: 'Note' };
+const VIEWS = [['unassigned', 'Unassigned'], ['mine', 'Mine'], ['open', 'All open'], ['snoozed', 'Snoozed'], ['closed', 'Closed']];
+const HOUR_MS = 3600 * 1000;
+
+// Snooze choices, as times from now: an hour, tomorrow at 8 in the morning (the browser's time), a week.
+export function snoozeChoices(now = new Date()) {
+  const tomorrow = new Date(now);
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  tomorrow.setHours(8, 0, 0, 0);
+  return [['1h', 'For an hour', new Date(now.getTime() + HOUR_MS)], ['tomorrow', 'Until tomorrow 8 AM', tomorrow],
+    ['week', 'For a week', new Date(now.getTime() + 7 * 24 * HOUR_MS)]];
+}
+
+export function ownerText(c) {
+  return c.assignee ? `Assigned to ${c.assignee.name}` : 'Unassigned';
+}
 
 export function markers(c) {
   return [
@@ -16,6 +33,8 @@ export function markers(c) {
     !c.verified ? badge('Unverified', 'unverified') : null,
     c.mpsp ? badge('Several patients', 'mpsp') : null,
     c.opt_out_requested ? badge('May want to stop texts', 'opt-out-request') : null,
+    c.state === 'closed' ? badge('Closed', 'closed') : null,
+    c.state === 'snoozed' ? badge('Snoozed', 'snoozed') : null,
   ];
 }
 
@@ -37,7 +56,8 @@ export default async function render(view, ctx, params) {
   const [lineId, phone] = params;
   const [lines, quick] = await Promise.all([get(`${base}/lines`), get(`${base}/quick-responses`).catch(() => [])]);
   const lineName = (id) => { const l = lines.find((x) => x.line_id === id); return l ? l.display_name : 'a line'; };
-  const filters = { line_id: sessionStorage.getItem('sb.inbox.line') || '', unread: sessionStorage.getItem('sb.inbox.unread') === '1' };
+  const filters = { line_id: sessionStorage.getItem('sb.inbox.line') || '', unread: sessionStorage.getItem('sb.inbox.unread') === '1',
+    view: sessionStorage.getItem('sb.inbox.view') || 'open' };
   const list = h('ul', { class: 'conversation-list' });
   const more = h('div', {});
   const listPane = h('nav', { class: 'conversations', 'aria-label': 'Conversations' });
@@ -61,12 +81,25 @@ export default async function render(view, ctx, params) {
   });
   filterForm.addEventListener('submit', (e) => e.preventDefault());
 
-  listPane.append(filterForm, list, more);
+  const viewButtons = VIEWS.map(([value, label]) => button(label, () => {
+    filters.view = value;
+    sessionStorage.setItem('sb.inbox.view', value);
+    drawViews();
+    loadList();
+  }, { 'data-view': value, class: 'small view' }));
+  const views = h('div', { class: 'views inline', role: 'group', 'aria-label': 'Views' }, viewButtons);
+  function drawViews() {
+    for (const b of viewButtons) b.setAttribute('aria-pressed', String(b.dataset.view === filters.view));
+  }
+  drawViews();
+
+  listPane.append(views, filterForm, list, more);
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Inbox')),
     h('div', { class: `inbox ${lineId ? 'has-thread' : ''}` }, listPane, threadPane));
 
   function query(cursorValue) {
     const q = new URLSearchParams();
+    q.set('view', filters.view);
     if (filters.unread) q.set('unread', 'true');
     if (filters.line_id) q.set('line_id', filters.line_id);
     if (cursorValue) q.set('cursor', cursorValue);
@@ -84,9 +117,10 @@ export default async function render(view, ctx, params) {
   function drawList() {
     if (!conversations.length) {
       const noLines = ctx.role === 'staff' && !ctx.membership.line_ids.length;
+      const viewName = VIEWS.find(([value]) => value === filters.view)[1];
       replace(list, h('li', { class: 'empty' }, noLines
         ? 'No conversations: you have permission on no lines yet. Ask a manager to give you lines (Users page).'
-        : 'No conversations.'));
+        : `No conversations in ${viewName}.`));
     } else {
       replace(list, conversations.map((c) => {
         const selected = c.line_id === lineId && c.phone === phone;
@@ -98,6 +132,7 @@ export default async function render(view, ctx, params) {
         h('span', { class: 'who' }, c.patient_name || c.phone_display),
         c.unread ? h('span', { class: 'badge badge-unread' }, `${c.unread} unread`) : null,
         h('span', { class: 'line hint' }, `${c.patient_name ? `${c.phone_display} · ` : ''}${lineName(c.line_id)}`),
+        h('span', { class: 'owner hint' }, ownerText(c)),
         last ? h('span', { class: 'snippet' }, last.direction === 'outbound' ? 'Sent: ' : '', last.body || 'a text') : null,
         lastTextFailed(c),
         h('span', { class: 'meta' }, timeElement(c.last_activity_at, h), markers(c))));
@@ -118,11 +153,14 @@ export default async function render(view, ctx, params) {
     const path = `${base}/lines/${seg(lineId)}/conversations/${seg(phone)}`;
     const header = h('header', { class: 'thread-head' });
     const banner = h('div', { class: 'opt-out-request', role: 'region', 'aria-label': 'Opt-out request', hidden: true });
+    const owning = h('div', { class: 'ownership inline', role: 'group', 'aria-label': 'Ownership' });
+    let assignable = null;
+    let ownershipProblem = null;
     const log = h('ol', { class: 'messages', role: 'log', 'aria-label': 'Messages', 'aria-live': 'polite' });
     let thread = await get(path);
     let lastCount = 0;
     const reply = replyForm();
-    replace(threadPane, h('p', { class: 'back' }, h('a', { href: 'inbox' }, 'All conversations')), header, banner, log, reply.el);
+    replace(threadPane, h('p', { class: 'back' }, h('a', { href: 'inbox' }, 'All conversations')), header, owning, banner, log, reply.el);
     draw();
     await markRead();
 
@@ -133,6 +171,7 @@ export default async function render(view, ctx, params) {
         c.matches && c.matches.length > 1 ? h('div', { class: 'matches' }, h('p', {}, 'Patients who share this phone:'),
           h('ul', {}, c.matches.map((m) => h('li', {}, m.name)))) : null);
       drawBanner(c);
+      drawOwnership(c);
       replace(log, thread.messages.length ? thread.messages.map(message) : h('li', { class: 'empty' }, 'No messages yet.'));
       if (thread.messages.length !== lastCount) { log.scrollTop = log.scrollHeight; lastCount = thread.messages.length; }
       reply.blocked(c.opted_out ? 'This patient opted out: nothing can be sent until they text START.'
@@ -147,6 +186,70 @@ export default async function render(view, ctx, params) {
       h('div', { class: 'inline' },
         button('Opt this patient out', optOut, { class: 'danger' }),
         button('Not a request', dismiss)));
+    }
+
+    function drawOwnership(c) {
+      if (owning.contains(document.activeElement)) return; // not redrawn under a choice being made
+      const mine = c.assignee && c.assignee.user_id === (ctx.me && ctx.me.user_id);
+      const state = c.state === 'closed' ? 'Closed' : c.state === 'snoozed' ? `Snoozed until ${when(c.snoozed_until)}` : 'Open';
+      const assign = h('select', { 'aria-label': 'Assign to', class: 'assign' },
+        h('option', { value: '' }, 'Assign to…'),
+        (assignable || []).filter((a) => !c.assignee || a.user_id !== c.assignee.user_id)
+          .map((a) => h('option', { value: a.user_id }, a.name)),
+        c.assignee ? h('option', { value: '-' }, 'Nobody (unassign)') : null);
+      assign.addEventListener('focus', loadAssignable, { once: true });
+      assign.addEventListener('change', () => {
+        if (!assign.value) return;
+        const userId = assign.value === '-' ? null : assign.value;
+        change('assignee', { user_id: userId }, userId ? `Assigned to ${assign.selectedOptions[0].textContent}.` : 'Unassigned.');
+      });
+      const snooze = h('select', { 'aria-label': 'Snooze', class: 'snooze' }, h('option', { value: '' }, 'Snooze…'),
+        snoozeChoices().map(([value, label]) => h('option', { value }, label)));
+      snooze.addEventListener('change', () => {
+        const chosen = snoozeChoices().find(([value]) => value === snooze.value);
+        if (chosen) change('snooze', { until: chosen[2].toISOString() }, `Snoozed until ${when(chosen[2].toISOString())}.`);
+      });
+      replace(owning,
+        h('p', { class: 'owner' }, h('strong', {}, ownerText(c)), ' · ', h('span', { class: 'state' }, state)),
+        !c.assignee ? button('Claim', () => change('claim', undefined, 'You own this conversation now.'), { class: 'small primary' }) : null,
+        assign,
+        c.state === 'closed' || c.state === 'snoozed'
+          ? button('Reopen', () => change('reopen', undefined, 'Conversation reopened.'), { class: 'small' })
+          : button('Close', () => change('close', undefined, 'Conversation closed.'), { class: 'small' }),
+        c.state !== 'closed' ? snooze : null,
+        mine ? h('span', { class: 'hint' }, 'You own this conversation.') : null,
+        ownershipProblem ? h('p', { class: 'error', role: 'alert' }, ownershipProblem) : null);
+    }
+
+    async function loadAssignable() {
+      if (assignable) return;
+      assignable = await get(`${base}/lines/${seg(lineId)}/assignees`).catch(() => []);
+      const c = thread.conversation;
+      const select = owning.querySelector('select.assign');
+      if (!select) return;
+      const keep = select.value;
+      replace(select, h('option', { value: '' }, 'Assign to…'),
+        assignable.filter((a) => !c.assignee || a.user_id !== c.assignee.user_id).map((a) => h('option', { value: a.user_id }, a.name)),
+        c.assignee ? h('option', { value: '-' }, 'Nobody (unassign)') : null);
+      select.value = keep;
+    }
+
+    async function change(action, body, words) {
+      let changed;
+      try {
+        changed = await post(`${path}/${action}`, body);
+      } catch (error) {
+        // Someone changed it first (or it may not be done): show it as it is now, and say why nothing changed.
+        try { thread = await get(path); } catch { /* next poll */ }
+        if (owning.contains(document.activeElement)) document.activeElement.blur();
+        ownershipProblem = error.message;
+        draw();
+        return;
+      }
+      ownershipProblem = null;
+      if (owning.contains(document.activeElement)) document.activeElement.blur();
+      await decided(changed, words);
+      if (filters.view !== 'open' || changed.state !== 'open') loadList().catch(() => {});
     }
 
     async function decided(changed, words) {
@@ -208,8 +311,9 @@ export default async function render(view, ctx, params) {
       const insert = field({ label: 'Insert a quick response', name: 'quick', type: 'select',
         options: [['', quick.length ? 'Choose…' : 'None yet (Practice settings)'], ...quick.map((q) => [q.quick_response_id, `${q.title} (${q.language})`])] });
       const notice = h('p', { class: 'warning', hidden: true });
+      const colleague = h('p', { class: 'colleague-replied warning', role: 'alert', hidden: true });
       const send = h('button', { type: 'submit', class: 'primary' }, 'Send');
-      const form = h('form', { class: 'reply stack', 'aria-label': 'Reply', novalidate: true }, notice, text, picker, counter,
+      const form = h('form', { class: 'reply stack', 'aria-label': 'Reply', novalidate: true }, notice, colleague, text, picker, counter,
         h('div', { class: 'inline reply-actions' }, insert, send));
       let matches = [];
       let active = 0;
@@ -249,7 +353,15 @@ export default async function render(view, ctx, params) {
       // One id per draft: Send pressed again after a lost answer is the same reply, so it goes once; any change
       // to the text (typed, or a quick response inserted) makes it another draft.
       let draft = null;
-      area.addEventListener('input', () => { active = 0; updateCount(); open(); });
+      // What the thread held when this reply was begun: a colleague's reply that arrives while it is written
+      // (even one the poll has drawn since) stops Send once, so it is read before a second answer goes.
+      let seenAtStart = null;
+      const newestMessage = () => thread.messages.reduce((newest, m) => (m.message_id > newest ? m.message_id : newest), '') || undefined;
+      area.addEventListener('input', () => {
+        if (!area.value.trim()) seenAtStart = null;
+        else if (!seenAtStart) seenAtStart = newestMessage();
+        active = 0; updateCount(); open();
+      });
       area.addEventListener('keydown', (e) => {
         if (picker.hidden) {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
@@ -272,8 +384,24 @@ export default async function render(view, ctx, params) {
         const body = area.value.trim();
         if (!body) return;
         if (!draft || draft.body !== body) draft = { id: crypto.randomUUID(), body };
-        const queued = await submitting(form, () => post(`${path}/messages`, { body, draft_id: draft.id }));
+        const seen = seenAtStart || newestMessage();
+        const queued = await submitting(form, async () => {
+          try {
+            return await post(`${path}/messages`, { body, draft_id: draft.id, seen_message_id: seen });
+          } catch (error) {
+            if (error.status !== 409 || !error.errors.some((p) => p.field === 'seen_message_id')) throw error;
+            // A colleague answered while this was being written: show their reply; Send again sends this one.
+            thread = await get(path);
+            draw();
+            seenAtStart = newestMessage();
+            colleague.textContent = `${error.message}. Your reply was not sent; press Send again to send it anyway.`;
+            colleague.hidden = false;
+            return null;
+          }
+        });
         if (!queued) return;
+        colleague.hidden = true;
+        seenAtStart = null;
         draft = null;
         area.value = '';
         updateCount();

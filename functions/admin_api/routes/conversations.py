@@ -8,17 +8,18 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import ConfigDict, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, StringConstraints
 
 from switchboard.carrier.error_codes import failure
 from switchboard.core.errors import NotFound
 from switchboard.core.fields import DomainModel
 from switchboard.core.phones import parse_us_number
 from switchboard.data import conversations as store
-from switchboard.flows import opt_out_requests, staff_replies
+from switchboard.data import inbox
+from switchboard.flows import opt_out_requests, ownership, staff_replies
 from switchboard.rules.access import Caller, require_line, require_member
 from switchboard.rules.addresses import LineOwner
-from switchboard.rules.conversations import DeliveryError, InboxEntry, Message
+from switchboard.rules.conversations import Assignee, DeliveryError, InboxEntry, InboxView, Message
 from switchboard.rules.segments import count_segments
 
 from .identity import carrier_webhooks, current_caller
@@ -47,6 +48,21 @@ class Draft(DomainModel):
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1600)]
     # The console names each draft once: Send pressed again after a lost answer sends it once.
     draft_id: Annotated[str | None, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")] = None
+    # The newest message the thread showed: a colleague's reply after it stops this one (409), to be read first.
+    seen_message_id: Annotated[str | None, StringConstraints(pattern=r"^[0-9A-Z]{26}$")] = None
+
+
+class Assignment(DomainModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: Annotated[str | None, StringConstraints(min_length=1, max_length=128)]
+    """The user to own the conversation; null gives it to nobody (Unassigned)."""
+
+
+class Snooze(DomainModel):
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime
 
 
 class SegmentRequest(DomainModel):
@@ -86,7 +102,7 @@ def _conversation(caller: Caller, practice_id: str, line_id: str, phone: str) ->
     found = store.load_conversation(line_id, e164)
     if found is None or found.practice_id != practice_id:
         raise NotFound("no such conversation")
-    return e164, _listed(store.to_entry(found))
+    return e164, _listed(inbox.to_entry(found))
 
 
 @router.get(
@@ -96,6 +112,8 @@ def _conversation(caller: Caller, practice_id: str, line_id: str, phone: str) ->
 def list_inbox(
     practice_id: PracticeId,
     cursor: Cursor = None,
+    view: Annotated[InboxView, Query(description="unassigned, mine, open (every open one), snoozed, closed")]
+    = InboxView.OPEN,
     unread: Annotated[bool, Query()] = False,
     line_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -106,14 +124,15 @@ def list_inbox(
     lines = None if staff_lines is None else set(staff_lines)
     if line_id is not None:
         lines = {line_id} & lines if lines is not None else {line_id}
+    which = inbox.InboxFilter(view, caller.subject, datetime.now(UTC), unread_only=unread)
     if lines is None:
-        page = store.inbox_page(practice_id, unread_only=unread, limit=limit, cursor=cursor)
+        page = inbox.inbox_page(practice_id, which, limit=limit, cursor=cursor)
     elif lines:
-        page = store.lines_inbox_page(practice_id, lines, unread_only=unread, limit=limit, cursor=cursor)
+        page = inbox.lines_inbox_page(practice_id, lines, which, limit=limit, cursor=cursor)
     else:
-        page = store.Page([], None)
+        page = inbox.Page([], None)
     return InboxPage(
-        conversations=[_listed(store.to_entry(item)) for item in page.items], next_cursor=page.cursor
+        conversations=[_listed(inbox.to_entry(item)) for item in page.items], next_cursor=page.cursor
     )
 
 
@@ -129,8 +148,8 @@ def read_thread(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Thread:
     e164, conversation = _conversation(current_caller(router), practice_id, line_id, phone)
-    page = store.thread_page(line_id, e164, limit=limit, cursor=cursor)
-    messages = [_shown(store.to_message(item)) for item in reversed(page.items)]
+    page = inbox.thread_page(line_id, e164, limit=limit, cursor=cursor)
+    messages = [_shown(inbox.to_message(item)) for item in reversed(page.items)]
     return Thread(conversation=conversation, messages=messages, next_cursor=page.cursor)
 
 
@@ -157,11 +176,76 @@ def reply(
         LineOwner(practice_id, line_id),
         e164,
         draft.body,
-        staff=caller.email,
+        replier=staff_replies.Replier(caller.subject, caller.email, draft.seen_message_id),
         status_callback=carrier_webhooks(router).status_url,
         draft_id=draft.draft_id,
     )
     return {"status": "queued", "message_id": queued.message_id}, 202
+
+
+@router.get(
+    "/api/practices/<practice_id>/lines/<line_id>/assignees",
+    summary="The users who may own the line's conversations (to assign one to), by name",
+)
+def list_assignees(practice_id: PracticeId, line_id: LineId) -> list[Assignee]:
+    require_line(current_caller(router), practice_id, line_id)
+    return ownership.assignees(LineOwner(practice_id, line_id))
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/assignee",
+    summary="Give the conversation to a user who may use its line, or to nobody (user_id null); audited",
+)
+def assign(practice_id: PracticeId, line_id: LineId, phone: Phone,
+           assignment: Annotated[Assignment, Body()]) -> InboxEntry:
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    changed = ownership.assign(LineOwner(practice_id, line_id), e164, assignment.user_id, actor=caller.email)
+    return _listed(inbox.to_entry(changed))
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/claim",
+    summary="Take an unassigned conversation for yourself (409 when a colleague owns it); audited",
+)
+def claim(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    changed = ownership.claim(LineOwner(practice_id, line_id), e164, user_id=caller.subject, name=caller.email,
+                              actor=caller.email)
+    return _listed(inbox.to_entry(changed))
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/close",
+    summary="Close the conversation (a new patient text opens it again); audited",
+)
+def close(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    return _listed(inbox.to_entry(ownership.close(LineOwner(practice_id, line_id), e164, actor=caller.email)))
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/reopen",
+    summary="Open a closed or snoozed conversation again; audited",
+)
+def reopen(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    return _listed(inbox.to_entry(ownership.reopen(LineOwner(practice_id, line_id), e164, actor=caller.email)))
+
+
+@router.post(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/snooze",
+    summary="Keep the conversation out of the views until a time (a patient's text wakes it sooner); audited",
+)
+def snooze(practice_id: PracticeId, line_id: LineId, phone: Phone, request: Annotated[Snooze, Body()]
+           ) -> InboxEntry:
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    changed = ownership.snooze(LineOwner(practice_id, line_id), e164, request.until, actor=caller.email)
+    return _listed(inbox.to_entry(changed))
 
 
 @router.post(
@@ -172,7 +256,7 @@ def opt_out(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntr
     caller = current_caller(router)
     e164, _ = _conversation(caller, practice_id, line_id, phone)
     changed = opt_out_requests.opt_out(LineOwner(practice_id, line_id), e164, staff=caller.email)
-    return _listed(store.to_entry(changed))
+    return _listed(inbox.to_entry(changed))
 
 
 @router.post(
@@ -183,7 +267,7 @@ def dismiss_opt_out_request(practice_id: PracticeId, line_id: LineId, phone: Pho
     caller = current_caller(router)
     e164, _ = _conversation(caller, practice_id, line_id, phone)
     changed = opt_out_requests.dismiss(LineOwner(practice_id, line_id), e164, staff=caller.email)
-    return _listed(store.to_entry(changed))
+    return _listed(inbox.to_entry(changed))
 
 
 @router.post("/api/segments", summary="Characters and SMS segments a draft will cost (GSM-7 or UCS-2)")

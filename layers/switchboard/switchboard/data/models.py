@@ -12,6 +12,16 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
+# Named here too: every kind of item is known (and importable from here) wherever a query may return one.
+from .integration_items import (  # noqa: F401
+    ApiKeyItem,
+    ApiKeyLookupItem,
+    CampaignItem,
+    CursorItem,
+    LineRateItem,
+    RecipientItem,
+    SendReceiptItem,
+)
 from .table import Item
 
 
@@ -157,6 +167,14 @@ class ConversationItem(Item, discriminator="conversation"):
     opted_out_before_opt_out = BooleanAttribute(null=True)
     opt_out_requested = JSONAttribute(null=True)  # {message_id, at}: a text that sounds like a request to stop
     last_text_failed = JSONAttribute(null=True)  # {message_id, code, reason}: until a later text is delivered
+    conversation_id = UnicodeAttribute(null=True)  # names it in the audit trail without the patient's phone
+    state = UnicodeAttribute(null=True)  # "closed", or absent: open (snoozed while snoozed_until is ahead)
+    snoozed_until = UTCDateTimeAttribute(null=True)
+    assignee_id = UnicodeAttribute(null=True)
+    assignee_name = UnicodeAttribute(null=True)
+    last_staff_reply_id = UnicodeAttribute(null=True)
+    last_staff_reply_by = UnicodeAttribute(null=True)  # the user's id
+    last_staff_reply_name = UnicodeAttribute(null=True)
 
 
 class MessageItem(Item, discriminator="message"):
@@ -238,62 +256,3 @@ class QuickResponseItem(Item, discriminator="quick_response"):
     title = UnicodeAttribute()
     language = UnicodeAttribute()
     body = UnicodeAttribute()
-
-
-class ApiKeyItem(Item, discriminator="api_key"):
-    practice_id = UnicodeAttribute()
-    key_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    key_hash = UnicodeAttribute()
-    revoked = BooleanAttribute(default=False)
-    created_by = UnicodeAttribute()
-    last_used_at = UTCDateTimeAttribute(null=True)
-    gateway_key_id = UnicodeAttribute(null=True)
-
-
-class ApiKeyLookupItem(Item, discriminator="api_key_lookup"):
-    """What a request with a key needs: one read by the key's hash."""
-    practice_id = UnicodeAttribute()
-    key_id = UnicodeAttribute()
-    revoked = BooleanAttribute(default=False)
-
-
-class CampaignItem(Item, discriminator="campaign"):
-    practice_id = UnicodeAttribute()
-    campaign_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    line_id = UnicodeAttribute()
-    template = UnicodeAttribute()
-    status = UnicodeAttribute()
-    failure = UnicodeAttribute(null=True)
-    rate_per_second = NumberAttribute()
-    recipients = NumberAttribute()
-    status_callback = UnicodeAttribute()
-    created_by = UnicodeAttribute()
-    version = VersionAttribute()
-
-
-class RecipientItem(Item, discriminator="recipient"):
-    campaign_id = UnicodeAttribute()
-    patient_id = UnicodeAttribute()
-    phone = UnicodeAttribute()
-    variables = JSONAttribute()
-    status = UnicodeAttribute()
-    message_id = UnicodeAttribute(null=True)
-    reason = UnicodeAttribute(null=True)
-
-
-class LineRateItem(Item, discriminator="line_rate"):
-    """The next moment a campaign may send from a line: keeps every campaign under the carrier's rate."""
-    next_slot = NumberAttribute()
-
-
-class SendReceiptItem(Item, discriminator="send_receipt"):
-    """What an idempotent API send answered; the request's hash tells a retry from another request."""
-    request_hash = UnicodeAttribute()
-    result = JSONAttribute()
-
-
-class CursorItem(Item, discriminator="cursor"):
-    """Where a scheduled job that pages through an index stopped last time."""
-    position = JSONAttribute(null=True)

@@ -42,8 +42,9 @@ def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | No
         message.pending_pk, message.pending_sk = SCHEDULED, f"{send_at.isoformat()}#{ref.message_id}"
     else:
         message.handoff, message.send_at = Handoff.OUTBOUND.value, not_before
+    # A staff member's reply takes the conversation up again; an automatic text leaves it where it was.
     actions = conversation_touch(owner.practice_id, owner.line_id, phone, at,
-                                  preview(Direction.OUTBOUND, body, status, at))
+                                  preview(Direction.OUTBOUND, body, status, at), reopen=text.sender is SenderKind.STAFF)
     if text.campaign_id:
         actions.append(ConversationItem.campaign_id.set(text.campaign_id))
     condition = ConversationItem.opted_out.does_not_exist() | (ConversationItem.opted_out == False)  # noqa: E712

@@ -16,6 +16,7 @@ from switchboard.data import lines as line_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data.models import ConversationItem
+from switchboard.flows import ownership
 from switchboard.flows.outgoing import NotQueued, queue_text
 from switchboard.rules.addresses import CountsOf, LineOwner
 from switchboard.rules.conversations import PatientMatch
@@ -112,6 +113,7 @@ def follow_up(job: FollowUp) -> Outcome:
     _announce(job, conversation)
     if conversation is None:
         return Outcome.NO_CONVERSATION
+    ownership.give_up_if_owner_gone(owner, conversation)
     if line_item is None or practice_item is None:
         raise NotFound("the line or its practice is gone")
     practice = practice_store.to_practice(practice_item)

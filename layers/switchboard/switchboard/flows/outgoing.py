@@ -71,14 +71,15 @@ class Once:
 
 
 def queue_text_once(once: Once, text: OutgoingText, answer: Callable[[str], Mapping[str, Any]], *, at: datetime,
-                    send_at: datetime | None = None) -> dict[str, Any]:
+                    send_at: datetime | None = None, claim: Claim | None = None, message_id: str | None = None
+                    ) -> dict[str, Any]:
     """`queue_text` for a request that may be retried, once the caller found no answer (`once.answered()`, asked
     before its own checks): the first answer (`answer(message_id)`), also to a retry running alongside."""
-    message_id = new_message_id()
+    message_id = message_id or new_message_id()
     result = dict(answer(message_id))
     receipt = receipts.receipt(once.practice_id, once.key, once.asked, result, at)
     try:
-        queue_text(text, at=at, send_at=send_at, message_id=message_id, also=[receipt])
+        queue_text(text, at=at, send_at=send_at, message_id=message_id, also=[receipt], claim=claim)
     except NotQueued as refused:
         if refused.refusal is Refusal.ALREADY_DONE and (answered := once.answered()) is not None:
             return answered  # a retry running alongside stored it first

@@ -114,6 +114,11 @@ def may_use_line(caller: Caller, practice_id: str, line_id: str) -> bool:
     return lines is None or line_id in lines
 
 
+def member_may_use_line(role: str, line_ids: Iterable[str] | None, line_id: str) -> bool:
+    """Whether a user of the practice with `role` and `line_ids` may use the line (to own its conversations)."""
+    return role != Role.STAFF.value or line_id in set(line_ids or ())
+
+
 def require_line(caller: Caller, practice_id: str, line_id: str) -> None:
     require_member(caller, practice_id)
     if not may_use_line(caller, practice_id, line_id):

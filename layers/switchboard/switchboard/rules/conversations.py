@@ -7,7 +7,8 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
@@ -46,6 +47,68 @@ class TextFailure(DomainModel):
     reason: str
 
 
+class ConversationState(StrEnum):
+    """Where a conversation stands for staff: open (waiting on someone), snoozed (open, but out of the views
+    until its time), closed (done; a new patient text opens it again)."""
+
+    OPEN = "open"
+    SNOOZED = "snoozed"
+    CLOSED = "closed"
+
+
+class InboxView(StrEnum):
+    """The inbox's views: open conversations nobody owns, mine, every open one, snoozed ones, closed ones."""
+
+    UNASSIGNED = "unassigned"
+    MINE = "mine"
+    OPEN = "open"
+    SNOOZED = "snoozed"
+    CLOSED = "closed"
+
+
+LONGEST_SNOOZE = timedelta(days=90)
+
+
+def state_of(*, closed: bool, snoozed_until: datetime | None, at: datetime) -> ConversationState:
+    if closed:
+        return ConversationState.CLOSED
+    if snoozed_until is not None and snoozed_until > at:
+        return ConversationState.SNOOZED
+    return ConversationState.OPEN
+
+
+class Assignee(DomainModel):
+    """Who owns the conversation: a user of the practice."""
+
+    user_id: str
+    name: str
+
+
+class StaffReply(DomainModel):
+    """The conversation's latest reply from staff: who sent it, so a colleague about to reply is told."""
+
+    message_id: str
+    user_id: str
+    name: str
+    at: datetime
+
+
+def unseen_colleague_reply(latest: StaffReply | None, *, user_id: str, seen_message_id: str | None
+                           ) -> StaffReply | None:
+    """The colleague's reply a staff member has not seen yet (their thread ended at `seen_message_id`, a
+    time-ordered id): sending now would answer the patient twice. None when there is none, or when the
+    request says nothing of what was seen (an API client that does not ask)."""
+    if latest is None or seen_message_id is None or latest.user_id == user_id:
+        return None
+    return latest if latest.message_id > seen_message_id else None
+
+
+def answered_just_now(reply: StaffReply, at: datetime) -> str:
+    ago = max(0, int((at - reply.at).total_seconds()))
+    when = f"{ago} s ago" if ago < 120 else f"{ago // 60} min ago"
+    return f"{reply.name} answered this patient {when}; read their reply before sending yours"
+
+
 class InboxEntry(DomainModel):
     """A conversation as the inbox lists it."""
 
@@ -64,6 +127,10 @@ class InboxEntry(DomainModel):
     last_message: LastMessage | None = None
     opt_out_requested: OptOutRequest | None = None
     last_text_failed: TextFailure | None = None
+    state: ConversationState = ConversationState.OPEN
+    assignee: Assignee | None = None
+    snoozed_until: datetime | None = None
+    last_staff_reply: StaffReply | None = None
 
 
 def open_opt_out_request(requested: Mapping[str, Any] | None, *, opted_out: bool) -> OptOutRequest | None:
