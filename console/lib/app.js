@@ -1,5 +1,6 @@
 // The console's shell: configuration, sign-in, the practice in use, navigation and the page router.
 
+import * as alerts from './alerts.js';
 import { ApiError, get, onSignedOut } from './api.js';
 import * as auth from './auth.js';
 import { announce, button, emptyState, h, replace } from './dom.js';
@@ -52,8 +53,16 @@ export function navigate(path, { replace: replaceEntry = false } = {}) {
   render();
 }
 
+let pageTitle = 'Switchboard';
 function setTitle(text) {
-  document.title = text ? `${text} · Switchboard` : 'Switchboard';
+  pageTitle = text ? `${text} · Switchboard` : 'Switchboard';
+  drawTitle();
+}
+
+// The tab says how many open conversations have unread texts, on any page.
+function drawTitle() {
+  const unread = alerts.unreadCount();
+  document.title = unread ? `(${unread}) ${pageTitle}` : pageTitle;
 }
 
 document.addEventListener('click', (event) => {
@@ -130,6 +139,7 @@ async function render() {
   }
   const found = ROUTES.map(([pattern, name, title]) => [route.match(pattern), name, title]).find(([m]) => m);
   renderShell();
+  alerts.follow(ctx, { onCount: drawTitle });
   if (!found) {
     setTitle('Not found');
     replace(view, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: 'lines' }, 'Back to the phone numbers')));
@@ -185,7 +195,7 @@ async function boot() {
     replace(view, h('h1', {}, 'Switchboard'), h('p', { class: 'error', role: 'alert' }, `The console's configuration could not be read (${error.message}).`));
     return;
   }
-  onSignedOut(() => { sessionStorage.removeItem('sb.token'); ctx.me = null; navigate('signin', { replace: true }); });
+  onSignedOut(() => { alerts.stop(); sessionStorage.removeItem('sb.token'); ctx.me = null; navigate('signin', { replace: true }); });
   ctx.signedIn = signedIn;
   if (ctx.config.auth.mode === 'cognito') {
     try { await auth.finishCognito(ctx.config); } catch (error) { sessionStorage.setItem('sb.signinProblem', error.message); }

@@ -3,11 +3,11 @@
 // live character/segment counter. Polls for new messages; a colleague's reply that came in while you wrote stops
 // your Send until you have read it.
 
+import * as alerts from '../lib/alerts.js';
 import { get, post, seg } from '../lib/api.js';
 import { announce, badge, button, confirmDialog, emptyState, field, h, nextId, replace, submitting } from '../lib/dom.js';
 import { segmentSummary, timeElement, titleCase, when } from '../lib/format.js';
 
-const LIST_POLL_MS = 4000;
 const THREAD_POLL_MS = 2500;
 const SENDERS = { patient: 'Patient', workflow: 'Workflow', auto_response: 'Auto-reply', integration: 'Integration', campaign: 'Campaign', system: 'Note' };
 const VIEWS = [['unassigned', 'Unassigned'], ['mine', 'Mine'], ['open', 'All open'], ['snoozed', 'Snoozed'], ['closed', 'Closed']];
@@ -93,8 +93,11 @@ export default async function render(view, ctx, params) {
   }
   drawViews();
 
-  listPane.append(views, filterForm, list, more);
-  view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Inbox')),
+  const keys = h('details', { class: 'shortcuts hint' }, h('summary', {}, 'Keyboard shortcuts'),
+    h('dl', {}, [['j / k or Alt+↓ / Alt+↑', 'next / previous conversation'], ['r', 'write a reply'], ['Ctrl+Enter', 'send'],
+      ['a', 'assign'], ['e', 'close the conversation']].map(([k, what]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, what)])));
+  listPane.append(views, filterForm, list, more, keys);
+  view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Inbox'), alertSettings()),
     h('div', { class: `inbox ${lineId ? 'has-thread' : ''}` }, listPane, threadPane));
 
   function query(cursorValue) {
@@ -142,12 +145,86 @@ export default async function render(view, ctx, params) {
   }
 
   await loadList();
-  timers.push(setInterval(() => { if (pagesLoaded === 1 && !document.hidden) loadList().catch(() => {}); }, LIST_POLL_MS));
+  if (sessionStorage.getItem('sb.inbox.focusCurrent')) {
+    sessionStorage.removeItem('sb.inbox.focusCurrent');
+    const current = list.querySelector('a[aria-current="true"]');
+    if (current) current.focus();
+  }
+  document.addEventListener('keydown', shortcuts);
+  // New texts arrive through the console's one poll (lib/alerts.js); the first page is read again when they do.
+  const unfollow = alerts.onChanges(() => { if (!gone() && pagesLoaded === 1) loadList().catch(() => {}); });
 
   if (lineId && phone) await openThread();
   else replace(threadPane, emptyState(conversations.length ? 'Pick a conversation.' : ''));
 
-  return () => timers.forEach((t) => clearInterval(t));
+  return cleanUp;
+
+  function cleanUp() { unfollow(); document.removeEventListener('keydown', shortcuts); timers.forEach((t) => clearInterval(t)); }
+
+  // A page left before it finished loading never hands the router its cleanup: it notices it is gone itself.
+  function gone() {
+    if (list.isConnected) return false;
+    cleanUp();
+    return true;
+  }
+
+  // The inbox by keyboard alone: j / k (or Alt+↓ / Alt+↑) the next or previous conversation, r the reply box,
+  // a the assignee, e close, Ctrl+Enter sends; none while typing, except Alt+arrows.
+  function shortcuts(event) {
+    if (gone() || event.defaultPrevented || event.ctrlKey || event.metaKey) return;
+    const typing = event.target.closest && event.target.closest('input, textarea, select, [contenteditable]');
+    const step = (event.altKey && event.key === 'ArrowDown') || (!typing && !event.altKey && event.key === 'j') ? 1
+      : (event.altKey && event.key === 'ArrowUp') || (!typing && !event.altKey && event.key === 'k') ? -1 : 0;
+    if (step) { event.preventDefault(); move(step); return; }
+    if (typing || event.altKey) return;
+    const target = { r: '.reply textarea', a: '.ownership select.assign', e: '.ownership button.close-conversation' }[event.key];
+    const found = target && threadPane.querySelector(target);
+    if (!found) return;
+    event.preventDefault();
+    if (event.key === 'e') found.click(); else found.focus();
+  }
+
+  function move(step) {
+    if (!conversations.length) return;
+    const at = conversations.findIndex((c) => c.line_id === lineId && c.phone === phone);
+    const next = conversations[at < 0 ? 0 : Math.min(conversations.length - 1, Math.max(0, at + step))];
+    if (at >= 0 && next === conversations[at]) { announce(step > 0 ? 'This is the last conversation.' : 'This is the first conversation.'); return; }
+    sessionStorage.setItem('sb.inbox.focusCurrent', '1'); // the next page puts focus on the conversation moved to
+    ctx.navigate(`inbox/${encodeURIComponent(next.line_id)}/${encodeURIComponent(next.phone)}`);
+  }
+
+  function alertSettings() {
+    const prefs = alerts.preferences();
+    const sound = field({ label: 'Sound for new texts', name: 'sound', type: 'checkbox', value: prefs.sound });
+    const notify = field({ label: 'Desktop notifications', name: 'notify', type: 'checkbox', value: prefs.notify && alerts.notificationsSupported() && Notification.permission === 'granted' });
+    const details = field({ label: "Show the patient's number and text in notifications", name: 'details', type: 'checkbox', value: prefs.details });
+    const status = h('p', { class: 'hint', 'aria-live': 'polite' });
+    const form = h('form', { class: 'alerts inline', 'aria-label': 'Alerts' }, sound, notify, details, status);
+    const box = (name) => form.querySelector(`[name="${name}"]`);
+    const sync = () => { box('details').disabled = !box('notify').checked; };
+    if (!alerts.notificationsSupported()) {
+      box('notify').disabled = true;
+      status.textContent = 'This browser cannot show notifications.';
+    } else if (Notification.permission === 'denied') {
+      status.textContent = 'Notifications are blocked for this site in the browser’s settings.';
+    }
+    sync();
+    form.addEventListener('submit', (e) => e.preventDefault());
+    form.addEventListener('change', async (event) => {
+      const { name, checked } = event.target;
+      if (name === 'notify' && checked) {
+        const permission = await alerts.enableNotifications();
+        box('notify').checked = permission === 'granted';
+        status.textContent = permission === 'granted' ? 'Notifications are on for texts to you or to nobody yet.'
+          : 'Notifications are blocked for this site in the browser’s settings.';
+      } else {
+        alerts.setPreference(name, checked);
+        if (name === 'notify') status.textContent = 'Notifications are off.';
+      }
+      sync();
+    });
+    return form;
+  }
 
   async function openThread() {
     const path = `${base}/lines/${seg(lineId)}/conversations/${seg(phone)}`;
@@ -162,6 +239,7 @@ export default async function render(view, ctx, params) {
     const reply = replyForm();
     replace(threadPane, h('p', { class: 'back' }, h('a', { href: 'inbox' }, 'All conversations')), header, owning, banner, log, reply.el);
     draw();
+    loadAssignable().catch(() => {});
     await markRead();
 
     function draw() {
@@ -197,7 +275,6 @@ export default async function render(view, ctx, params) {
         (assignable || []).filter((a) => !c.assignee || a.user_id !== c.assignee.user_id)
           .map((a) => h('option', { value: a.user_id }, a.name)),
         c.assignee ? h('option', { value: '-' }, 'Nobody (unassign)') : null);
-      assign.addEventListener('focus', loadAssignable, { once: true });
       assign.addEventListener('change', () => {
         if (!assign.value) return;
         const userId = assign.value === '-' ? null : assign.value;
@@ -215,7 +292,7 @@ export default async function render(view, ctx, params) {
         assign,
         c.state === 'closed' || c.state === 'snoozed'
           ? button('Reopen', () => change('reopen', undefined, 'Conversation reopened.'), { class: 'small' })
-          : button('Close', () => change('close', undefined, 'Conversation closed.'), { class: 'small' }),
+          : button('Close', () => change('close', undefined, 'Conversation closed.'), { class: 'small close-conversation' }),
         c.state !== 'closed' ? snooze : null,
         mine ? h('span', { class: 'hint' }, 'You own this conversation.') : null,
         ownershipProblem ? h('p', { class: 'error', role: 'alert' }, ownershipProblem) : null);
@@ -281,13 +358,14 @@ export default async function render(view, ctx, params) {
       if (thread.conversation.unread > 0 && !document.hidden) {
         await post(`${path}/read`).catch(() => null);
         thread.conversation.unread = 0;
+        alerts.markedRead(thread.conversation);
         const item = conversations.find((c) => c.line_id === lineId && c.phone === phone);
         if (item) { item.unread = 0; drawList(); }
       }
     }
 
     timers.push(setInterval(async () => {
-      if (document.hidden) return;
+      if (gone() || document.hidden) return;
       try { thread = await get(path); draw(); await markRead(); } catch { /* next poll */ }
     }, THREAD_POLL_MS));
 
@@ -311,7 +389,7 @@ export default async function render(view, ctx, params) {
       const insert = field({ label: 'Insert a quick response', name: 'quick', type: 'select',
         options: [['', quick.length ? 'Choose…' : 'None yet (Practice settings)'], ...quick.map((q) => [q.quick_response_id, `${q.title} (${q.language})`])] });
       const notice = h('p', { class: 'warning', hidden: true });
-      const colleague = h('p', { class: 'colleague-replied warning', role: 'alert', hidden: true });
+      const colleague = h('p', { class: 'colleague-replied', role: 'alert', hidden: true });
       const send = h('button', { type: 'submit', class: 'primary' }, 'Send');
       const form = h('form', { class: 'reply stack', 'aria-label': 'Reply', novalidate: true }, notice, colleague, text, picker, counter,
         h('div', { class: 'inline reply-actions' }, insert, send));

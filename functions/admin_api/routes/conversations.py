@@ -117,6 +117,8 @@ def list_inbox(
     unread: Annotated[bool, Query()] = False,
     line_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    active_since: Annotated[AwareDatetime | None, Query(
+        description="only conversations active at or after this time (the console polls with its newest)")] = None,
 ) -> InboxPage:
     caller = current_caller(router)
     require_member(caller, practice_id)
@@ -124,7 +126,7 @@ def list_inbox(
     lines = None if staff_lines is None else set(staff_lines)
     if line_id is not None:
         lines = {line_id} & lines if lines is not None else {line_id}
-    which = inbox.InboxFilter(view, caller.subject, datetime.now(UTC), unread_only=unread)
+    which = inbox.InboxFilter(view, caller.subject, datetime.now(UTC), unread_only=unread, active_since=active_since)
     if lines is None:
         page = inbox.inbox_page(practice_id, which, limit=limit, cursor=cursor)
     elif lines:

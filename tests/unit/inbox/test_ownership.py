@@ -91,6 +91,15 @@ def test_an_automatic_text_leaves_a_closed_conversation_closed_and_a_staff_reply
     assert [e["action"] for e in _audit(admin_api, setup)] == ["conversation.close"]
 
 
+def test_a_callers_new_call_to_text_request_reopens_a_closed_conversation(text_in, intake, admin_api, setup,
+                                                                          path):
+    text_in("Thanks!")
+    assert admin_api("POST", f"{path}/close").status == 200
+    assert intake("4155552671").status == 202
+    assert admin_api("GET", path).body["conversation"]["state"] == "open"
+    assert _view(admin_api, setup, "open") == {PHONE}
+
+
 def test_snooze_hides_until_its_time_and_a_patient_text_wakes_it(text_in, admin_api, setup, path, staff):  # noqa: F811
     text_in("I'll call back next week")
     until = datetime.now(UTC) + timedelta(days=3)

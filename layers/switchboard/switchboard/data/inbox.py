@@ -60,6 +60,11 @@ class InboxFilter:
     user_id: str
     at: datetime
     unread_only: bool = False
+    active_since: datetime | None = None
+    """Only conversations with activity at or after this (a poll for what is new: a key condition, not a filter)."""
+
+    def newer(self, sort_key: Any) -> Any:
+        return None if self.active_since is None else sort_key >= self.active_since.astimezone(UTC).isoformat()
 
     @property
     def partition(self) -> str:
@@ -100,7 +105,8 @@ def inbox_page(practice_id: str, which: InboxFilter, *, limit: int, cursor: str 
         line_id, phone = after.split("#")[-2:]
         start = {"pk": {"S": line_key(line_id)}, "sk": {"S": f"CONV#{phone}"},
                  "gsi2pk": {"S": partition}, "gsi2sk": {"S": after}}
-    query = ConversationItem.gsi2.query(partition, scan_index_forward=False, limit=limit,
+    query = ConversationItem.gsi2.query(partition, which.newer(ConversationItem.gsi2sk), scan_index_forward=False,
+                                        limit=limit,
                                         filter_condition=which.condition(), last_evaluated_key=start,
                                         page_size=limit)
     items = [item for item in query if isinstance(item, ConversationItem)]
@@ -135,9 +141,9 @@ def lines_inbox_page(practice_id: str, line_ids: set[str], which: InboxFilter, *
     more: dict[str, bool] = {}
     for line_id, after in starts.items():
         query = ConversationItem.gsi1.query(
-            f"{which.partition}{line_id}", scan_index_forward=False, limit=limit, page_size=limit,
-            filter_condition=condition, last_evaluated_key=_line_start(which.partition, line_id, after)
-            if after else None)
+            f"{which.partition}{line_id}", which.newer(ConversationItem.gsi1sk), scan_index_forward=False,
+            limit=limit, page_size=limit, filter_condition=condition,
+            last_evaluated_key=_line_start(which.partition, line_id, after) if after else None)
         read[line_id] = [item for item in query if isinstance(item, ConversationItem)]
         more[line_id] = query.last_evaluated_key is not None
     taken = newest_first(read, limit, key=lambda item: item.last_activity_at)

@@ -56,7 +56,8 @@ def record_call(token: TokenItem, phone: str, at: datetime, *, status_callback: 
                           condition=ContactItem.not_textable.does_not_exist() | (ContactItem.not_textable == False))  # noqa: E712
             writes.update(ConversationItem(conversation_pk, conversation_sk),
                           [*conversation_touch(token.practice_id, token.line_id, phone, at,
-                                                preview(Direction.OUTBOUND, None, MessageStatus.QUEUED, at)),
+                                                preview(Direction.OUTBOUND, None, MessageStatus.QUEUED, at),
+                                                reopen=True),  # the caller reached out again
                            ConversationItem.workflow_id.set(token.workflow_id)],
                           condition=ConversationItem.opted_out.does_not_exist() | (ConversationItem.opted_out == False))  # noqa: E712
             writes.put(message)
