@@ -3,6 +3,7 @@ apparent request to stop; SMS segment counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from switchboard.core.fields import DomainModel
 from switchboard.core.phones import parse_us_number
 from switchboard.data import conversations as store
 from switchboard.data import inbox
+from switchboard.data.models import ConversationItem
 from switchboard.flows import opt_out_requests, ownership, staff_replies
 from switchboard.rules.access import Caller, require_line, require_member
 from switchboard.rules.addresses import LineOwner
@@ -194,16 +196,24 @@ def list_assignees(practice_id: PracticeId, line_id: LineId) -> list[Assignee]:
     return ownership.assignees(LineOwner(practice_id, line_id))
 
 
+Change = Callable[[LineOwner, str, Caller], ConversationItem]
+
+
+def _changed(practice_id: str, line_id: str, phone: str, change: Change) -> InboxEntry:
+    """A staff action on a conversation of a line the caller may use: the conversation as it is afterwards."""
+    caller = current_caller(router)
+    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    return _listed(inbox.to_entry(change(LineOwner(practice_id, line_id), e164, caller)))
+
+
 @router.post(
     "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/assignee",
     summary="Give the conversation to a user who may use its line, or to nobody (user_id null); audited",
 )
 def assign(practice_id: PracticeId, line_id: LineId, phone: Phone,
            assignment: Annotated[Assignment, Body()]) -> InboxEntry:
-    caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
-    changed = ownership.assign(LineOwner(practice_id, line_id), e164, assignment.user_id, actor=caller.email)
-    return _listed(inbox.to_entry(changed))
+    return _changed(practice_id, line_id, phone, lambda owner, e164, caller: ownership.assign(
+        owner, e164, assignment.user_id, actor=caller.email))
 
 
 @router.post(
@@ -211,11 +221,8 @@ def assign(practice_id: PracticeId, line_id: LineId, phone: Phone,
     summary="Take an unassigned conversation for yourself (409 when a colleague owns it); audited",
 )
 def claim(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
-    caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
-    changed = ownership.claim(LineOwner(practice_id, line_id), e164, user_id=caller.subject, name=caller.email,
-                              actor=caller.email)
-    return _listed(inbox.to_entry(changed))
+    return _changed(practice_id, line_id, phone, lambda owner, e164, caller: ownership.claim(
+        owner, e164, user_id=caller.subject, name=caller.email, actor=caller.email))
 
 
 @router.post(
@@ -223,9 +230,8 @@ def claim(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
     summary="Close the conversation (a new patient text opens it again); audited",
 )
 def close(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
-    caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
-    return _listed(inbox.to_entry(ownership.close(LineOwner(practice_id, line_id), e164, actor=caller.email)))
+    return _changed(practice_id, line_id, phone,
+                    lambda owner, e164, caller: ownership.close(owner, e164, actor=caller.email))
 
 
 @router.post(
@@ -233,9 +239,8 @@ def close(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
     summary="Open a closed or snoozed conversation again; audited",
 )
 def reopen(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
-    caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
-    return _listed(inbox.to_entry(ownership.reopen(LineOwner(practice_id, line_id), e164, actor=caller.email)))
+    return _changed(practice_id, line_id, phone,
+                    lambda owner, e164, caller: ownership.reopen(owner, e164, actor=caller.email))
 
 
 @router.post(
@@ -244,10 +249,8 @@ def reopen(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry
 )
 def snooze(practice_id: PracticeId, line_id: LineId, phone: Phone, request: Annotated[Snooze, Body()]
            ) -> InboxEntry:
-    caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
-    changed = ownership.snooze(LineOwner(practice_id, line_id), e164, request.until, actor=caller.email)
-    return _listed(inbox.to_entry(changed))
+    return _changed(practice_id, line_id, phone, lambda owner, e164, caller: ownership.snooze(
+        owner, e164, request.until, actor=caller.email))
 
 
 @router.post(
@@ -255,10 +258,8 @@ def snooze(practice_id: PracticeId, line_id: LineId, phone: Phone, request: Anno
     summary="Opt the patient out on this line, as their STOP would (staff decided they asked to stop)",
 )
 def opt_out(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
-    caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
-    changed = opt_out_requests.opt_out(LineOwner(practice_id, line_id), e164, staff=caller.email)
-    return _listed(inbox.to_entry(changed))
+    return _changed(practice_id, line_id, phone,
+                    lambda owner, e164, caller: opt_out_requests.opt_out(owner, e164, staff=caller.email))
 
 
 @router.post(
@@ -266,10 +267,8 @@ def opt_out(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntr
     summary="The patient's text was not a request to stop: clear the flag, keep them opted in",
 )
 def dismiss_opt_out_request(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
-    caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
-    changed = opt_out_requests.dismiss(LineOwner(practice_id, line_id), e164, staff=caller.email)
-    return _listed(inbox.to_entry(changed))
+    return _changed(practice_id, line_id, phone,
+                    lambda owner, e164, caller: opt_out_requests.dismiss(owner, e164, staff=caller.email))
 
 
 @router.post("/api/segments", summary="Characters and SMS segments a draft will cost (GSM-7 or UCS-2)")

@@ -212,11 +212,12 @@ def build_world(stack: ReliabilityStack) -> World:
          "quick_id": quick["quick_response_id"],
          "patient": patient, "inbound_body": inbound, "verified_phone": verified,
          "throwaway_user": user_ids["throwaway"], "throwaway_email": people["throwaway"][0],
+         "manager_user": user_ids["manager"],
          "staff_email": people["staff_without_line"][0],
          "key_id": api_key.body.get("key_id", "no-key") if api_key.status == 201 else "no-key"}
     b_resource = stack.api("POST", f"/api/practices/{b_clinic.practice_id}/resources", {"name": "Birch office"}).body
     b = {"practice_id": b_clinic.practice_id, "line_id": b_clinic.line["line_id"],
-         "resource_id": b_resource["resource_id"]}
+         "resource_id": b_resource["resource_id"], "user_id": user_ids["other_staff"]}
     return World(stack, a, b, tokens)
 
 
@@ -248,6 +249,8 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
                                 "line_id": a["line1"]["line_id"], "template": TEMPLATE},
         "WorkflowChanges": lambda: {"name": "Renamed workflow"},
         "Draft": lambda: {"body": "See you Tuesday."},
+        "Assignment": lambda: {"user_id": None},
+        "Snooze": lambda: {"until": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
         "NewQuickResponse": lambda: {"title": "Parking", "body": "Park behind the building."},
         "QuickResponseChanges": lambda: {"title": "Parking lot"},
         "NewPatient": lambda: {"patient_id": f"mrn-{uuid.uuid4().hex[:6]}", "name": "Lee Example",
@@ -333,7 +336,7 @@ def test_the_openapi_document_itself_needs_a_token(stack):
 
 
 # Body fields that name something else of the practice (never the new thing's own id, as a patient's MRN is).
-REFERENCES = ("line_id", "line_ids", "linked_line_id", "primary_line_id", "resource_id")
+REFERENCES = ("line_id", "line_ids", "linked_line_id", "primary_line_id", "resource_id", "user_id")
 
 
 def references_in(value: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -354,7 +357,7 @@ def substituted(body: Any, where: tuple[Any, ...], b: dict[str, str]) -> Any:
     for step in where[:-1]:
         target = target[step]
     key = where[-1]
-    target[key] = [b["line_id"]] if key == "line_ids" else b["resource_id" if key == "resource_id" else "line_id"]
+    target[key] = [b["line_id"]] if key == "line_ids" else b[key if key in ("resource_id", "user_id") else "line_id"]
     return copy
 
 
@@ -368,6 +371,7 @@ def test_no_write_route_takes_an_id_of_another_practice(stack):
         "NewUser": lambda: {"email": f"u{uuid.uuid4().hex[:8]}@maple-clinic.com", "name": "New person",
                             "role": "staff", "line_ids": [a["line1"]["line_id"]]},
         "UserChanges": lambda: {"line_ids": [a["line1"]["line_id"]]},
+        "Assignment": lambda: {"user_id": a["manager_user"]},
     }
     writes = [op for op in operations(stack.api("GET", "/api/openapi.json").body)
               if op.method in ("POST", "PUT", "PATCH") and op.body_schema]
