@@ -24,7 +24,8 @@ from bench.common import LAYER_DIR, PYTHON, ROOT, Figure, Section, child_environ
 TOTAL_SECONDS = 540  # parts 1-3 and 5 stay under 10 minutes on a 2-core machine; the local load bounds itself
 COLD_START_SHARE = 200  # seconds the cold-start rounds may use before they stop early
 INPROCESS_TIMEOUT = 300
-PARTS = ("cold", "inprocess", "load", "cost")
+PARTS = ("cold", "inprocess", "load", "cost", "search")
+SEARCH_TIMEOUT = 3600  # 100,000 conversations and their terms written to DynamoDB Local, then the searches
 
 
 def machine() -> dict[str, str]:
@@ -116,20 +117,39 @@ def run_part(sections: list[Section], key: str, title: str, action: Callable[[Se
     return result
 
 
-def run_inprocess(deadline: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as scratch:
-        out = Path(scratch) / "results.json"
-        log = Path(scratch) / "inprocess.log"
+def run_child(module: str, timeout: float) -> dict[str, Any]:
+    """`python -m <module> <out.json> <work-dir>` in a scratch directory, on its own services: what it wrote."""
+    with tempfile.TemporaryDirectory(prefix=f"{module.replace('.', '-')}-") as scratch:
+        out, log = Path(scratch) / "results.json", Path(scratch) / "child.log"
         env = child_environment(PYTHONPATH=python_path(ROOT, LAYER_DIR, ROOT / "functions" / "admin_api"))
-        timeout = max(60.0, min(INPROCESS_TIMEOUT, deadline - time.monotonic()))
         with open(log, "wb") as sink:
-            done = subprocess.run([PYTHON, "-m", "bench.inprocess", str(out), str(Path(scratch) / "work")], cwd=ROOT,
+            done = subprocess.run([PYTHON, "-m", module, str(out), str(Path(scratch) / "work")], cwd=ROOT,
                                   env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=sink,
                                   timeout=timeout, check=False)
         if not out.is_file():
-            raise RuntimeError(f"bench.inprocess exited {done.returncode} without results:\n"
+            raise RuntimeError(f"{module} exited {done.returncode} without results:\n"
                                f"{log.read_text(errors='replace')[-3000:]}")
         return dict(json.loads(out.read_text()))
+
+
+def run_inprocess(deadline: float) -> dict[str, Any]:
+    return run_child("bench.inprocess", max(60.0, min(INPROCESS_TIMEOUT, deadline - time.monotonic())))
+
+
+def search_section(section: Section) -> None:
+    results = run_child("bench.search", SEARCH_TIMEOUT)
+    if results.get("error"):
+        raise RuntimeError(results["error"])
+    for found in results["searches"]:
+        section.add(f"search, {found['what']} ({found['q']!r}): DynamoDB requests per page", found["max_requests"],
+                    unit="requests", limit=2,
+                    note=f"{found['pages']} pages, {found['listed']} listed; {'; '.join(found['operations'])}; "
+                         f"the route with the caller's identity: {found['route_requests']}; "
+                         f"median {found['median_ms']:.0f} ms")
+    written = results["populate"]
+    section.details.append(
+        f"- {results['conversations']:,} conversations of one practice on 4 lines and their search terms: "
+        f"{written['items']:,} items written in {written['seconds']:.0f} s; each search read up to 15 pages of 20.")
 
 
 def counts_section(section: Section, results: dict[str, Any]) -> None:
@@ -282,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     if "cost" in wanted and inprocess and inprocess.get("counts"):
         run_part(sections, "cost", "5. Cost per 1,000 call-to-text conversations",
                  lambda s: cost.run(s, inprocess or {}, cold))
+    if "search" in wanted:
+        run_part(sections, "search", "6. Inbox search at 100,000 conversations", search_section)
     seconds = time.monotonic() - started
     write_results(args.out, info, sections, seconds)
     over = [f for s in sections for f in s.figures if f.over and (f.limit is not None or f.error)]

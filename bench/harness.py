@@ -52,11 +52,11 @@ STAFF_EMAIL = "sam@benchfamilyclinic.com"
 class Services:
     """DynamoDB Local, a moto server (SQS, Secrets Manager...) and the carrier sandbox, on 127.0.0.1."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, *, in_memory: bool = False) -> None:
         from local.dynamodb import DynamoDBLocal
 
         self.work = work
-        self.dynamodb = DynamoDBLocal(work, ROOT)
+        self.dynamodb = DynamoDBLocal(work, ROOT, in_memory=in_memory)
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> Endpoints:

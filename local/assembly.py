@@ -81,6 +81,7 @@ def local_environment(endpoints: Endpoints) -> dict[str, str]:
         "AWS_ENDPOINT_URL_SSM": endpoints.aws,
         "AWS_ENDPOINT_URL_API_GATEWAY": endpoints.aws,
         "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": endpoints.aws,
+        "AWS_ENDPOINT_URL_S3": endpoints.aws,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     if endpoints.carrier:
@@ -178,6 +179,7 @@ def assemble(
                       pool.logical_id: pool.pool_id},
     )
     create_parameters(aws_client("ssm", endpoints.aws), template, Resolver(template, values))
+    create_buckets(aws_client("s3", endpoints.aws), template, Resolver(template, values))
     local = LocalRuntime(template, values, endpoints, root, placeholders=placeholders, user_pool=pool)
     local.export()
     secret_name = local.environment.get("TWILIO_SECRET_NAME") or values.parameters.get("TwilioSecretName")
@@ -212,6 +214,15 @@ def create_usage_plans(apigateway: Any, template: Template) -> dict[str, str]:
     logical id -> plan id."""
     return {logical_id: apigateway.create_usage_plan(name=logical_id)["id"]
             for logical_id in resources_of_type(template, "AWS::ApiGateway::UsagePlan")}
+
+
+def create_buckets(s3: Any, template: Template, resolver: Resolver) -> None:
+    """The template's S3 buckets (a bucket kept from an earlier run is reused)."""
+    for logical_id in resources_of_type(template, "AWS::S3::Bucket"):
+        try:
+            s3.create_bucket(Bucket=resolver.ref(logical_id, logical_id))
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
 
 
 def create_parameters(ssm: Any, template: Template, resolver: Resolver) -> None:

@@ -7,8 +7,11 @@ both import handlers); calls made outside any handler (test set-up, the local st
 
 What is kept: function folder, IAM service prefix, operation, and the identifiers of the resources the call
 names (table and index names, queue URLs, secret ids, bus names, usage plan and key ids and the plan ids keys
-are tagged with, parameter names, KMS key ids), deduplicated with a count. Never a key, an item, a message body,
-a phone number or a value.
+are tagged with, parameter names, KMS key ids, bucket names), deduplicated with a count. Never a key, an item, a
+message body, a phone number or a value. Of an S3 object only that the call names one, whether a version, and
+which of the key prefixes the template's policies grant (`${MediaBucket.Arn}/media/*` -> `media/`) its key
+starts with: a constant of the template, never any of the key itself. A presigned URL is recorded as the call it
+signs (botocore builds its parameters the same way): whoever uses it acts with the signer's permissions.
 
 Beside the calls each process writes the names its handlers were given and which template resource each one
 is (`name` lines), built from the environment the handlers run with: every function variable in template.yaml
@@ -25,6 +28,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -51,8 +55,9 @@ RESOURCE_KINDS = {
     "AWS::SSM::Parameter": "ssm:parameter",
     "AWS::KMS::Key": "kms:key",
     "AWS::Cognito::UserPool": "cognito-idp:userpool",
+    "AWS::S3::Bucket": "s3:bucket",
 }
-_NAME_PROPERTIES = ("Name", "TableName", "QueueName", "AliasName")
+_NAME_PROPERTIES = ("Name", "TableName", "QueueName", "AliasName", "BucketName")
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,47 @@ def _cognito_idp(operation: str, params: Mapping[str, Any]) -> list[dict[str, st
     return [_item("cognito-idp:userpool", params["UserPoolId"])] if "UserPoolId" in params else []
 
 
+_S3_OWN_ENCRYPTION = ("ServerSideEncryption", "SSEKMSKeyId", "SSECustomerAlgorithm")
+
+
+def _s3(operation: str, params: Mapping[str, Any], key_prefixes: Iterable[str] = ()) -> list[dict[str, str]]:
+    if "Bucket" not in params:
+        return []
+    objects = [params] if "Key" in params else list((params.get("Delete") or {}).get("Objects") or [])
+    keys = [entry.get("Key") for entry in objects]
+    # Of a key only which granted prefix it has: a key can be made of anything, a phone number too.
+    prefix = next((found for found in key_prefixes
+                   if keys and all(isinstance(key, str) and key.startswith(found) for key in keys)), None)
+    # A call that picks its own encryption uses a key the bucket's default does not say.
+    own_encryption = any(name in params for name in _S3_OWN_ENCRYPTION)
+    return [_item("s3:bucket", params["Bucket"], object="yes" if objects else None, prefix=prefix,
+                  version="yes" if any("VersionId" in entry for entry in objects) else None,
+                  encryption="own" if own_encryption else None)]
+
+
+def _strings_in(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+
+
+def s3_key_prefixes(template: Mapping[str, Any]) -> tuple[str, ...]:
+    """The key prefixes the template names under a bucket's ARN (`${MediaBucket.Arn}/media/*`, `arn:...:s3:::
+    <bucket>/media/*` -> `media/`): up to the last `/` before any wildcard or `${`, longest first."""
+    resources: Mapping[str, Any] = template.get("Resources") or {}
+    buckets = [re.escape(logical_id) for logical_id, resource in resources.items()
+               if resource.get("Type") == "AWS::S3::Bucket"]
+    heads = [r":s3:::[^/]+/"] + ([rf"\$\{{(?:{'|'.join(buckets)})(?:\.Arn)?\}}/"] if buckets else [])
+    pattern = re.compile(rf"(?:{'|'.join(heads)})([^*?$]*/)")
+    found = {match.group(1) for text in _strings_in(resources) for match in pattern.finditer(text)}
+    return tuple(sorted(found, key=lambda prefix: (-len(prefix), prefix)))
+
+
 _EXTRACTORS: dict[str, Callable[[str, Mapping[str, Any]], list[dict[str, str]]]] = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
@@ -154,10 +200,15 @@ _EXTRACTORS: dict[str, Callable[[str, Mapping[str, Any]], list[dict[str, str]]]]
 }
 
 
-def resources_of(service: str, operation: str, params: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The identifiers a call names, deduplicated and sorted; an unknown service's call names none."""
+def resources_of(service: str, operation: str, params: Mapping[str, Any], s3_key_prefixes: Iterable[str] = ()
+                 ) -> list[dict[str, str]]:
+    """The identifiers a call names, deduplicated and sorted; an unknown service's call names none.
+    `s3_key_prefixes`: those of `s3_key_prefixes(template)`, longest first."""
     extractor = _EXTRACTORS.get(service)
-    found = extractor(operation, params) if extractor else []
+    if service == "s3":  # the one extractor that needs the template's key prefixes
+        found = _s3(operation, params, s3_key_prefixes)
+    else:
+        found = extractor(operation, params) if extractor else []
     unique = {json.dumps(item, sort_keys=True): item for item in found}
     return [unique[key] for key in sorted(unique)]
 
@@ -263,6 +314,7 @@ class Recorder:
         self._errors: list[dict[str, str]] = []
         self._bindings: list[Binding] = []
         self._value_bindings: dict[str, Binding] = {}
+        self._s3_key_prefixes: tuple[str, ...] = ()
         self._dirty = False
 
     # names
@@ -274,11 +326,12 @@ class Recorder:
             self._note_environment()
 
     def watch_template(self, template: Mapping[str, Any]) -> None:
-        """`watch_environment` for every function variable of the template, and the ids that SSM parameters
-        holding a resource's id give the handlers that read them."""
+        """`watch_environment` for every function variable of the template, the ids that SSM parameters
+        holding a resource's id give the handlers that read them, and the S3 key prefixes its policies grant."""
         self.watch_environment(template_bindings(template))
         with self._lock:
             self._value_bindings.update(value_bindings(template))
+            self._s3_key_prefixes = s3_key_prefixes(template)
 
     def add_name(self, kind: str, name: str, logical_id: str | None, variable: str | None = None) -> None:
         entry = {"kind": kind, "name": name, "logical_id": logical_id, "variable": variable}
@@ -360,16 +413,23 @@ class Recorder:
         except Exception as error:  # never break the call; the checker fails on recorded errors
             self.record_error(calling_function(sys._getframe(1)) or "-", "ssm", model.name, error)
 
-    def on_parameter_build(self, params: Mapping[str, Any], model: Any, **_: Any) -> None:
+    def on_parameter_build(self, params: Mapping[str, Any], model: Any, context: Mapping[str, Any] | None = None,
+                           **_: Any) -> None:
         function = calling_function(sys._getframe(1))
         if function is None:
             return
         service_model = model.service_model
         service = service_model.signing_name or service_model.endpoint_prefix
+        operation = model.name
+        if service == "s3" and operation == "CreateBucket" and (context or {}).get("is_presign_request"):
+            # generate_presigned_post builds its form with CreateBucket's model; S3 takes the form's upload as
+            # a PutObject of the signer's (the key is in the form's fields, which are not recorded).
+            operation, params = "PutObject", {**params, "Key": None}
         try:
-            self.record(function, service, model.name, resources_of(service, model.name, params))
+            self.record(function, service, operation,
+                        resources_of(service, operation, params, self._s3_key_prefixes))
         except Exception as error:  # never break the call; the checker fails on recorded errors
-            self.record_error(function, service, model.name, error)
+            self.record_error(function, service, operation, error)
 
 
 _recorder: Recorder | None = None

@@ -97,8 +97,10 @@ def answers(url: str, timeout: float = 1.0) -> bool:
 class DynamoDBLocal:
     """DynamoDB Local on 127.0.0.1 with its data under `data_dir`; moto if Java or the jar is missing."""
 
-    def __init__(self, data_dir: Path, root: Path, port: int = 0, startup_timeout: float = 60) -> None:
+    def __init__(self, data_dir: Path, root: Path, port: int = 0, startup_timeout: float = 60, *,
+                 in_memory: bool = False) -> None:
         self.data_dir = data_dir / "dynamodb"
+        self.in_memory = in_memory  # nothing kept: for a benchmark's throwaway data, written far faster
         self.root = root
         self.port = port
         self.startup_timeout = startup_timeout
@@ -183,15 +185,15 @@ class DynamoDBLocal:
         command = [
             self._java,
             # The client compiler alone: the server compiles its hot paths in a fraction of the CPU the default
-            # tiered compilation spends, and serves requests about as fast (the README's figures).
-            "-XX:TieredStopAtLevel=1",
+            # tiered compilation spends, and serves requests about as fast (the README's figures). A bulk load
+            # into memory runs long enough for the full compiler to pay for itself.
+            *([] if self.in_memory else ["-XX:TieredStopAtLevel=1"]),
             f"-Djava.library.path={self._jar_dir / 'DynamoDBLocal_lib'}",
             "-cp",
             self._classpath(*([extra_classpath] if extra_classpath else [])),
             *main,
             "-sharedDb",
-            "-dbPath",
-            str(self.data_dir),
+            *(["-inMemory"] if self.in_memory else ["-dbPath", str(self.data_dir)]),
             "-port",
             str(port),
             "-disableTelemetry",

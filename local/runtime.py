@@ -115,6 +115,12 @@ def table_names(template: Template, single_name: str = LOCAL_TABLE_NAME) -> dict
     return {logical_id: f"{single_name}-{logical_id}" for logical_id in ids}
 
 
+def bucket_name(stack_name: str, logical_id: str) -> str:
+    """A bucket's name as CloudFormation names one without a BucketName: lower case, from the stack and the
+    logical id (AWS adds a random suffix; the local stack needs none)."""
+    return f"{stack_name}-{logical_id}".lower()
+
+
 def _stringify(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -203,6 +209,8 @@ class Resolver:
             return "switchboard-local"
         if resource_type == "AWS::Events::EventBus":
             return str(self.resolve(self.resources[name]["Properties"]["Name"], where))
+        if resource_type == "AWS::S3::Bucket":
+            return bucket_name(self.values.stack_name, name)
         if resource_type is None:
             raise LocalTemplateError(f"{where}: Ref {name}: no such parameter or resource")
         raise LocalTemplateError(f"{where}: Ref {name} ({resource_type}) has no local value; add one")
@@ -216,6 +224,12 @@ class Resolver:
                 return found
         if logical_id in self.values.tables and attribute == "Arn":
             return f"arn:aws:dynamodb:{region}:{account}:table/{self.values.tables[logical_id]}"
+        if (self.resources.get(logical_id) or {}).get("Type") == "AWS::S3::Bucket":
+            bucket = self.ref(logical_id, where)
+            found = {"Arn": f"arn:aws:s3:::{bucket}", "DomainName": f"{bucket}.s3.amazonaws.com",
+                     "RegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"}.get(attribute)
+            if found is not None:
+                return found
         raise LocalTemplateError(f"{where}: Fn::GetAtt {logical_id}.{attribute} has no local value; add one")
 
     def _sub(self, text: str, variables: Mapping[str, Any], where: str) -> str:

@@ -19,6 +19,8 @@ TEST_ENVIRONMENT = {
     "TWILIO_SECRET_NAME": "switchboard/twilio",
     "OUTBOUND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
     "FOLLOW_UP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/follow-up",
+    "MEDIA_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/media",
+    "MEDIA_BUCKET": "switchboard-media-test",
     "POWERTOOLS_SERVICE_NAME": "switchboard",
     "POWERTOOLS_METRICS_NAMESPACE": "Switchboard",
     "POWERTOOLS_TRACE_DISABLED": "true",

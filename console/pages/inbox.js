@@ -5,13 +5,56 @@
 
 import * as alerts from '../lib/alerts.js';
 import { get, post, seg } from '../lib/api.js';
-import { announce, badge, button, confirmDialog, emptyState, field, h, nextId, replace, submitting } from '../lib/dom.js';
+import { announce, badge, button, clearErrors, confirmDialog, emptyState, field, h, nextId, replace, showErrors, submitting } from '../lib/dom.js';
 import { segmentSummary, timeElement, titleCase, when } from '../lib/format.js';
 
 const THREAD_POLL_MS = 2500;
 const SENDERS = { patient: 'Patient', workflow: 'Workflow', auto_response: 'Auto-reply', integration: 'Integration', campaign: 'Campaign', system: 'Note' };
 const VIEWS = [['unassigned', 'Unassigned'], ['mine', 'Mine'], ['open', 'All open'], ['snoozed', 'Snoozed'], ['closed', 'Closed']];
 const HOUR_MS = 3600 * 1000;
+// A picture's link works for five minutes; the thread redraws every few seconds, so a link is kept for four and
+// the picture is not fetched again on every poll.
+const LINK_REUSE_MS = 4 * 60 * 1000;
+const links = new Map();
+const PICTURE_TYPES = 'image/jpeg,image/png,image/gif';
+const MAX_PICTURE_BYTES = 3500000;
+
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(',', 2)[1] || '');
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+function linkFor(m, a) {
+  const key = `${m.message_id}:${a.n}`;
+  const known = links.get(key);
+  if (known && Date.now() - known.at < LINK_REUSE_MS) return known.url;
+  links.set(key, { url: a.url, at: Date.now() });
+  return a.url;
+}
+
+function size(bytes) {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+export function attachments(m) {
+  if (!m.media || !m.media.length) return null;
+  return h('ul', { class: 'attachments', 'aria-label': 'Pictures and files' }, m.media.map((a) => {
+    if (a.state === 'kept' && a.url) {
+      const url = linkFor(m, a);
+      const label = `${a.inline ? 'Picture' : 'File'} ${a.n + 1}`;
+      return h('li', {}, a.inline
+        ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', title: `Open ${label.toLowerCase()} in full` },
+          h('img', { src: url, alt: m.direction === 'inbound' ? `${label} the patient sent` : `${label} sent to the patient`, loading: 'lazy' }))
+        : h('a', { href: url, rel: 'noopener noreferrer' }, `Download ${label.toLowerCase()} (${a.content_type}${a.size ? `, ${size(a.size)}` : ''})`));
+    }
+    if (a.state === 'waiting') return h('li', { class: 'hint' }, 'A picture or file is on its way…');
+    return h('li', { class: 'error' }, `A file could not be kept: ${a.reason || 'unknown reason'}`);
+  }));
+}
 
 // Snooze choices, as times from now: an hour, tomorrow at 8 in the morning (the browser's time), a week.
 export function snoozeChoices(now = new Date()) {
@@ -81,6 +124,21 @@ export default async function render(view, ctx, params) {
   });
   filterForm.addEventListener('submit', (e) => e.preventDefault());
 
+  // A search lists what it finds (open or closed) in place of the view; clearing it shows the view again.
+  filters.search = sessionStorage.getItem('sb.inbox.search') || '';
+  const searchBox = field({ label: 'Search conversations', name: 'search', field: 'q', type: 'search', value: filters.search,
+    hint: 'A name, a phone number or its last 4 digits, or words of a text', autocomplete: 'off', maxlength: '200' });
+  const clearSearch = button('Clear', () => { searchBox.querySelector('input').value = ''; runSearch(''); }, { class: 'small clear-search' });
+  const searchForm = h('form', { class: 'search inline', role: 'search', 'aria-label': 'Search conversations' }, searchBox,
+    h('button', { type: 'submit', class: 'small' }, 'Search'), clearSearch);
+  searchForm.addEventListener('submit', (e) => { e.preventDefault(); runSearch(searchForm.querySelector('input').value.trim()); });
+  async function runSearch(text) {
+    filters.search = text;
+    sessionStorage.setItem('sb.inbox.search', text);
+    clearErrors(searchForm);
+    try { await loadList(); } catch (error) { conversations = []; cursor = null; drawList(); showErrors(searchForm, error); }
+  }
+
   const viewButtons = VIEWS.map(([value, label]) => button(label, () => {
     filters.view = value;
     sessionStorage.setItem('sb.inbox.view', value);
@@ -95,8 +153,8 @@ export default async function render(view, ctx, params) {
 
   const keys = h('details', { class: 'shortcuts hint' }, h('summary', {}, 'Keyboard shortcuts'),
     h('dl', {}, [['j / k or Alt+↓ / Alt+↑', 'next / previous conversation'], ['r', 'write a reply'], ['Ctrl+Enter', 'send'],
-      ['a', 'assign'], ['e', 'close the conversation']].map(([k, what]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, what)])));
-  listPane.append(views, filterForm, list, more, keys);
+      ['a', 'assign'], ['e', 'close the conversation'], ['/', 'search']].map(([k, what]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, what)])));
+  listPane.append(searchForm, views, filterForm, list, more, keys);
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Inbox'), alertSettings()),
     h('div', { class: `inbox ${lineId ? 'has-thread' : ''}` }, listPane, threadPane));
 
@@ -109,8 +167,17 @@ export default async function render(view, ctx, params) {
     return q.toString();
   }
 
+  function searchQuery(cursorValue) {
+    const q = new URLSearchParams({ q: filters.search });
+    if (cursorValue) q.set('cursor', cursorValue);
+    return q.toString();
+  }
+
   async function loadList(append = false) {
-    const page = await get(`${base}/inbox?${query(append ? cursor : null)}`);
+    const at = append ? cursor : null;
+    views.hidden = filterForm.hidden = Boolean(filters.search);
+    clearSearch.hidden = !filters.search;
+    const page = await get(filters.search ? `${base}/search?${searchQuery(at)}` : `${base}/inbox?${query(at)}`);
     conversations = append ? [...conversations, ...page.conversations] : page.conversations;
     pagesLoaded = append ? pagesLoaded + 1 : 1;
     cursor = page.next_cursor;
@@ -123,7 +190,8 @@ export default async function render(view, ctx, params) {
       const viewName = VIEWS.find(([value]) => value === filters.view)[1];
       replace(list, h('li', { class: 'empty' }, noLines
         ? 'No conversations: you have permission on no lines yet. Ask a manager to give you lines (Users page).'
-        : `No conversations in ${viewName}.`));
+        : filters.search ? `Nothing on your lines matches “${filters.search}”${cursor ? ' on this page' : ''}.`
+          : `No conversations in ${viewName}.`));
     } else {
       replace(list, conversations.map((c) => {
         const selected = c.line_id === lineId && c.phone === phone;
@@ -141,10 +209,11 @@ export default async function render(view, ctx, params) {
         h('span', { class: 'meta' }, timeElement(c.last_activity_at, h), markers(c))));
       }));
     }
-    replace(more, cursor ? h('button', { type: 'button', class: 'small', onclick: () => loadList(true) }, 'Older conversations') : null);
+    replace(more, cursor ? h('button', { type: 'button', class: 'small', onclick: () => loadList(true) },
+      filters.search ? 'More results' : 'Older conversations') : null);
   }
 
-  await loadList();
+  await loadList().catch((error) => { if (!filters.search) throw error; drawList(); showErrors(searchForm, error); });
   if (sessionStorage.getItem('sb.inbox.focusCurrent')) {
     sessionStorage.removeItem('sb.inbox.focusCurrent');
     const current = list.querySelector('a[aria-current="true"]');
@@ -177,6 +246,7 @@ export default async function render(view, ctx, params) {
       : (event.altKey && event.key === 'ArrowUp') || (!typing && !event.altKey && event.key === 'k') ? -1 : 0;
     if (step) { event.preventDefault(); move(step); return; }
     if (typing || event.altKey) return;
+    if (event.key === '/') { event.preventDefault(); searchForm.querySelector('input').focus(); return; }
     const target = { r: '.reply textarea', a: '.ownership select.assign', e: '.ownership button.close-conversation' }[event.key];
     const found = target && threadPane.querySelector(target);
     if (!found) return;
@@ -372,7 +442,8 @@ export default async function render(view, ctx, params) {
     function message(m) {
       const sender = m.sender === 'staff' ? (m.sender_id || 'Staff') : SENDERS[m.sender] || titleCase(m.sender);
       return h('li', { class: `message ${m.direction}` },
-        h('p', { class: 'body' }, m.body || ''),
+        m.body || !m.media || !m.media.length ? h('p', { class: 'body' }, m.body || '') : null,
+        attachments(m),
         h('p', { class: 'meta' }, sender, ' · ', timeElement(m.created_at, h),
           m.direction === 'outbound' ? [' · ', h('span', { class: `status status-${m.status}` }, titleCase(m.status))] : null),
         m.error ? h('p', { class: 'error' }, notDelivered(m.error)) : null);
@@ -391,8 +462,38 @@ export default async function render(view, ctx, params) {
       const notice = h('p', { class: 'warning', hidden: true });
       const colleague = h('p', { class: 'colleague-replied', role: 'alert', hidden: true });
       const send = h('button', { type: 'submit', class: 'primary' }, 'Send');
+      const picture = field({ label: 'Attach a picture', name: 'attachment', type: 'file', accept: PICTURE_TYPES,
+        hint: 'JPEG, PNG or GIF, up to 3.5 MB: sent with your reply as an MMS.' });
+      const fileInput = picture.querySelector('input');
+      const chosen = h('p', { class: 'attached', hidden: true });
       const form = h('form', { class: 'reply stack', 'aria-label': 'Reply', novalidate: true }, notice, colleague, text, picker, counter,
-        h('div', { class: 'inline reply-actions' }, insert, send));
+        picture, chosen, h('div', { class: 'inline reply-actions' }, insert, send));
+      // The picture is kept as soon as it is chosen (a refusal shows at once, beside the field); Send names it.
+      let attachment = null;
+      const forget = () => { attachment = null; chosen.hidden = true; };
+      fileInput.addEventListener('change', async () => {
+        const file = fileInput.files[0];
+        if (!file) return;
+        if (file.size > MAX_PICTURE_BYTES) {
+          fileInput.value = '';
+          showErrors(form, { errors: [{ field: 'attachment', reason: 'the picture is larger than 3.5 MB' }] });
+          return;
+        }
+        const kept = await submitting(form, async () => {
+          try {
+            return await post(`${path}/attachments`, { content_type: file.type, data: await base64Of(file) });
+          } catch (error) {
+            if (Array.isArray(error.errors)) error.errors = error.errors.map((p) => ({ ...p, field: 'attachment' }));
+            throw error;
+          }
+        });
+        fileInput.value = '';
+        if (!kept) return;
+        attachment = { id: kept.attachment_id, name: file.name };
+        replace(chosen, `Picture attached: ${file.name} `, button('Remove picture', () => { forget(); fileInput.focus(); }));
+        chosen.hidden = false;
+        announce('Picture attached.');
+      });
       let matches = [];
       let active = 0;
       const updateCount = () => { counter.textContent = segmentSummary(area.value); };
@@ -460,12 +561,14 @@ export default async function render(view, ctx, params) {
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
         const body = area.value.trim();
-        if (!body) return;
-        if (!draft || draft.body !== body) draft = { id: crypto.randomUUID(), body };
+        if (!body && !attachment) return;
+        const key = `${body}\n${attachment ? attachment.id : ''}`;
+        if (!draft || draft.key !== key) draft = { id: crypto.randomUUID(), key };
         const seen = seenAtStart || newestMessage();
+        const pictures = attachment ? { attachment_ids: [attachment.id] } : {};
         const queued = await submitting(form, async () => {
           try {
-            return await post(`${path}/messages`, { body, draft_id: draft.id, seen_message_id: seen });
+            return await post(`${path}/messages`, { body, draft_id: draft.id, seen_message_id: seen, ...pictures });
           } catch (error) {
             if (error.status !== 409 || !error.errors.some((p) => p.field === 'seen_message_id')) throw error;
             // A colleague answered while this was being written: show their reply; Send again sends this one.
@@ -481,6 +584,7 @@ export default async function render(view, ctx, params) {
         colleague.hidden = true;
         seenAtStart = null;
         draft = null;
+        forget();
         area.value = '';
         updateCount();
         announce('Reply queued.');
@@ -494,6 +598,7 @@ export default async function render(view, ctx, params) {
           notice.hidden = !reason;
           notice.textContent = reason || '';
           area.disabled = Boolean(reason);
+          fileInput.disabled = Boolean(reason);
           send.disabled = Boolean(reason);
         },
       };

@@ -15,6 +15,7 @@ from routes import (
     patients,
     practices,
     quick_responses,
+    replies,
     resources,
     users,
     workflows,
@@ -29,6 +30,7 @@ app.include_router(resources.router)
 app.include_router(users.router)
 app.include_router(workflows.router)
 app.include_router(conversations.router)
+app.include_router(replies.router)
 app.include_router(quick_responses.router)
 app.include_router(patients.router)
 app.include_router(integrations.router)

@@ -104,10 +104,12 @@ def with_client_id(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "auth": auth}
 
 
-def security_headers(config: dict[str, Any], public_base_url: str | None) -> dict[str, str]:
+def security_headers(config: dict[str, Any], public_base_url: str | None, media_origin: str | None = None
+                     ) -> dict[str, str]:
     others = {origin(config["auth"].get("domain")), origin(config["sandbox_url"]), origin(public_base_url)}
     connect = " ".join(["'self'", *sorted(o for o in others if o)])
-    policy = (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    images = " ".join(["'self'", "data:", *([media] if (media := origin(media_origin)) else [])])
+    policy = (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; "
               f"connect-src {connect}; base-uri 'self'; form-action 'none'; frame-ancestors 'none'; "
               "object-src 'none'; require-trusted-types-for 'script'; trusted-types 'none'")
     return {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
@@ -118,7 +120,9 @@ def security_headers(config: dict[str, Any], public_base_url: str | None) -> dic
 
 CONFIG = console_config()
 SITE = load_site(site_dir())
-HEADERS = security_headers(CONFIG, os.environ.get("PUBLIC_BASE_URL"))
+# Links to pictures are signed for the S3 endpoint the functions use: the local stand-in's, when one is set.
+HEADERS = security_headers(CONFIG, os.environ.get("PUBLIC_BASE_URL"),
+                           os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("MEDIA_ORIGIN"))
 
 
 def base_href(event: APIGatewayProxyEvent) -> str:

@@ -8,7 +8,7 @@ Start it with `python -m local.carrier_sandbox --data-dir .local/carrier --port 
     sandbox.stop()
 
 `api_base_url` is the address clients use when it is not `http://host:port` (`.url` returns it).
-The same controls exist in Python for in-process tests: `messages(to=, from_=)`,
+The same controls exist in Python for in-process tests: `messages(to=, from_=)`, `media(message_sid)`,
 `incoming_numbers()`, `hosted_orders()`, `calls()`, `register_landline(*numbers)`, `add_faults(*faults)`,
 `set_fault_rate(rate, seed=, **fault)`, `clear_faults()`, `advance_clock(seconds)`,
 `complete_order(sid)`, `fail_order(sid, reason)`, `sign_loa(sid)`, `addresses()`, `reset()`.
@@ -20,12 +20,19 @@ Point the stack at it with `CARRIER_API_URL=<sandbox.url>` and the secret
 message, order, opt-out and landline, in `<data_dir>/carrier.json`, so a restart finds them again
 (deliveries in flight resume).
 
-URL scheme. `switchboard.carrier.SandboxHttpClient` rewrites `https://<host>.twilio.com/<path>` to
-`<sandbox url>/<host>.twilio.com/<path>`; the first path segment tells the APIs apart:
+URL scheme. `switchboard.carrier.SandboxHttpClient` rewrites `https://<host>.twilio.com/<path>` (and
+`https://<x>.twiliocdn.com/<path>`) to `<sandbox url>/<host>/<path>`; the first path segment tells the APIs
+apart:
 
     POST/GET  /api.twilio.com/2010-04-01/Accounts/{AC}/Messages.json          send / list (To, From,
                                                                               DateSent, DateSent<, DateSent>)
     GET       /api.twilio.com/2010-04-01/Accounts/{AC}/Messages/{SM}.json
+    GET       …/Messages/{MM}/Media.json                                      its media (list key `media_list`)
+    GET/DELETE  …/Messages/{MM}/Media/{ME}.json                                a Media resource / delete it (204)
+    GET       …/Messages/{MM}/Media/{ME}                                      307, Location https://media.twiliocdn.com/
+                                                                              {AC}/{token} (a stored, unguessable token)
+    GET       /media.twiliocdn.com/{AC}/{token}                               the file's bytes with its Content-Type;
+                                                                              no auth, as at Twilio's storage
     GET       /api.twilio.com/2010-04-01/Accounts/{AC}/AvailablePhoneNumbers/US/Local.json
                                                                               (AreaCode, Contains, SmsEnabled)
     POST/GET  /api.twilio.com/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers.json   buy / list
@@ -41,9 +48,9 @@ URL scheme. `switchboard.carrier.SandboxHttpClient` rewrites `https://<host>.twi
     GET       /messaging.twilio.com/v1/Services/{MG}/Compliance/Usa2p         its A2P 10DLC campaign
     GET       /messaging.twilio.com/v1/a2p/BrandRegistrations/{BN}            the campaign's brand
 
-(Paths without the host segment are accepted too.) REST calls need HTTP Basic auth with the
-account sid and auth token, else 401 `{"code": 20003, "message": "Authenticate", "more_info": …,
-"status": 401}`. Errors have Twilio's JSON shape and codes.
+(Paths without the host segment are accepted too.) REST calls, the media URL without extension too (Twilio
+enforces Basic auth on media URLs), need HTTP Basic auth with the account sid and auth token, else 401
+`{"code": 20003, "message": "Authenticate", "more_info": …, "status": 401}`. Errors have Twilio's JSON shape and codes.
 
 Behaviour, as Twilio's:
 - A send is refused with HTTP 400: 21604/21603/21602 (To/From/Body missing), 21211 (To not valid
@@ -52,6 +59,14 @@ Behaviour, as Twilio's:
   test From +15005550006 always passes), 21614 (To is a landline), 21610 (the recipient texted a
   STOP word to that From), 21617 (body over 1600 characters). Twilio's magic test numbers as To:
   +15005550001 → 21211, …0002 → 21612, …0003 → 21408, …0004 → 21610, …0009 → 21614.
+- MMS. A send may carry up to 10 `MediaUrl` (21623 past that, 21620 for one not http(s)), with or without a
+  Body. On its way to delivery (before `sending`) the sandbox GETs each one (no proxy, 10 s timeout, redirects
+  followed) as Twilio does: an error answer or no answer fails the message with 11200 (HTTP retrieval failure), a
+  Content-Type Twilio does not send (other than image/*, audio/*, video/*, text/vcard, text/x-vcard, text/csv,
+  text/calendar, text/plain, application/pdf, …) with 12300 (Invalid Content-Type); else the files become the
+  message's Media resources (`num_media`). Messages with media are named MM…, as at Twilio. A deleted Media
+  resource's bytes are dropped and every media route answers 404 for it. Logs name only a MediaUrl's host
+  (presigned URLs carry credentials in their query).
 - A2P 10DLC, as US carriers enforce it: a send from a local number of the account that is not in a
   Messaging Service whose campaign is VERIFIED on an APPROVED brand is accepted, then fails with 30034 (in
   its status callback). A new service starts with a VERIFIED campaign (`new_campaign_status`; null: none, as
@@ -84,10 +99,14 @@ Control API (JSON, no auth; local only):
     GET    /sandbox/health                        {"ok": true}
     GET    /sandbox/account                       {"account_sid", "auth_token", "url"}
     GET    /sandbox/messages?to=&from=&direction= {"messages": [...]} every message accepted or received,
-                                                  oldest first, each with its "status_callback"
+                                                  oldest first, each with its "status_callback" and "media"
+                                                  ([{"sid", "content_type", "size", "deleted"}])
+    GET    /sandbox/messages/{MM}/media           {"media": [{"sid", "message_sid", "content_type", "size",
+                                                  "deleted", "data" (base64, null once deleted), "date_created"}]}
+                                                  (404 for an unknown message); `media(message_sid)` in Python
     GET    /sandbox/numbers | /sandbox/orders | /sandbox/opt-outs
-    POST   /sandbox/reset                         forget messages, numbers, orders, addresses, calls, opt-outs,
-                                                  landlines, faults and the clock (the account stays)
+    POST   /sandbox/reset                         forget messages (and media), numbers, orders, addresses, calls,
+                                                  opt-outs, landlines, faults and the clock (the account stays)
     GET    /sandbox/landlines;  POST {"phone_number": ...} or {"phone_numbers": [...]};
     DELETE /sandbox/landlines/{E164}
     POST   /sandbox/faults                        a fault, or {"faults": [fault, ...]}: applied in order to
@@ -106,8 +125,12 @@ Control API (JSON, no auth; local only):
     POST   /sandbox/services/{MG}/campaign        {"campaign_status": "PENDING"|"IN_PROGRESS"|"VERIFIED"|"FAILED"|
                                                   "SUSPENDED"|null, "brand_status"?: "APPROVED"|…, "errors"?: [...]}
   Phone simulator:
-    POST   /sandbox/inbound/sms   {"from", "to", "body", "media_urls"?: [...]} → a signed inbound-SMS webhook
-           (every parameter Twilio sends) to the SmsUrl of incoming number "to"; answers {"status", "body"
+    POST   /sandbox/inbound/sms   {"from", "to", "body", "media"?: [{"content_type", "data" (base64)}, … ≤ 10]}
+           → a signed inbound-SMS webhook (every parameter Twilio sends) to the SmsUrl of incoming number "to";
+           with media, an MM… message whose files are stored as its Media resources, and the webhook carries
+           NumMedia, MediaUrl{i} (https://api.twilio.com/2010-04-01/Accounts/{AC}/Messages/{MM}/Media/{ME}) and
+           MediaContentType{i}; more than 10 items, bad base64 or a missing content type is 400 {"error"}
+           ("media_urls" is refused so). Answers {"status", "body"
            (our TwiML), "url", "message_sid", "replies": [sids of <Message>s in the TwiML, sent as
            Twilio would], "carrier_reply": sid of Twilio's own keyword answer or null}. A single STOP word
            (STOP STOPALL UNSUBSCRIBE END QUIT REVOKE OPTOUT CANCEL) blocks that pair for sends and is

@@ -43,6 +43,8 @@ ERROR_MESSAGES = {
     21612: "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number: {from_} via SMS.",
     21614: "'To' number {to} is not a valid mobile number",
     21617: "The concatenated message body exceeds the 1600 character limit.",
+    21620: "Invalid media URL(s)",
+    21623: "Number of media files exceeds allowed limit",
 }
 
 
@@ -124,8 +126,13 @@ Handler = Callable[[Request], Reply]
 Route = tuple[str, str, re.Pattern[str], Handler]
 
 
+# Twilio's media storage URLs are unguessable and short-lived: fetched without the account's auth.
+UNAUTHENTICATED_APIS = frozenset({"sandbox", "twiliocdn"})
+
+
 def route(api: str, method: str, pattern: str, handler: Handler) -> Route:
-    """`api` is the first label of the Twilio host (`api`, `numbers`, `lookups`), or `sandbox`."""
+    """`api` is the first label of the Twilio host (`api`, `numbers`, `lookups`), `twiliocdn` for its media
+    storage (`*.twiliocdn.com`), or `sandbox`."""
     return api, method, re.compile(f"^{pattern}$"), handler
 
 
@@ -134,6 +141,8 @@ def _split_api(path: str) -> tuple[str, str]:
     first, _, rest = path.lstrip("/").partition("/")
     if first.endswith("twilio.com"):
         return first.split(".")[0], "/" + rest
+    if first.endswith(".twiliocdn.com"):
+        return "twiliocdn", "/" + rest
     if path.startswith("/sandbox/") or path == "/sandbox":
         return "sandbox", path
     if path.startswith("/v2/HostedNumber"):
@@ -146,7 +155,8 @@ def _split_api(path: str) -> tuple[str, str]:
 
 
 class Router:
-    """Serves a request from its route: Twilio's APIs need the account's Basic auth, the control API none."""
+    """Serves a request from its route: Twilio's APIs need the account's Basic auth, the control API and media
+    storage URLs none."""
 
     def __init__(self, context: Context, routes: list[Route]) -> None:
         self.context = context
@@ -170,7 +180,7 @@ class Router:
                 continue
             request.groups = match.groupdict()
             try:
-                if api != "sandbox":
+                if api not in UNAUTHENTICATED_APIS:
                     refused = self._authenticate(request)
                     if refused is not None:
                         return refused

@@ -1,5 +1,5 @@
 """Twilio's Messages API: sends (refused as Twilio refuses them, or failed by injected faults), fetch, list, and
-each accepted message's way to `delivered` with its status callbacks."""
+each accepted message's way to `delivered` with its status callbacks (an MMS's media fetched first)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from local.carrier_sandbox.http import (
     route,
     twilio_error,
 )
+from local.carrier_sandbox.media import FAILURE_MESSAGES, MAX_MEDIA, Media, host_of, is_media_url
 from local.carrier_sandbox.messaging_services import UNREGISTERED, MessagingServices
 from local.carrier_sandbox.state import Store, dlr_done, new_sid, parse_time, public, rfc2822
 
@@ -77,19 +78,22 @@ class Messages:
         self.orders = orders
         self.services = services
         self.faults = Faults(context.store)
+        self.media = Media(context)
 
     def routes(self) -> list[Route]:
         return [
             route("api", "POST", rf"{ACCOUNT}/Messages\.json", self.create_message),
             route("api", "GET", rf"{ACCOUNT}/Messages\.json", self.list_messages),
             route("api", "GET", rf"{ACCOUNT}/Messages/(?P<sid>[^/]+)\.json", self.fetch_message),
+            *self.media.routes(),
         ]
 
     def recorded(self, *, to: str | None = None, from_: str | None = None) -> list[dict[str, Any]]:
-        """Every message the sandbox accepted or received, oldest first, with its `status_callback`."""
+        """Every message the sandbox accepted or received, oldest first, with its `status_callback` and `media`."""
         with self.context.store.read() as state:
+            media = self.media.summary(state)
             return [
-                public(m) | {"status_callback": m["_status_callback"]}
+                public(m) | {"status_callback": m["_status_callback"], "media": media.get(m["sid"], [])}
                 for m in sorted(state["messages"].values(), key=lambda m: m["_created"])
                 if (to is None or m["to"] == to) and (from_ is None or m["from"] == from_)
             ]
@@ -114,6 +118,7 @@ class Messages:
             if self.services.unregistered(state, from_):
                 final, error_code = "failed", UNREGISTERED  # carriers block it after Twilio accepted it
             service_sid = request.param("MessagingServiceSid")
+            media_urls = request.form.get("MediaUrl", [])
             message = self.new_message(
                 state,
                 to=request.param("To") or "",
@@ -125,8 +130,11 @@ class Messages:
                 final=final,
                 error_code=error_code,
                 messaging_service_sid=service_sid,
+                prefix="MM" if media_urls else "SM",
             )
-        log.info("carrier sandbox accepted %s to %s", message["sid"], phones.mask(message["to"]))
+            message["_media_urls"] = media_urls  # fetched on the way to delivery, as Twilio fetches them
+        log.info("carrier sandbox accepted %s to %s%s", message["sid"], phones.mask(message["to"]),
+                 f" with media from {', '.join(sorted({host_of(u) for u in media_urls}))}" if media_urls else "")
         self.schedule_delivery(message["sid"], 0)
         if fault.get("hang"):
             hang = fault["hang"]
@@ -142,8 +150,13 @@ class Messages:
             return twilio_error(400, 21604)
         if not from_:
             return twilio_error(400, 21603)
-        if not body and not request.param("MediaUrl"):
+        media_urls = request.form.get("MediaUrl", [])
+        if not body and not media_urls:
             return twilio_error(400, 21602)
+        if len(media_urls) > MAX_MEDIA:
+            return twilio_error(400, 21623)
+        if not all(is_media_url(u) for u in media_urls):
+            return twilio_error(400, 21620)
         if not phones.is_valid(to):
             return twilio_error(400, 21211, to=to)
         owned = {n["phone_number"] for n in state["numbers"].values() if n["capabilities"].get("sms")}
@@ -175,10 +188,12 @@ class Messages:
         final: str = "delivered",
         error_code: int | None = None,
         messaging_service_sid: str | None = None,
+        prefix: str = "SM",
     ) -> dict[str, Any]:
-        """Stores a message; one not yet final goes to `final` once `schedule_delivery` starts it."""
+        """Stores a message (`prefix` MM for an MMS, as Twilio names them); one not yet final goes to `final` once
+        `schedule_delivery` starts it."""
         account_sid = self.context.account_sid
-        sid, now = new_sid("SM"), self.context.store.now()
+        sid, now = new_sid(prefix), self.context.store.now()
         plan = {"delivered": ["sending", "sent", "delivered"], "undelivered": ["sending", "sent", "undelivered"]}
         message = {
             "account_sid": account_sid,
@@ -221,6 +236,7 @@ class Messages:
             self.schedule_delivery(sid, 0)
 
     def _advance_message(self, sid: str, step: int) -> None:
+        self._fetch_media(sid)
         with self.context.store.change() as state:
             message = state["messages"].get(sid)
             if message is None or not message["_plan"]:
@@ -242,7 +258,8 @@ class Messages:
                 message["date_sent"], message["_sent"] = rfc2822(now), now
             if status in ("failed", "undelivered"):
                 code = int(message["_error_code"] or DEFAULT_FINAL_CODES[status])
-                message["error_code"], message["error_message"] = code, STATUS_MESSAGES[status]
+                message["error_code"] = code
+                message["error_message"] = FAILURE_MESSAGES.get(code, STATUS_MESSAGES[status])
                 params["ErrorCode"] = str(code)
             if status in ("delivered", "undelivered"):
                 params["RawDlrDoneDate"] = dlr_done(now)
@@ -255,6 +272,23 @@ class Messages:
                 log.warning("carrier sandbox: status callback for %s dropped (%s)", sid, problem or f"HTTP {answer}")
         if more:
             self.schedule_delivery(sid, step + 1)
+
+    def _fetch_media(self, sid: str) -> None:
+        """A send's MediaUrls, fetched before the carrier gets it; outside the lock, as each may take 10 s."""
+        with self.context.store.read() as state:
+            urls = list(state["messages"].get(sid, {}).get("_media_urls") or [])
+        if not urls:
+            return
+        fetched, error_code = self.media.retrieve(urls)
+        with self.context.store.change() as state:
+            message = state["messages"].get(sid)
+            if message is None:
+                return
+            message["_media_urls"] = []  # presigned URLs carry credentials: not kept once used
+            if error_code is not None:
+                message["_plan"], message["_error_code"] = ["failed"], error_code
+            else:
+                self.media.add(state, message, fetched)
 
     def fetch_message(self, request: Request) -> Reply:
         with self.context.store.read() as state:

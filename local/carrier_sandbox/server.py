@@ -123,8 +123,28 @@ class CarrierSandbox:
     # -- Python control API (the /sandbox endpoints do the same) -----------------------------
 
     def messages(self, *, to: str | None = None, from_: str | None = None) -> list[dict[str, Any]]:
-        """Every message the sandbox accepted or received, oldest first, with its `status_callback`."""
+        """Every message the sandbox accepted or received, oldest first, with its `status_callback` and `media`
+        (`sid`, `content_type`, `size` and `deleted` of each file)."""
         return self._messages.recorded(to=to, from_=from_)
+
+    def media(self, message_sid: str) -> list[dict[str, Any]]:
+        """What is stored of a message's MMS media, oldest first: `sid`, `message_sid`, `content_type`, `size`,
+        `deleted`, `data` (base64; None once deleted) and `date_created`."""
+        return self._messages.media.every(message_sid)
+
+    def receive_mms(self, *, to: str, from_: str, body: str, items: list[tuple[str, bytes]]) -> dict[str, str]:
+        """A patient's MMS as the carrier stores it, without posting its webhook: the webhook's media
+        parameters (`MessageSid`, `NumMedia`, `MediaUrl{n}`, `MediaContentType{n}`), for a caller that delivers
+        the webhook itself."""
+        with self.store.change() as state:
+            message = self._messages.new_message(state, to=to, from_=from_, body=body, direction="inbound",
+                                                 status="received", prefix="MM")
+            added = self._messages.media.add(state, message, items)
+        params = {"MessageSid": message["sid"], "NumMedia": str(len(added))}
+        for n, record in enumerate(added):
+            params[f"MediaUrl{n}"] = self._messages.media.url(record)
+            params[f"MediaContentType{n}"] = record["content_type"]
+        return params
 
     def incoming_numbers(self) -> list[dict[str, Any]]:
         """The account's numbers (bought, or hosted by a completed order), as the REST API shows them."""

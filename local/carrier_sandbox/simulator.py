@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ElementTree
 
-from local.carrier_sandbox import keywords, phones
+from local.carrier_sandbox import keywords, media, phones
 from local.carrier_sandbox.calls import Calls
 from local.carrier_sandbox.context import Context
 from local.carrier_sandbox.http import API_VERSION, Reply, Request, Route, json_reply, route
@@ -41,19 +41,25 @@ class Simulator:
         ]
 
     def simulate_sms(self, request: Request) -> Reply:
-        """A patient's text to one of our numbers: Twilio's signed webhook to its SmsUrl."""
+        """A patient's text (with `media`, an MMS) to one of our numbers: Twilio's signed webhook to its SmsUrl."""
         document = request.json()
         from_, to, body = str(document["from"]), str(document["to"]), str(document.get("body", ""))
-        media = [str(u) for u in document.get("media_urls", [])]
+        if "media_urls" in document:
+            return json_reply({"error": "'media_urls' is no longer read: send 'media', [{content_type, data}]"}, 400)
+        try:
+            files = media.decode(document.get("media", []))
+        except ValueError as error:
+            return json_reply({"error": str(error)}, 400)
         number = self.numbers.find(to)
         if number is None or not number["sms_url"]:
             return json_reply({"error": "no incoming number with an SMS URL for that 'to'"}, 404)
         with self.context.store.change() as state:
             kind, reply, advanced = keywords.answer(state, number=to, patient=from_, body=body)
             message = self.messages.new_message(
-                state, to=to, from_=from_, body=body, direction="inbound", status="received"
+                state, to=to, from_=from_, body=body, direction="inbound", status="received",
+                prefix="MM" if files else "SM",
             )
-            message["num_media"] = str(len(media))
+            stored = self.messages.media.add(state, message, files)
             carrier_reply = self.messages.new_message(
                 state, to=from_, from_=to, body=reply, direction="outbound-reply", status="queued"
             ) if reply else None
@@ -68,7 +74,7 @@ class Simulator:
             "From": from_,
             "To": to,
             "Body": body,
-            "NumMedia": str(len(media)),
+            "NumMedia": message["num_media"],
             "NumSegments": message["num_segments"],
             "SmsStatus": "received",
             "ApiVersion": API_VERSION,
@@ -76,8 +82,9 @@ class Simulator:
             **_geography("To", to),
             **({"OptOutType": kind} if advanced and kind else {}),
         }
-        for i, url in enumerate(media):
-            params[f"MediaUrl{i}"], params[f"MediaContentType{i}"] = url, "image/jpeg"
+        for i, record in enumerate(stored):
+            params[f"MediaUrl{i}"] = self.messages.media.url(record)
+            params[f"MediaContentType{i}"] = record["content_type"]
         status, answer, problem = self.context.post_webhook(number["sms_url"], params, method=number["sms_method"])
         log.info("carrier sandbox delivered inbound %s from %s: %s", sid, phones.mask(from_), status)
         replies = self._reply_from_twiml(answer, to=from_, from_=to) if status and status < 300 else []

@@ -33,6 +33,7 @@ def empty_state() -> dict[str, Any]:
     return {
         "clock_offset": 0.0,
         "messages": {},  # sid → message resource (+ "_" keys the API never shows)
+        "media": {},  # sid → an MMS file's Media resource (+ its bytes in base64, while not deleted)
         "numbers": {},  # sid → incoming phone number resource
         "orders": {},  # sid → hosted number order resource (its authorization document inside it)
         "addresses": {},  # sid → address resource

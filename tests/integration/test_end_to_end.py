@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -138,6 +139,60 @@ def test_an_inbound_text_reaches_permitted_staff_only_and_a_staff_reply_reaches_
                             "/messages", {"body": "Yes, 3 works."})
     assert status == 202
     assert eventually(lambda: "Yes, 3 works." in [m["body"] for m in texts_to(local_stack, patient)])
+
+
+def test_a_patients_text_is_found_by_number_name_and_words_through_the_streams_index(local_stack, clinic):
+    admin, p, line = clinic["admin"], clinic["practice_id"], clinic["line"]
+    patient = "+14155550178"
+    assert admin("POST", f"/api/practices/{p}/patients",
+                 {"patient_id": "mrn-search", "name": "Rosa Delgado", "phone": patient})[0] == 201
+    answer = local_stack.sandbox("POST", "/sandbox/inbound/sms", {"from": patient, "to": line["number"],
+                                                                    "body": "Does the dentist take walk-ins?"})
+    assert answer["status"] == 200
+
+    def found(q: str, who: Console = admin) -> list[str]:
+        status, page = who("GET", f"/api/practices/{p}/search?q={urllib.parse.quote(q)}")
+        assert status == 200, page
+        return [c["phone"] for c in page["conversations"]]
+
+    assert eventually(lambda: found("0178") == [patient]), "the search index never listed the new text"
+    assert eventually(lambda: found("rosa del") == [patient]), "the patient's name was never indexed"
+    assert found("(415) 555-0178") == found("dentist walk") == [patient]
+    admin("POST", f"/api/practices/{p}/users", {"email": "kim@maplefamilyclinic.com", "name": "Kim",
+                                                 "role": "staff", "line_ids": []})
+    assert found("dentist", Console(local_stack, "kim@maplefamilyclinic.com", ())) == []
+
+
+def test_pictures_in_are_kept_shown_by_short_links_and_deleted_at_the_carrier_and_staff_send_one_back(
+        local_stack, clinic):
+    admin, p, line = clinic["admin"], clinic["practice_id"], clinic["line"]
+    patient = "+14155550179"
+    picture = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)) * 8
+    answer = local_stack.sandbox("POST", "/sandbox/inbound/sms", {
+        "from": patient, "to": line["number"], "body": "Is this rash normal?",
+        "media": [{"content_type": "image/jpeg", "data": base64.b64encode(picture).decode()}]})
+    assert answer["status"] == 200
+    path = f"/api/practices/{p}/lines/{line['line_id']}/conversations/{patient}"
+
+    def media() -> list[dict]:
+        status, thread = admin("GET", path)
+        return thread["messages"][0]["media"] if status == 200 and thread["messages"] else []
+
+    assert eventually(lambda: [m["state"] for m in media()] == ["kept"]), "the picture was never kept"
+    (kept,) = media()
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(kept["url"], timeout=10) as opened:
+        assert (opened.read(), opened.headers["Content-Type"]) == (picture, "image/jpeg")
+    stored = local_stack.sandbox("GET", f"/sandbox/messages/{answer['message_sid']}/media")["media"]
+    assert [m["deleted"] for m in stored] == [True]
+    # Staff answer with a picture: the carrier fetches it from the bucket through the link it was given.
+    status, attached = admin("POST", f"{path}/attachments",
+                             {"content_type": "image/jpeg", "data": base64.b64encode(picture).decode()})
+    assert status == 201, attached
+    status, _ = admin("POST", f"{path}/messages", {"body": "Please come in today",
+                                                   "attachment_ids": [attached["attachment_id"]]})
+    assert status == 202
+    assert eventually(lambda: [(m["status"], [f["size"] for f in m["media"]]) for m in texts_to(local_stack, patient)
+                               if m.get("media")] == [("delivered", [len(picture)])]), "the picture never went"
 
 
 def test_a_closed_period_gets_one_after_hours_reply_and_the_next_one_another(local_stack, clinic):

@@ -6,18 +6,22 @@ writes (one per process: its calls and which template resource each concrete nam
 Naming is symbolic, the way AWS would name the template's resources: region us-east-1, account 123456789012,
 partition aws; a table's `Ref` is its TableName or logical id and its ARN `...:table/<that>`, a queue's name is
 its QueueName or logical id, a secret's `Ref` its ARN `...:secret:<Name>-AbCdEf` (AWS appends six random
-characters), a bus's `Ref` its Name, a KMS key's ARN `...:key/<logical id>`, any other resource's `Ref` its
-logical id (a usage plan's id, a role's name). Parameters take their Default over which `parameters` are given.
+characters), a bus's `Ref` its Name, a KMS key's ARN `...:key/<logical id>`, a bucket's `Ref` its BucketName or
+logical id (as written: S3's lowercase rule is not the point here) and its ARN `arn:aws:s3:::<that>`, any other
+resource's `Ref` its logical id (a usage plan's id, a role's name). Parameters take their Default over which
+`parameters` are given. The recorder keeps no object key, only which key prefix of the template's grants it
+starts with (`media/`), so a call on an object is checked on `arn:aws:s3:::<bucket>/<that prefix>any-key`: a grant
+on `<bucket ARN>/*` or that prefix covers it; one on a longer prefix or a single key is refused, not guessed.
 
 A recorded call becomes (IAM action, resource ARN) pairs: the concrete names are mapped to the template resource
-the recording process said they are, then written symbolically. Pairs no one records are implied by the
-template: the event source mappings, logs, X-Ray, and the KMS key a customer-managed-key-encrypted table, queue
-or secret makes the caller use. Statements are evaluated as IAM does for one identity policy set: an explicit
-Deny wins, else an Allow is needed; `*` and `?` wildcards (actions case-insensitively); NotAction and
-NotResource; a Condition is evaluated only as `StringEquals` on `aws:RequestTag/*` or `aws:ResourceTag/*`
-(a call's request tags are what it recorded; a resource's tags are those the same function's create calls put on
-what it makes, the only way our functions come to hold such a resource), any other Condition, a policy variable
-or a permissions boundary is refused with PolicyError (never guessed).
+the recording process said they are, then written symbolically. Pairs no one records are implied by the template:
+the event source mappings, logs, X-Ray, and the KMS key a customer-managed-key-encrypted table, queue, secret or
+bucket (SSE-KMS default encryption) makes the caller use. Statements are evaluated as IAM does for one identity
+policy set: an explicit Deny wins, else an Allow is needed; `*` and `?` wildcards (actions case-insensitively);
+NotAction and NotResource; a Condition is evaluated only as `StringEquals` on `aws:RequestTag/*` or
+`aws:ResourceTag/*` (a call's request tags are what it recorded; a resource's tags are those the same function's
+create calls put on what it makes, the only way our functions come to hold such a resource), any other Condition, a
+policy variable or a permissions boundary is refused with PolicyError (never guessed).
 """
 
 from __future__ import annotations
@@ -75,6 +79,10 @@ KMS_FOR = {
     "sqs:send": ("kms:GenerateDataKey", "kms:Decrypt"),
     "sqs:receive": ("kms:Decrypt",),
     "secretsmanager:read": ("kms:Decrypt",),
+    "s3:read": ("kms:Decrypt",),
+    "s3:write": ("kms:GenerateDataKey",),
+    # S3 decrypts the parts to assemble them (AWS knowledge center, s3-multipart-kms-decrypt).
+    "s3:multipart": ("kms:GenerateDataKey", "kms:Decrypt"),
 }
 _DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "ConditionCheckItem"}
 _DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
@@ -113,6 +121,26 @@ _KMS_OPERATIONS = {"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWith
                    "ReEncrypt", "Sign", "Verify"}
 _COGNITO_OPERATIONS = {"AdminCreateUser", "AdminGetUser", "AdminEnableUser", "AdminDisableUser",
                        "AdminUserGlobalSignOut", "AdminAddUserToGroup", "AdminRemoveUserFromGroup"}
+# S3 operation -> (IAM action, on an object or the bucket, what it takes of a customer managed key); several
+# operations' actions are not named as they are.
+S3_OPERATIONS: dict[str, tuple[str, bool, str | None]] = {
+    "GetObject": ("s3:GetObject", True, "s3:read"),
+    "HeadObject": ("s3:GetObject", True, "s3:read"),
+    "PutObject": ("s3:PutObject", True, "s3:write"),
+    "DeleteObject": ("s3:DeleteObject", True, None),
+    "DeleteObjects": ("s3:DeleteObject", True, None),
+    "CreateMultipartUpload": ("s3:PutObject", True, "s3:multipart"),
+    "UploadPart": ("s3:PutObject", True, "s3:multipart"),
+    "CompleteMultipartUpload": ("s3:PutObject", True, "s3:multipart"),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", True, None),
+    "ListObjectsV2": ("s3:ListBucket", False, None),
+    "ListObjects": ("s3:ListBucket", False, None),
+    "HeadBucket": ("s3:ListBucket", False, None),
+    "GetBucketLocation": ("s3:GetBucketLocation", False, None),
+}
+S3_OBJECT_KEY = "any-key"  # the key an object call is checked on, after its prefix (see the module's docstring)
+_S3_VERSION_ACTIONS = {"GetObject": "s3:GetObjectVersion", "HeadObject": "s3:GetObjectVersion",
+                       "DeleteObject": "s3:DeleteObjectVersion"}
 _NO_PERMISSION = {("sts", "GetCallerIdentity")}
 
 
@@ -221,7 +249,8 @@ class Symbols:
                                       "AWS::SSM::Parameter": "Name", "AWS::Lambda::Function": "FunctionName",
                                       "AWS::IAM::Role": "RoleName", "AWS::ApiGateway::Stage": "StageName",
                                       "AWS::KMS::Alias": "AliasName", "AWS::Logs::LogGroup": "LogGroupName",
-                                      "AWS::SNS::Topic": "TopicName"}.get(kind, "-")) or name
+                                      "AWS::SNS::Topic": "TopicName", "AWS::S3::Bucket": "BucketName"
+                                      }.get(kind, "-")) or name
         match kind:
             case "AWS::SQS::Queue":
                 return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{named}"
@@ -270,6 +299,14 @@ class Symbols:
                 found = str(self.ref(logical_id))
             case "AWS::Cognito::UserPool", "Arn":
                 found = f"{base}:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_{logical_id}"
+            case "AWS::S3::Bucket", "Arn":
+                found = bucket_arn(str(self.ref(logical_id)))
+            case "AWS::S3::Bucket", "DomainName":
+                found = f"{self.ref(logical_id)}.s3.amazonaws.com"
+            case "AWS::S3::Bucket", "RegionalDomainName":
+                found = f"{self.ref(logical_id)}.s3.{REGION}.amazonaws.com"
+            case "AWS::S3::Bucket", "DualStackDomainName":
+                found = f"{self.ref(logical_id)}.s3.dualstack.{REGION}.amazonaws.com"
         if found is None:
             raise PolicyError(f"Fn::GetAtt {logical_id}.{attribute} ({kind}) has no symbolic value; teach iam.py")
         return found
@@ -300,14 +337,14 @@ class Symbols:
                 return str(self.ref(logical_id))
             case "kms:key":
                 return self.get_att(logical_id, "Arn")
-            case "cognito-idp:userpool":
+            case "cognito-idp:userpool" | "s3:bucket":
                 return str(self.ref(logical_id))
         raise CallError(f"no symbolic identifier for a {kind} ({logical_id})")
 
 
 def normalized(kind: str, name: str) -> str:
-    """One spelling per resource: a queue by name (not URL or ARN), a table, bus or parameter without its ARN,
-    a secret by name without the six characters AWS appends to its ARN."""
+    """One spelling per resource: a queue by name (not URL or ARN), a table, bus, parameter or bucket without its
+    ARN, a secret by name without the six characters AWS appends to its ARN."""
     match kind:
         case "dynamodb:table":
             return name.split(":table/", 1)[1].split("/", 1)[0] if ":table/" in name else name
@@ -323,6 +360,8 @@ def normalized(kind: str, name: str) -> str:
             return (name.split(":parameter/", 1)[1] if ":parameter/" in name else name).lstrip("/")
         case "kms:key":
             return name.split(":key/", 1)[1] if ":key/" in name else name
+        case "s3:bucket":
+            return name.split(":::", 1)[1] if name.startswith("arn:") and ":s3:::" in name else name
     return name
 
 
@@ -539,9 +578,13 @@ def apigateway_arn(path: str) -> str:
     return f"arn:{PARTITION}:apigateway:{REGION}::{path}"
 
 
+def bucket_arn(name: str) -> str:
+    return f"arn:{PARTITION}:s3:::{name}"
+
+
 def encryption_key(template: Mapping[str, Any], logical_id: str | None, symbols: Symbols) -> str | None:
-    """The ARN of the template's customer managed key a table, queue or secret is encrypted with, else None
-    (AWS owned or AWS managed keys: nothing for the caller's policy to allow)."""
+    """The ARN of the template's customer managed key a table, queue, secret or bucket is encrypted with, else
+    None (AWS owned or AWS managed keys: nothing for the caller's policy to allow)."""
     resources: Mapping[str, Any] = template.get("Resources") or {}
     if logical_id is None or logical_id not in resources:
         return None
@@ -554,6 +597,8 @@ def encryption_key(template: Mapping[str, Any], logical_id: str | None, symbols:
         key = properties.get("KmsMasterKeyId")
     elif kind == "AWS::SecretsManager::Secret":
         key = properties.get("KmsKeyId")
+    elif kind == "AWS::S3::Bucket":
+        key = _bucket_key(logical_id, properties.get("BucketEncryption"))
     else:
         return None
     if key is None:
@@ -572,6 +617,22 @@ def encryption_key(template: Mapping[str, Any], logical_id: str | None, symbols:
     if isinstance(resolved, str) and resolved.startswith("alias/aws/"):
         return None  # an AWS managed key: its key policy lets the account use it through the service
     raise PolicyError(f"{logical_id}: encrypted with {resolved!r}, which is no key of this template; teach iam.py")
+
+
+def _bucket_key(logical_id: str, encryption: Any) -> Any:
+    """The KMSMasterKeyID of a bucket's default encryption, if SSE-KMS with a key named (none: SSE-S3, or aws/s3)."""
+    if encryption is None:
+        return None
+    rules = encryption.get("ServerSideEncryptionConfiguration") if isinstance(encryption, dict) else None
+    if not isinstance(rules, list) or len(rules) != 1 or not isinstance(rules[0], dict):
+        raise PolicyError(f"{logical_id}: BucketEncryption {encryption!r} is not one rule; teach iam.py")
+    default = rules[0].get("ServerSideEncryptionByDefault") or {}
+    algorithm = default.get("SSEAlgorithm")
+    if algorithm == "AES256":
+        return None
+    if algorithm not in ("aws:kms", "aws:kms:dsse"):
+        raise PolicyError(f"{logical_id}: SSEAlgorithm {algorithm!r} is not evaluated here; teach iam.py")
+    return default.get("KMSMasterKeyID")
 
 
 def _kms(key: str | None, use: str, why: str) -> list[Requirement]:
@@ -686,6 +747,27 @@ def call_requirements(call: Mapping[str, Any], names: Names, access: FunctionAcc
             found.append(Requirement(f"secretsmanager:{action}", arn, why))
             if action == "GetSecretValue":
                 found += _kms(encryption_key(template, logical_id, symbols), "secretsmanager:read", f"{why} {arn}")
+        return found
+    if service == "s3":
+        if operation not in S3_OPERATIONS:
+            raise CallError(f"{why}: no IAM mapping; teach tests/template/iam.py")
+        s3_action, on_object, kms_use = S3_OPERATIONS[operation]
+        for item in only("s3:bucket"):
+            if (item.get("object") == "yes") != on_object:
+                raise CallError(f"{why}: the record {'lacks' if on_object else 'has'} the object it names")
+            if item.get("encryption") == "own":
+                raise CallError(f"{why}: the call sets its own encryption; teach iam.py which key that takes")
+            versioned = item.get("version") == "yes"
+            if versioned and operation not in _S3_VERSION_ACTIONS:
+                raise CallError(f"{why}: on object versions; teach tests/template/iam.py")
+            prefix = item.get("prefix", "")
+            if "*" in prefix or "?" in prefix:
+                raise CallError(f"{why}: key prefix {prefix!r} is a pattern, not a prefix")
+            logical_id, bucket = named(item)
+            resource = bucket_arn(bucket) + (f"/{prefix}{S3_OBJECT_KEY}" if on_object else "")
+            found.append(Requirement(_S3_VERSION_ACTIONS[operation] if versioned else s3_action, resource, why))
+            if kms_use is not None:
+                found += _kms(encryption_key(template, logical_id, symbols), kms_use, f"{why} in {bucket}")
         return found
     if service == "events":
         if operation != "PutEvents":

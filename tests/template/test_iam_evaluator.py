@@ -17,6 +17,7 @@ pytestmark = pytest.mark.template
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Table"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:Queue"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/Key"
+BUCKET_ARN = "arn:aws:s3:::MediaBucket"
 NAMES = [
     {"kind": "dynamodb:table", "name": "test-table", "logical_id": "Table", "variable": "TABLE_NAME"},
     {"kind": "sqs:queue", "name": "https://sqs.us-east-1.amazonaws.com/123456789012/work", "logical_id": "Queue",
@@ -24,6 +25,7 @@ NAMES = [
     {"kind": "secretsmanager:secret", "name": "app/carrier", "logical_id": "Secret", "variable": "SECRET_NAME"},
     {"kind": "apigateway:usage-plan", "name": "p1a2n3", "logical_id": "Plan", "variable": "ssm:PlanParameter"},
     {"kind": "ssm:parameter", "name": "/app/test/plan-id", "logical_id": "PlanParameter", "variable": "PLAN_PARAMETER"},
+    {"kind": "s3:bucket", "name": "switchboard-test-media", "logical_id": "MediaBucket", "variable": "MEDIA_BUCKET"},
 ]
 
 
@@ -224,10 +226,126 @@ def test_a_name_the_handlers_were_not_given_and_an_unknown_operation_are_problem
     template = deployed([statement(["dynamodb:*", "s3:*"], "*")])
 
     coverage = check(template, call("dynamodb", "GetItem", table("someone-elses-table")),
-                     call("s3", "GetObject", {"kind": "s3:bucket", "name": "b"}))
+                     call("s3", "CopyObject", {"kind": "s3:bucket", "name": "switchboard-test-media", "object": "yes"}))
 
     assert len(coverage.problems) == 2, coverage.problems
-    assert "someone-elses-table" in coverage.problems[0] and "s3" in coverage.problems[1]
+    assert "someone-elses-table" in coverage.problems[0] and "s3 CopyObject: no IAM mapping" in coverage.problems[1]
+
+
+# --- S3 ---------------------------------------------------------------------------------------------------------
+
+
+def media_bucket(**properties: Any) -> dict[str, Any]:
+    return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": properties}
+
+
+SSE_KMS = {"ServerSideEncryptionConfiguration": [{
+    "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["Key", "Arn"]}},
+    "BucketKeyEnabled": True}]}
+OBJECTS = {"Fn::Sub": "${MediaBucket.Arn}/*"}
+
+
+def media(operation: str, on_object: bool = True, **extra: str) -> dict[str, Any]:
+    return call("s3", operation, {"kind": "s3:bucket", "name": "switchboard-test-media",
+                                  **({"object": "yes"} if on_object else {}), **extra})
+
+
+def s3_needs(coverage: iam.Coverage) -> set[tuple[str, str]]:
+    return {(n.action, n.resource) for n in coverage.required["worker"] if n.why.startswith("s3")}
+
+
+def test_a_bucket_is_named_as_s3_names_it() -> None:
+    symbols = iam.Symbols(deployed([], MediaBucket=media_bucket(), Named=media_bucket(BucketName="app-media")))
+
+    assert symbols.resolve({"Ref": "MediaBucket"}) == "MediaBucket"
+    assert symbols.resolve({"Fn::GetAtt": ["Named", "Arn"]}) == "arn:aws:s3:::app-media"
+    assert symbols.resolve({"Fn::Sub": "${MediaBucket.Arn}/*"}) == BUCKET_ARN + "/*"
+    assert symbols.resolve({"Fn::GetAtt": ["MediaBucket", "DomainName"]}) == "MediaBucket.s3.amazonaws.com"
+    assert symbols.resolve({"Fn::GetAtt": ["MediaBucket", "RegionalDomainName"]}) == \
+        "MediaBucket.s3.us-east-1.amazonaws.com"
+
+
+def test_an_object_call_needs_a_grant_on_the_buckets_objects_not_on_the_bucket() -> None:
+    on_objects = deployed([statement(["s3:PutObject"], OBJECTS)], MediaBucket=media_bucket())
+    on_bucket = deployed([statement(["s3:PutObject"], {"Fn::GetAtt": ["MediaBucket", "Arn"]})],
+                         MediaBucket=media_bucket())
+
+    assert not refused(check(on_objects, media("PutObject")))
+    assert refused(check(on_bucket, media("PutObject"))) == {("s3:PutObject", BUCKET_ARN + "/any-key")}
+
+
+def test_a_grant_on_a_key_prefix_covers_only_calls_recorded_under_that_prefix() -> None:
+    template = deployed([statement(["s3:PutObject"], {"Fn::Sub": "${MediaBucket.Arn}/media/*"})],
+                        MediaBucket=media_bucket())
+
+    assert not refused(check(template, media("PutObject", prefix="media/")))
+    assert refused(check(template, media("PutObject"))) == {("s3:PutObject", BUCKET_ARN + "/any-key")}
+    assert refused(check(template, media("PutObject", prefix="thumbs/"))) == {
+        ("s3:PutObject", BUCKET_ARN + "/thumbs/any-key")}
+
+
+def test_a_call_on_an_object_version_needs_the_version_action() -> None:
+    template = deployed([statement(["s3:GetObject", "s3:DeleteObject"], OBJECTS)], MediaBucket=media_bucket())
+
+    coverage = check(template, media("GetObject", version="yes"), media("DeleteObject", version="yes"),
+                     media("DeleteObjects", version="yes"))
+
+    assert refused(coverage) == {("s3:GetObjectVersion", BUCKET_ARN + "/any-key"),
+                                 ("s3:DeleteObjectVersion", BUCKET_ARN + "/any-key")}
+    assert len(coverage.problems) == 1 and "DeleteObjects: on object versions" in coverage.problems[0]
+
+
+def test_s3_operations_need_their_iam_actions_which_are_not_always_named_alike() -> None:
+    template = deployed([statement(["s3:ListObjectsV2", "s3:GetObject", "s3:DeleteObject"],
+                                   [{"Fn::GetAtt": ["MediaBucket", "Arn"]}, OBJECTS])], MediaBucket=media_bucket())
+
+    coverage = check(template, media("ListObjectsV2", on_object=False), media("HeadObject"), media("GetObject"),
+                     media("DeleteObjects"))
+
+    assert s3_needs(coverage) == {("s3:ListBucket", BUCKET_ARN), ("s3:GetObject", BUCKET_ARN + "/any-key"),
+                                  ("s3:DeleteObject", BUCKET_ARN + "/any-key")}
+    assert refused(coverage) == {("s3:ListBucket", BUCKET_ARN)}, "there is no s3:ListObjectsV2 action"
+
+
+def test_sams_s3_policy_templates_as_translated_grant_the_buckets_objects() -> None:
+    # S3CrudPolicy: {BucketName: !Ref MediaBucket}, as aws-sam-translator writes it
+    crud = statement(["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObjectVersion",
+                      "s3:PutObject", "s3:PutObjectAcl", "s3:GetLifecycleConfiguration",
+                      "s3:PutLifecycleConfiguration", "s3:DeleteObject"],
+                     [{"Fn::Sub": [f"arn:${{AWS::Partition}}:s3:::${{bucketName}}{suffix}",
+                                   {"bucketName": {"Ref": "MediaBucket"}}]} for suffix in ("", "/*")])
+    template = deployed([crud], MediaBucket=media_bucket())
+
+    coverage = check(template, media("PutObject"), media("GetObject"), media("DeleteObject"),
+                     media("ListObjectsV2", on_object=False))
+
+    assert not refused(coverage) and not coverage.problems
+
+
+def test_an_sse_kms_buckets_writers_need_generate_data_key_and_its_readers_decrypt() -> None:
+    objects = statement(["s3:PutObject", "s3:GetObject"], OBJECTS)
+    encrypted = deployed([objects], MediaBucket=media_bucket(BucketEncryption=SSE_KMS),
+                         Key={"Type": "AWS::KMS::Key", "Properties": {}})
+    write_grant = deployed([objects, statement(["kms:GenerateDataKey"], {"Fn::GetAtt": ["Key", "Arn"]})],
+                           MediaBucket=media_bucket(BucketEncryption=SSE_KMS),
+                           Key={"Type": "AWS::KMS::Key", "Properties": {}})
+    s3_managed = deployed([objects], MediaBucket=media_bucket(BucketEncryption={
+        "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}))
+
+    assert refused(check(encrypted, media("PutObject"))) == {("kms:GenerateDataKey", KEY_ARN)}
+    assert refused(check(encrypted, media("GetObject"), media("HeadObject"))) == {("kms:Decrypt", KEY_ARN)}
+    assert not refused(check(write_grant, media("PutObject")))
+    assert refused(check(write_grant, media("GetObject"))) == {("kms:Decrypt", KEY_ARN)}
+    assert not refused(check(s3_managed, media("PutObject"), media("GetObject")))
+
+
+def test_an_s3_call_that_picks_its_own_encryption_is_a_problem_never_guessed() -> None:
+    template = deployed([statement(["s3:PutObject"], OBJECTS)], MediaBucket=media_bucket(BucketEncryption=SSE_KMS),
+                        Key={"Type": "AWS::KMS::Key", "Properties": {}})
+    put = call("s3", "PutObject", *aws_calls.resources_of("s3", "PutObject", {
+        "Bucket": "switchboard-test-media", "Key": "k", "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "other"}))
+
+    assert "sets its own encryption" in check(template, put).problems[0]
 
 
 # --- implied permissions -------------------------------------------------------------------------------------
@@ -320,6 +438,58 @@ def test_the_recorder_keeps_identifiers_never_items_bodies_or_numbers() -> None:
                         [{"kind": "apigateway:usage-plan", "name": "p1a2n3", "param": "tag:stack:plan"}]]
 
 
+def test_the_recorder_keeps_a_buckets_name_and_whether_an_object_is_named_never_the_key() -> None:
+    key = "media/+14155552671/SM1/0"  # our keys carry no phone number; the recorder must not count on it
+    prefixes = ("media/+1/", "media/")
+
+    def s3(operation: str, **params: Any) -> list[dict[str, str]]:
+        return aws_calls.resources_of("s3", operation, {"Bucket": "media-b", **params}, prefixes)
+
+    recorded = [s3("PutObject", Key=key, Body=b"jpeg"), s3("GetObject", Key="+14155552671/0"),
+                s3("DeleteObjects", Delete={"Objects": [{"Key": key}, {"Key": "media/p1/SM2/0", "VersionId": "v"}]}),
+                s3("ListObjectsV2", Prefix="media/+1415"), aws_calls.resources_of("s3", "ListBuckets", {})]
+
+    assert "4155552671" not in json.dumps(recorded) and "jpeg" not in json.dumps(recorded)
+    assert recorded == [[{"kind": "s3:bucket", "name": "media-b", "object": "yes", "prefix": "media/"}],
+                        [{"kind": "s3:bucket", "name": "media-b", "object": "yes"}],
+                        [{"kind": "s3:bucket", "name": "media-b", "object": "yes", "prefix": "media/",
+                          "version": "yes"}],
+                        [{"kind": "s3:bucket", "name": "media-b"}], []]
+
+
+def test_the_key_prefixes_recorded_are_those_the_templates_grants_name() -> None:
+    raw = {"Resources": {"MediaBucket": {"Type": "AWS::S3::Bucket"}, "Worker": {"Properties": {"Policies": [
+        {"Statement": [{"Resource": [{"Fn::Sub": "${MediaBucket.Arn}/media/*"},
+                                     {"Fn::Sub": "${MediaBucket.Arn}/*"},
+                                     {"Fn::Sub": "${MediaBucket.Arn}/media/thumbs/${Environment}/*"},
+                                     "arn:aws:s3:::other-bucket/exports/2020/report.csv",
+                                     {"Fn::Sub": "https://${MediaBucket.RegionalDomainName}/media/x"}]}]},
+        {"S3CrudPolicy": {"BucketName": {"Ref": "MediaBucket"}}}]}}}}
+
+    assert aws_calls.s3_key_prefixes(raw) == ("exports/2020/", "media/thumbs/", "media/")
+
+
+def test_a_presigned_url_is_recorded_as_the_call_it_signs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    mine = aws_calls.Recorder("pytest-presign", tmp_path)
+    monkeypatch.setattr(aws_calls, "_recorder", None)  # the session's recorder must not see this test's "worker"
+    client = boto3.session.Session().client("s3", region_name="us-east-1", aws_access_key_id="test",
+                                            aws_secret_access_key="test")
+    client.meta.events.register("before-parameter-build", mine.on_parameter_build)
+    namespace: dict[str, Any] = {"__name__": "functions.worker.app", "client": client}
+    exec("def view():\n    return client.generate_presigned_url('get_object', Params={'Bucket': 'media-b', "  # noqa: S102
+         "'Key': 'media/p1/SM1/0'})\n"
+         "def upload():\n    return client.generate_presigned_post('media-b', 'media/p1/SM1/1')\n", namespace)
+
+    namespace["view"]()
+    namespace["upload"]()
+
+    assert sorted((entry["operation"], json.dumps(entry["resources"])) for entry in mine.calls()) == [
+        ("GetObject", json.dumps([{"kind": "s3:bucket", "name": "media-b", "object": "yes"}])),
+        ("PutObject", json.dumps([{"kind": "s3:bucket", "name": "media-b", "object": "yes"}]))]
+
+
 def test_variables_map_to_the_resources_they_name() -> None:
     raw = {"Parameters": {"SecretName": {"Type": "String", "Default": "app/carrier"}},
            "Resources": {"Table": {"Type": "AWS::DynamoDB::Table"},
@@ -327,7 +497,10 @@ def test_variables_map_to_the_resources_they_name() -> None:
                                     "Properties": {"Name": {"Ref": "SecretName"}}},
                          "PlanParameter": {"Type": "AWS::SSM::Parameter", "Properties": {
                              "Name": {"Fn::Sub": "/app/${Environment}/plan-id"}, "Value": {"Ref": "Plan"}}},
-                         "Plan": {"Type": "AWS::ApiGateway::UsagePlan"}}}
+                         "Plan": {"Type": "AWS::ApiGateway::UsagePlan"},
+                         "MediaBucket": {"Type": "AWS::S3::Bucket"},
+                         "ArchiveBucket": {"Type": "AWS::S3::Bucket", "Properties": {
+                             "BucketName": {"Fn::Sub": "switchboard-${Environment}-archive"}}}}}
 
     assert aws_calls.binding_for(raw, "TABLE_NAME", {"Ref": "Table"}) == aws_calls.Binding(
         "TABLE_NAME", "dynamodb:table", "Table")
@@ -335,6 +508,10 @@ def test_variables_map_to_the_resources_they_name() -> None:
         "SECRET", "secretsmanager:secret", "Secret")
     assert aws_calls.binding_for(raw, "PLAN_PARAMETER", {"Fn::Sub": "/app/${Environment}/plan-id"}) == \
         aws_calls.Binding("PLAN_PARAMETER", "ssm:parameter", "PlanParameter")
+    assert aws_calls.binding_for(raw, "MEDIA_BUCKET", {"Ref": "MediaBucket"}) == aws_calls.Binding(
+        "MEDIA_BUCKET", "s3:bucket", "MediaBucket")
+    assert aws_calls.binding_for(raw, "ARCHIVE", {"Fn::Sub": "switchboard-${Environment}-archive"}) == \
+        aws_calls.Binding("ARCHIVE", "s3:bucket", "ArchiveBucket")
     assert aws_calls.binding_for(raw, "POWERTOOLS_SERVICE_NAME", "worker") is None
     assert aws_calls.value_bindings(raw) == {"PlanParameter": aws_calls.Binding("", "apigateway:usage-plan", "Plan")}
 

@@ -433,6 +433,28 @@ def test_table_is_on_demand_encrypted_recoverable_and_expires_items(template: di
     assert table.get("DeletionPolicy") == "Retain" and table.get("UpdateReplacePolicy") == "Retain"
 
 
+def test_patients_files_are_kept_private_encrypted_with_the_stacks_key_over_tls_only(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    buckets = {logical_id: r for logical_id, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+    assert list(buckets) == ["MediaBucket"]
+    bucket = buckets["MediaBucket"]
+    assert bucket.get("DeletionPolicy") == "Retain" and bucket.get("UpdateReplacePolicy") == "Retain"
+    properties = bucket["Properties"]
+    (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms",
+                                                     "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}}
+    assert all(properties["PublicAccessBlockConfiguration"][flag] is True for flag in (
+        "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"]
+    assert policy["Properties"]["Bucket"] == {"Ref": "MediaBucket"}
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # Only the functions that keep or show a patient's files may touch them.
+    readers = sorted(logical_id for logical_id, r in resources.items() if r["Type"] == "AWS::Serverless::Function"
+                     and "MediaBucket.Arn" in json.dumps(r["Properties"].get("Policies", [])))
+    assert readers == ["AdminApiFunction", "InboundMediaFunction", "OutboundMessagingFunction"]
+
+
 def test_table_keys_and_indexes_match_the_pynamodb_models(template: dict[str, Any]) -> None:
     from pynamodb.attributes import TTLAttribute
     from pynamodb.models import Model

@@ -114,8 +114,10 @@ def aws(request: pytest.FixtureRequest) -> Iterator[None]:
 
         create_table()
         sqs = _client("sqs")
-        for url in (os.environ["OUTBOUND_QUEUE_URL"], os.environ["FOLLOW_UP_QUEUE_URL"]):
+        for url in (os.environ["OUTBOUND_QUEUE_URL"], os.environ["FOLLOW_UP_QUEUE_URL"],
+                    os.environ["MEDIA_QUEUE_URL"]):
             sqs.create_queue(QueueName=url.rsplit("/", 1)[1])
+        _client("s3").create_bucket(Bucket=os.environ["MEDIA_BUCKET"])
         _event_bus_to_queue(sqs)
         _usage_plan()
         yield
@@ -371,12 +373,10 @@ class Queues:
     """The moto queues, drained into their consumer the way Lambda's event source would."""
 
     context: FakeLambdaContext
-    _outbox: Any = None
+    _streams: dict[str, Any] | None = None
 
-    def hand_off(self) -> int:
-        """Run the table's stream through `outbox`, as its event source would: what webhooks stored reaches
-        its queue."""
-        if self._outbox is None:
+    def _stream(self, function_id: str) -> Any:
+        if self._streams is None:
             from local.runtime import table_names
             from local.streams import stream_sources
             from local.template import functions
@@ -387,15 +387,28 @@ class Queues:
                 folder = Path(functions(template)[function_id].code_uri).name
                 return load_function(folder).lambda_handler(event, self.context)
 
-            (self._outbox,) = stream_sources(
+            sources = stream_sources(
                 template, table_names(template, os.environ["TABLE_NAME"]), boto3.client("dynamodb"),
                 # moto answers the stream API on its classic endpoint, not botocore's per-account one
                 boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com"),
                 invoke, "us-east-1", starting_position="TRIM_HORIZON")
-        handed = 0
-        while batch := self._outbox.poll_once():
-            handed += batch
-        return handed
+            self._streams = {source.consumer.function_id: source for source in sources}
+        return self._streams[function_id]
+
+    def _drain(self, function_id: str) -> int:
+        source, done = self._stream(function_id), 0
+        while batch := source.poll_once():
+            done += batch
+        return done
+
+    def hand_off(self) -> int:
+        """Run the table's stream through `handoff`, as its event source would: what webhooks stored reaches
+        its queue."""
+        return self._drain("HandoffFunction")
+
+    def index_search(self) -> int:
+        """Run the table's stream through `search_index`: what was stored can be searched for."""
+        return self._drain("SearchIndexFunction")
 
     def messages(self, url_variable: str = "OUTBOUND_QUEUE_URL", wait: int = 0) -> list[dict[str, Any]]:
         self.hand_off()

@@ -1,5 +1,5 @@
-"""The staff inbox: conversations of permitted lines, threads, marking read, replying, answering a patient's
-apparent request to stop; SMS segment counts."""
+"""The staff inbox: conversations of permitted lines, threads, marking read, owning and closing them, answering a
+patient's apparent request to stop, search; SMS segment counts. Replies are in `replies.py`."""
 
 from __future__ import annotations
 
@@ -16,15 +16,16 @@ from switchboard.core.errors import NotFound
 from switchboard.core.fields import DomainModel
 from switchboard.core.phones import parse_us_number
 from switchboard.data import conversations as store
-from switchboard.data import inbox
+from switchboard.data import inbox, search
 from switchboard.data.models import ConversationItem
-from switchboard.flows import opt_out_requests, ownership, staff_replies
+from switchboard.flows import opt_out_requests, ownership
 from switchboard.rules.access import Caller, require_line, require_member
 from switchboard.rules.addresses import LineOwner
 from switchboard.rules.conversations import Assignee, DeliveryError, InboxEntry, InboxView, Message
+from switchboard.rules.search import parse_search
 from switchboard.rules.segments import count_segments
 
-from .identity import carrier_webhooks, current_caller
+from .identity import current_caller
 
 router = Router()
 PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -42,16 +43,6 @@ class Thread(DomainModel):
     conversation: InboxEntry
     messages: list[Message]
     next_cursor: str | None
-
-
-class Draft(DomainModel):
-    model_config = ConfigDict(extra="forbid")
-
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1600)]
-    # The console names each draft once: Send pressed again after a lost answer sends it once.
-    draft_id: Annotated[str | None, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")] = None
-    # The newest message the thread showed: a colleague's reply after it stops this one (409), to be read first.
-    seen_message_id: Annotated[str | None, StringConstraints(pattern=r"^[0-9A-Z]{26}$")] = None
 
 
 class Assignment(DomainModel):
@@ -98,7 +89,8 @@ def _listed(entry: InboxEntry) -> InboxEntry:
     return entry.model_copy(update={"last_text_failed": failed.model_copy(update={"reason": why.reason})})
 
 
-def _conversation(caller: Caller, practice_id: str, line_id: str, phone: str) -> tuple[str, InboxEntry]:
+def conversation_for(caller: Caller, practice_id: str, line_id: str, phone: str) -> tuple[str, InboxEntry]:
+    """The conversation on a line the caller may use, and the patient's number as stored."""
     require_line(caller, practice_id, line_id)
     e164 = parse_us_number(phone, field="phone") if not phone.startswith("+") or phone.startswith("+1") else phone
     found = store.load_conversation(line_id, e164)
@@ -141,6 +133,26 @@ def list_inbox(
 
 
 @router.get(
+    "/api/practices/<practice_id>/search",
+    summary="Conversations of the lines you may use found by phone (or its last 4 or 7 digits), patient name, "
+            "or words of a text; open or closed; one page per call",
+)
+def search_conversations(
+    practice_id: PracticeId,
+    q: Annotated[str, Query(min_length=1, max_length=200, description=(
+        "a phone number as typed, its last 4 or 7 digits, a patient's name or its start, or words of a text"))],
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> InboxPage:
+    caller = current_caller(router)
+    require_member(caller, practice_id)
+    page = search.search_page(practice_id, parse_search(q), caller.staff_lines(practice_id), limit=limit,
+                              cursor=cursor)
+    return InboxPage(conversations=[_listed(inbox.to_entry(item)) for item in page.items],
+                     next_cursor=page.cursor)
+
+
+@router.get(
     "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>",
     summary="A conversation and a page of its messages (oldest first)",
 )
@@ -151,7 +163,7 @@ def read_thread(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Thread:
-    e164, conversation = _conversation(current_caller(router), practice_id, line_id, phone)
+    e164, conversation = conversation_for(current_caller(router), practice_id, line_id, phone)
     page = inbox.thread_page(line_id, e164, limit=limit, cursor=cursor)
     messages = [_shown(inbox.to_message(item)) for item in reversed(page.items)]
     return Thread(conversation=conversation, messages=messages, next_cursor=page.cursor)
@@ -161,30 +173,9 @@ def read_thread(
     "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/read", summary="Mark a conversation read"
 )
 def mark_read(practice_id: PracticeId, line_id: LineId, phone: Phone) -> InboxEntry:
-    e164, conversation = _conversation(current_caller(router), practice_id, line_id, phone)
+    e164, conversation = conversation_for(current_caller(router), practice_id, line_id, phone)
     store.mark_read(line_id, e164, datetime.now(UTC))
     return conversation.model_copy(update={"unread": 0})
-
-
-@router.post(
-    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/messages",
-    summary="Reply to a patient (queued; the carrier sends it)",
-    responses={202: {"description": "Queued"}},
-)
-def reply(
-    practice_id: PracticeId, line_id: LineId, phone: Phone, draft: Annotated[Draft, Body()]
-) -> tuple[dict[str, str], int]:
-    caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
-    queued = staff_replies.reply_from_staff(
-        LineOwner(practice_id, line_id),
-        e164,
-        draft.body,
-        replier=staff_replies.Replier(caller.subject, caller.email, draft.seen_message_id),
-        status_callback=carrier_webhooks(router).status_url,
-        draft_id=draft.draft_id,
-    )
-    return {"status": "queued", "message_id": queued.message_id}, 202
 
 
 @router.get(
@@ -202,7 +193,7 @@ Change = Callable[[LineOwner, str, Caller], ConversationItem]
 def _changed(practice_id: str, line_id: str, phone: str, change: Change) -> InboxEntry:
     """A staff action on a conversation of a line the caller may use: the conversation as it is afterwards."""
     caller = current_caller(router)
-    e164, _ = _conversation(caller, practice_id, line_id, phone)
+    e164, _ = conversation_for(caller, practice_id, line_id, phone)
     return _listed(inbox.to_entry(change(LineOwner(practice_id, line_id), e164, caller)))
 
 

@@ -44,7 +44,10 @@ EXPECTED: dict[str, dict[str, int | str]] = {
 }
 PERSONAS = ("no_token", "staff_without_line", "other_staff", "other_manager", "admin")
 LOA = loa("dana@maple-clinic.com")  # signed a week before the run: never in the future
-QUERY_EXAMPLES = {"area_code": "415"}
+QUERY_EXAMPLES = {"area_code": "415", "q": "appointment"}
+# A picture staff attach to a reply: a PNG's signature and header are what the API checks.
+PICTURE = {"content_type": "image/png",
+           "data": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="}
 # Path parameters naming things the admin API cannot create (campaigns come from the integration API): the
 # example practice has none, so an admin is told 404; everyone else must still be refused first.
 NOTHING_TO_FIND = ("campaign_id",)
@@ -95,7 +98,8 @@ class Operation:
             return 0
         if ends == "enable":
             return 1
-        return {"release": 3, "revoke": 4, "cancel": 4}.get(ends, 5 if self.method == "DELETE" else 2)
+        # Opting the patient out stops every later reply to them: after the routes that text.
+        return {"release": 3, "opt-out": 3, "revoke": 4, "cancel": 4}.get(ends, 5 if self.method == "DELETE" else 2)
 
 
 def operations(document: dict[str, Any]) -> list[Operation]:
@@ -215,10 +219,24 @@ def build_world(stack: ReliabilityStack) -> World:
          "manager_user": user_ids["manager"],
          "staff_email": people["staff_without_line"][0],
          "key_id": api_key.body.get("key_id", "no-key") if api_key.status == 201 else "no-key"}
+    a["attachment_id"] = attached(stack, thread)
     b_resource = stack.api("POST", f"/api/practices/{b_clinic.practice_id}/resources", {"name": "Birch office"}).body
+    b_patient = new_phone()
+    assert stack.sandbox("POST", "/sandbox/inbound/sms", {"from": b_patient, "to": b_clinic.line["number"],
+                                                         "body": "Hello"})["status"] == 200
+    b_thread = (f"/api/practices/{b_clinic.practice_id}/lines/{b_clinic.line['line_id']}/conversations/"
+                f"{urllib.parse.quote(b_patient)}")
     b = {"practice_id": b_clinic.practice_id, "line_id": b_clinic.line["line_id"],
-         "resource_id": b_resource["resource_id"], "user_id": user_ids["other_staff"]}
+         "resource_id": b_resource["resource_id"], "user_id": user_ids["other_staff"],
+         "attachment_id": attached(stack, b_thread)}
     return World(stack, a, b, tokens)
+
+
+def attached(stack: ReliabilityStack, thread: str) -> str:
+    """A picture attached (by the admin) on a conversation, for a reply to name."""
+    answer = stack.api("POST", f"{thread}/attachments", PICTURE)
+    assert answer.status == 201, answer.body
+    return str(answer.body["attachment_id"])
 
 
 def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
@@ -249,6 +267,7 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
                                 "line_id": a["line1"]["line_id"], "template": TEMPLATE},
         "WorkflowChanges": lambda: {"name": "Renamed workflow"},
         "Draft": lambda: {"body": "See you Tuesday."},
+        "Picture": lambda: PICTURE,
         "Assignment": lambda: {"user_id": None},
         "Snooze": lambda: {"until": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
         "NewQuickResponse": lambda: {"title": "Parking", "body": "Park behind the building."},
@@ -336,7 +355,7 @@ def test_the_openapi_document_itself_needs_a_token(stack):
 
 
 # Body fields that name something else of the practice (never the new thing's own id, as a patient's MRN is).
-REFERENCES = ("line_id", "line_ids", "linked_line_id", "primary_line_id", "resource_id", "user_id")
+REFERENCES = ("line_id", "line_ids", "linked_line_id", "primary_line_id", "resource_id", "user_id", "attachment_ids")
 
 
 def references_in(value: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -357,7 +376,10 @@ def substituted(body: Any, where: tuple[Any, ...], b: dict[str, str]) -> Any:
     for step in where[:-1]:
         target = target[step]
     key = where[-1]
-    target[key] = [b["line_id"]] if key == "line_ids" else b[key if key in ("resource_id", "user_id") else "line_id"]
+    if key in ("line_ids", "attachment_ids"):
+        target[key] = [b["line_id" if key == "line_ids" else "attachment_id"]]
+    else:
+        target[key] = b[key if key in ("resource_id", "user_id") else "line_id"]
     return copy
 
 
@@ -372,6 +394,7 @@ def test_no_write_route_takes_an_id_of_another_practice(stack):
                             "role": "staff", "line_ids": [a["line1"]["line_id"]]},
         "UserChanges": lambda: {"line_ids": [a["line1"]["line_id"]]},
         "Assignment": lambda: {"user_id": a["manager_user"]},
+        "Draft": lambda: {"body": "See you Tuesday.", "attachment_ids": [a["attachment_id"]]},
     }
     writes = [op for op in operations(stack.api("GET", "/api/openapi.json").body)
               if op.method in ("POST", "PUT", "PATCH") and op.body_schema]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -209,7 +210,8 @@ def test_an_inbound_text_is_a_signed_webhook_with_every_twilio_parameter(
         carrier_sandbox,
         "POST",
         "inbound/sms",
-        {"from": PATIENT, "to": line_number, "body": "Is the clinic open?", "media_urls": ["https://m/1.jpg"]},
+        {"from": PATIENT, "to": line_number, "body": "Is the clinic open?",
+         "media": [{"content_type": "image/jpeg", "data": base64.b64encode(b"\xff\xd8\xff\xe0").decode()}]},
     )
 
     [request] = webhooks.received
@@ -226,7 +228,9 @@ def test_an_inbound_text_is_a_signed_webhook_with_every_twilio_parameter(
         "ApiVersion": "2010-04-01",
     }
     assert params["MessageSid"] == params["SmsSid"] == params["SmsMessageSid"] == answer["message_sid"]
-    assert params["AccountSid"] == carrier_sandbox.account_sid and params["MediaUrl0"] == "https://m/1.jpg"
+    assert params["AccountSid"] == carrier_sandbox.account_sid and params["MediaContentType0"] == "image/jpeg"
+    assert params["MediaUrl0"].startswith(f"https://api.twilio.com/2010-04-01/Accounts/{carrier_sandbox.account_sid}"
+                                          f"/Messages/{params['MessageSid']}/Media/ME")
     assert {"FromCity", "FromState", "FromZip", "FromCountry", "ToCity", "ToState", "ToZip", "ToCountry"} <= set(params)
     assert params["FromCity"] == "San Francisco"
 

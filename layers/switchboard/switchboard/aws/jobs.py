@@ -66,7 +66,23 @@ class FollowUp:
                    str(document.get("status_callback") or ""), document.get("carrier_reply"))
 
 
-Job = SendText | FollowUp
+@dataclass(frozen=True)
+class KeepMedia:
+    """A patient's text with pictures or files: copy them from the carrier into the stack's bucket, then delete
+    them at the carrier (media queue)."""
+
+    message: MessageRef
+    practice_id: str
+
+    def encode(self) -> str:
+        return json.dumps({"media": _ref_document(self.message), "practice_id": self.practice_id})
+
+    @classmethod
+    def decode(cls, document: dict[str, Any]) -> KeepMedia:
+        return cls(_ref(document["media"]), str(document["practice_id"]))
+
+
+Job = SendText | FollowUp | KeepMedia
 
 
 def decode(body: str) -> Job:
@@ -76,7 +92,7 @@ def decode(body: str) -> Job:
     except ValueError:
         raise ValueError("the queue message is not JSON") from None
     if isinstance(document, dict):
-        for key, kind in (("send", SendText), ("message", FollowUp)):
+        for key, kind in (("send", SendText), ("message", FollowUp), ("media", KeepMedia)):
             if key in document:
                 return kind.decode(document)
     raise ValueError("the queue message is not a job")

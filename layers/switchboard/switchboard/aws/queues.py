@@ -8,7 +8,7 @@ from typing import Any
 
 from switchboard.core.settings import queue_settings, store_settings
 
-from .jobs import FollowUp, Job
+from .jobs import FollowUp, Job, KeepMedia
 
 MAX_DELAY_SECONDS = 900  # SQS holds a message back at most 15 minutes
 
@@ -22,11 +22,14 @@ def _sqs() -> Any:
 
 def _queue_url(job: Job) -> str:
     settings = queue_settings()
-    return settings.follow_up_queue_url if isinstance(job, FollowUp) else settings.outbound_queue_url
+    if isinstance(job, FollowUp):
+        return settings.follow_up_queue_url
+    return settings.media_queue_url if isinstance(job, KeepMedia) else settings.outbound_queue_url
 
 
 def send(job: Job, *, delay_seconds: int = 0) -> None:
-    """Queue a job for its consumer: texts and counts for `outbound_messaging`, patients' texts for `follow_up`."""
+    """Queue a job for its consumer: texts and counts for `outbound_messaging`, patients' texts for `follow_up`,
+    their pictures for `inbound_media`."""
     _sqs().send_message(QueueUrl=_queue_url(job), MessageBody=job.encode(),
                         DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)))
 

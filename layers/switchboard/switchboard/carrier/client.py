@@ -15,6 +15,7 @@ from typing import Any
 
 from switchboard.carrier.errors import CarrierNotConfigured, CarrierRefused, refusal, translate
 from switchboard.carrier.hosted_numbers import HostedNumberCalls
+from switchboard.carrier.media import MediaCalls
 from switchboard.carrier.messaging_services import MessagingServiceCalls
 
 SECRET_MAX_AGE = 300
@@ -99,7 +100,7 @@ def _message(instance: Any) -> CarrierMessage:
     )
 
 
-class Carrier(MessagingServiceCalls, HostedNumberCalls):
+class Carrier(MessagingServiceCalls, HostedNumberCalls, MediaCalls):
     """The real Twilio client; `api_url` sends it to the carrier sandbox instead of Twilio."""
 
     def __init__(self, credentials: Credentials, *, api_url: str | None = None, timeout: float | None = None) -> None:
@@ -110,6 +111,9 @@ class Carrier(MessagingServiceCalls, HostedNumberCalls):
         seconds = timeout or DEFAULT_TIMEOUT
         http_client = SandboxHttpClient(api_url, timeout=seconds) if api_url else CarrierHttpClient(timeout=seconds)
         self.account_sid = credentials.account_sid
+        self._auth = (credentials.account_sid, credentials.auth_token)
+        self._api_url = api_url.rstrip("/") if api_url else None
+        self._timeout = seconds
         self._client = Client(credentials.account_sid, credentials.auth_token, http_client=http_client)
 
     @staticmethod
@@ -123,11 +127,14 @@ class Carrier(MessagingServiceCalls, HostedNumberCalls):
             raise ours from None  # the SDK's message and URL may carry a phone number
 
     def send_message(self, *, to: str, from_: str, body: str, status_callback: str,
-                     messaging_service_sid: str | None = None) -> SentMessage:
+                     messaging_service_sid: str | None = None, media_urls: list[str] | None = None) -> SentMessage:
         """Hands a text to the carrier (`queued`, or `accepted` through a Messaging Service); an empty
         `status_callback` asks for no callbacks. With a service, `from_` must be in its sender pool: the
-        patient sees the line they know, and the service's A2P 10DLC campaign carries the text."""
+        patient sees the line they know, and the service's A2P 10DLC campaign carries the text. `media_urls`
+        make it an MMS: the carrier fetches each as it sends."""
         extra: dict[str, Any] = {"status_callback": status_callback} if status_callback else {}
+        if media_urls:
+            extra["media_url"] = media_urls
         if messaging_service_sid:
             extra["messaging_service_sid"] = messaging_service_sid
         message = self._call("POST", lambda: self._client.messages.create(to=to, from_=from_, body=body, **extra))
@@ -189,6 +196,12 @@ class Carrier(MessagingServiceCalls, HostedNumberCalls):
                 status_callback="",
             ),
         )
+
+    def sends_pictures(self, sid: str) -> bool:
+        """Whether the account's number can send MMS, as the carrier lists its capabilities."""
+        number = self._call("GET", lambda: self._client.incoming_phone_numbers(sid).fetch())
+        capabilities = number.capabilities or {}
+        return bool(capabilities.get("mms") or capabilities.get("MMS"))
 
     def release_number(self, sid: str) -> None:
         """Gives the number back; a number already gone counts as released."""

@@ -50,14 +50,16 @@ class CarrierHttpClient(TwilioHttpClient):
 
 
 def sandbox_url(api_url: str, url: str) -> str:
-    """`https://<host>.twilio.com/<path>?<query>` → `<api_url>/<host>.twilio.com/<path>?<query>`.
+    """`https://<host>.twilio.com/<path>?<query>` → `<api_url>/<host>.twilio.com/<path>?<query>`, and the same
+    for the carrier's media storage hosts (`*.twiliocdn.com`).
 
-    The sandbox reads the first path segment to tell the API (api, numbers, lookups) apart. Any
-    other URL is returned unchanged.
+    The sandbox reads the first path segment to tell the API (api, numbers, lookups, media) apart.
+    Any other URL is returned unchanged.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or not (host == "twilio.com" or host.endswith(".twilio.com")):
+    if parts.scheme != "https" or not any(host == domain or host.endswith(f".{domain}")
+                                          for domain in ("twilio.com", "twiliocdn.com")):
         return url
     query = f"?{parts.query}" if parts.query else ""
     return f"{api_url.rstrip('/')}/{host}{parts.path}{query}"

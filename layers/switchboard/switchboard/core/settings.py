@@ -105,15 +105,30 @@ class QueueSettings(_EnvSettings):
     VARIABLES: ClassVar[dict[str, Variable]] = {
         "outbound_queue_url": Variable("OUTBOUND_QUEUE_URL"),
         "follow_up_queue_url": Variable("FOLLOW_UP_QUEUE_URL"),
+        "media_queue_url": Variable("MEDIA_QUEUE_URL"),
         "retry_base": Variable("RETRY_BASE_SECONDS", required=False, pattern=r"\d+(\.\d+)?"),
     }
     outbound_queue_url: str
     follow_up_queue_url: str
+    media_queue_url: str
     retry_base: str | None = None
 
     @property
     def retry_base_seconds(self) -> float:
         return float(self.retry_base or 15)
+
+
+@dataclass(frozen=True)
+class MediaSettings(_EnvSettings):
+    """Where patients' pictures and files are kept (encrypted with the stack's key), and the origin the console
+    loads them from through short-lived links."""
+
+    VARIABLES: ClassVar[dict[str, Variable]] = {
+        "bucket": Variable("MEDIA_BUCKET", min_length=3),
+        "origin": Variable("MEDIA_ORIGIN", required=False, pattern=r"https?://[^/?#\s]+"),
+    }
+    bucket: str
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +177,11 @@ def carrier_settings() -> CarrierSettings:
 @cache
 def queue_settings() -> QueueSettings:
     return QueueSettings.from_environ()
+
+
+@cache
+def media_settings() -> MediaSettings:
+    return MediaSettings.from_environ()
 
 
 @cache

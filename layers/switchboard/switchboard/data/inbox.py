@@ -29,22 +29,22 @@ class Page:
     cursor: str | None
 
 
-def _not_ours() -> InvalidInput:
+def not_a_cursor() -> InvalidInput:
     return InvalidInput("is not a cursor this API gave out", field="cursor")
 
 
-def _encode(position: object) -> str | None:
+def encode_cursor(position: object) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode() \
         if position else None
 
 
-def _decode(cursor: str | None) -> Any:
+def decode_cursor(cursor: str | None) -> Any:
     if not cursor:
         return None
     try:
         return json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
-        raise _not_ours() from None
+        raise not_a_cursor() from None
 
 
 def _phone_of(sort_key: str) -> str:
@@ -96,12 +96,12 @@ class InboxFilter:
 def inbox_page(practice_id: str, which: InboxFilter, *, limit: int, cursor: str | None) -> Page:
     """One query: the practice's conversations in the view, by last activity, newest first."""
     partition = f"{which.partition}{practice_id}"
-    position = _decode(cursor)
+    position = decode_cursor(cursor)
     start = None
     if position is not None:
         after = position.get("after") if isinstance(position, dict) else None
         if not isinstance(after, str) or after.count("#") < 2:
-            raise _not_ours()
+            raise not_a_cursor()
         line_id, phone = after.split("#")[-2:]
         start = {"pk": {"S": line_key(line_id)}, "sk": {"S": f"CONV#{phone}"},
                  "gsi2pk": {"S": partition}, "gsi2sk": {"S": after}}
@@ -111,7 +111,7 @@ def inbox_page(practice_id: str, which: InboxFilter, *, limit: int, cursor: str 
                                         page_size=limit)
     items = [item for item in query if isinstance(item, ConversationItem)]
     last = query.last_evaluated_key
-    return Page(items, _encode({"after": last["gsi2sk"]["S"]} if last else None))
+    return Page(items, encode_cursor({"after": last["gsi2sk"]["S"]} if last else None))
 
 
 def _line_start(partition: str, line_id: str, after: str) -> dict[str, Any]:
@@ -125,14 +125,14 @@ def lines_inbox_page(practice_id: str, line_ids: set[str], which: InboxFilter, *
 
     The cursor holds, per line with more to read, where that line's next page starts; it names no other line.
     """
-    position = _decode(cursor)
+    position = decode_cursor(cursor)
     if position is None:
         starts: dict[str, str | None] = dict.fromkeys(sorted(line_ids))
     else:
         lines = position.get("lines") if isinstance(position, dict) else None
         if not isinstance(lines, dict) or not lines or not set(lines) <= line_ids \
                 or not all(after is None or (isinstance(after, str) and "#" in after) for after in lines.values()):
-            raise _not_ours()
+            raise not_a_cursor()
         starts = lines
     from switchboard.rules.conversations import newest_first
 
@@ -152,24 +152,24 @@ def lines_inbox_page(practice_id: str, line_ids: set[str], which: InboxFilter, *
         used = taken.counts[line_id]
         if used < len(items) or more[line_id]:
             rest[line_id] = items[used - 1].gsi1sk if used else starts[line_id]
-    return Page(taken.items, _encode({"lines": rest} if rest else None))
+    return Page(taken.items, encode_cursor({"lines": rest} if rest else None))
 
 
 def thread_page(line_id: str, phone: str, *, limit: int, cursor: str | None) -> Page:
     """A conversation's messages, newest first, one query per page."""
     pk = f"CONV#{line_id}#{phone}"
-    position = _decode(cursor)
+    position = decode_cursor(cursor)
     start = None
     if position is not None:
         after = position.get("after") if isinstance(position, dict) else None
         if not isinstance(after, str) or not after.startswith("MSG#"):
-            raise _not_ours()
+            raise not_a_cursor()
         start = {"pk": {"S": pk}, "sk": {"S": after}}
     query = MessageItem.query(pk, MessageItem.sk.startswith("MSG#"), scan_index_forward=False, limit=limit,
                               last_evaluated_key=start, page_size=limit)
     items = [item for item in query if isinstance(item, MessageItem)]
     last = query.last_evaluated_key
-    return Page(items, _encode({"after": last["sk"]["S"]} if last else None))
+    return Page(items, encode_cursor({"after": last["sk"]["S"]} if last else None))
 
 
 def to_entry(item: ConversationItem) -> InboxEntry:
@@ -207,11 +207,17 @@ def to_entry(item: ConversationItem) -> InboxEntry:
 
 
 def to_message(item: MessageItem) -> Message:
-    from switchboard.rules.conversations import Message
+    from switchboard.rules.conversations import Attachment, Message
+    from switchboard.rules.media import INLINE_TYPES
 
+    from . import media
+
+    attachments = [Attachment(n=m.n, state=m.state.value, content_type=m.content_type or m.declared_type or None,
+                              size=m.size, inline=m.content_type in INLINE_TYPES, url=media.link(m), reason=m.reason)
+                   for m in media.items_of(item)]
     return Message(
         message_id=item.message_id, line_id=item.line_id, phone=item.phone, direction=Direction(item.direction),
         body=item.body, sender=SenderKind(item.sender), sender_id=item.sender_id, status=MessageStatus(item.status),
         error_code=item.error_code, error_reason=item.error_reason, carrier_sid=item.carrier_sid, flag=item.flag,
-        recording_url=item.recording_url, created_at=item.created_at,
+        recording_url=item.recording_url, media=attachments, created_at=item.created_at,
     )

@@ -31,6 +31,7 @@
 | line rate     | LINE#<id>           | RATE            |                                 |
 | send receipt  | RECEIPT#<practice>#<key> | RECEIPT    | (TTL: a week)                   |
 | cursor        | RECONCILER          | CURSOR          | (where the reconciler stopped)  |
+| search term   | FIND#<practice>#<digest> | <line>#<e164> | (from the stream: `functions/search_index`) |
 
 A practice with a Messaging Service carries `pending_pk = MESSAGING_SERVICES` (its registration is polled),
 a line waiting on a carrier order `pending_pk = LINE_ORDERS`, a message not yet final

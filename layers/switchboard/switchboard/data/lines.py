@@ -36,6 +36,7 @@ def to_line(item: LineItem, primary_line_id: str | None = None) -> Line:
         status_reason=item.status_reason,
         status_changed_at=item.status_changed_at,
         primary=item.line_id == primary_line_id,
+        sends_pictures=item.sends_pictures,
         version=item.version or 0,
         created_at=item.created_at,
         **(item.settings or {}),
@@ -44,7 +45,7 @@ def to_line(item: LineItem, primary_line_id: str | None = None) -> Line:
 
 def snapshot(line: Line) -> dict[str, Any]:
     return line.model_dump(mode="json", exclude={"version", "created_at", "number_display", "primary", "calls",
-                                                  "routing_summary", "location_name", "closed_now"})
+                                                  "routing_summary", "location_name", "closed_now", "sends_pictures"})
 
 
 def add_line(practice_id: str, *, display_name: str, number: str, source: LineSource, status: LineStatus,
@@ -197,3 +198,10 @@ def lines_linked_to(line_id: str) -> list[LineItem]:
 
 def set_link(item: LineItem, target: str | None) -> None:
     item.gsi2pk, item.gsi2sk = (f"LINKED_TO#{target}", item.line_id) if target else (None, None)
+
+
+def record_sends_pictures(item: LineItem, sends: bool) -> None:
+    """The carrier's word on the number's MMS, kept beside the line without a new version: an admin's edit
+    in flight is not refused for it."""
+    item.sends_pictures = sends
+    LineItem._get_connection().update_item(item.pk, item.sk, actions=[LineItem.sends_pictures.set(sends)])

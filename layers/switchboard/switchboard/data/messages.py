@@ -15,6 +15,7 @@ from switchboard.rules.messages import Direction, MessageStatus, SenderKind
 
 from .keys import message_key
 from .models import MessageItem
+from .table import item_from_stream
 
 IN_FLIGHT = "IN_FLIGHT"
 SCHEDULED = "SCHEDULED"
@@ -63,9 +64,5 @@ def preview(direction: Direction, body: str | None, status: MessageStatus, at: d
 
 def from_stream(image: Mapping[str, Any]) -> MessageItem | None:
     """The message a stream record shows (its new image, as Powertools deserializes it); None for other items."""
-    if image.get("kind") != "message":
-        return None
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return MessageItem.from_raw_data({name: serializer.serialize(value) for name, value in image.items()})
+    item = item_from_stream(image)
+    return item if isinstance(item, MessageItem) else None

@@ -50,6 +50,7 @@ class LineItem(Item, discriminator="line"):
     carrier_sid = UnicodeAttribute(null=True)
     order_sid = UnicodeAttribute(null=True)
     messaging_service_sid = UnicodeAttribute(null=True)  # set once its number is in the practice's sender pool
+    sends_pictures = BooleanAttribute(null=True)  # the number's MMS capability, as the carrier lists it
     settings = JSONAttribute(null=True)
     version = VersionAttribute()
 
@@ -202,6 +203,7 @@ class MessageItem(Item, discriminator="message"):
     announced = BooleanAttribute(null=True)  # a patient's text told to other systems (once)
     recording_url = UnicodeAttribute(null=True)  # a voicemail's recording, at the carrier
     carrier_reply = UnicodeAttribute(null=True)  # what the carrier says to an opt word that changes the state
+    media = JSONAttribute(null=True)  # its pictures and files (rules.media.MediaItem)
 
 
 class SidItem(Item, discriminator="sid"):
@@ -245,6 +247,13 @@ class InboundSidItem(Item, discriminator="inbound_sid"):
 class VoicemailCallItem(Item, discriminator="voicemail_call"):
     """A call that was offered voicemail: which line and caller, since the carrier's recording callback names
     only the call."""
+    practice_id = UnicodeAttribute()
+    line_id = UnicodeAttribute()
+    phone = UnicodeAttribute()
+
+
+class SearchTermItem(Item, discriminator="search_term"):
+    """One conversation under one term it is found by (`FIND#<practice>#<term digest>` / `<line>#<e164>`)."""
     practice_id = UnicodeAttribute()
     line_id = UnicodeAttribute()
     phone = UnicodeAttribute()

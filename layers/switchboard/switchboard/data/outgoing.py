@@ -9,6 +9,7 @@ from datetime import datetime
 from pynamodb.exceptions import TransactWriteError
 
 from switchboard.rules.addresses import MessageRef
+from switchboard.rules.media import label
 from switchboard.rules.messages import Direction, Handoff, MessageStatus, OutgoingText, Refusal, SenderKind
 
 from .conversations import Claim, conversation_touch
@@ -37,6 +38,8 @@ def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | No
                           sender_id=text.sender_id, status=status, at=at, body=body,
                           status_callback=text.status_callback)
     message.campaign_id = text.campaign_id
+    if text.media:
+        message.media = [item.stored() for item in text.media]
     if send_at is not None:
         message.send_at = send_at
         message.pending_pk, message.pending_sk = SCHEDULED, f"{send_at.isoformat()}#{ref.message_id}"
@@ -44,7 +47,8 @@ def store_text(text: OutgoingText, *, at: datetime, after_hours_period: str | No
         message.handoff, message.send_at = Handoff.OUTBOUND.value, not_before
     # A staff member's reply takes the conversation up again; an automatic text leaves it where it was.
     actions = conversation_touch(owner.practice_id, owner.line_id, phone, at,
-                                  preview(Direction.OUTBOUND, body, status, at), reopen=text.sender is SenderKind.STAFF)
+                                  preview(Direction.OUTBOUND, body or (label(list(text.media)) if text.media else body),
+                                          status, at), reopen=text.sender is SenderKind.STAFF)
     if text.campaign_id:
         actions.append(ConversationItem.campaign_id.set(text.campaign_id))
     condition = ConversationItem.opted_out.does_not_exist() | (ConversationItem.opted_out == False)  # noqa: E712

@@ -8,6 +8,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from switchboard.rules.addresses import LineOwner, MessageRef
+from switchboard.rules.media import MediaItem, label
 from switchboard.rules.messages import Direction, Handoff, MessageStatus, SenderKind
 
 from .conversations import contact_upsert, conversation_touch
@@ -18,8 +19,8 @@ from .writes import transaction, update_if
 
 
 def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword: str | None, flag: str | None,
-                   at: datetime, status_callback: str, carrier_answer: str | None = None,
-                   answer_if_changed: str | None = None) -> MessageRef | None:
+                   at: datetime, status_callback: str, media: list[MediaItem] | None = None,
+                   carrier_answer: str | None = None, answer_if_changed: str | None = None) -> MessageRef | None:
     """Store a patient's text with its conversation and contact in one write; None when it was stored already.
     The table's stream hands it on to be answered (`status_callback` is for the answer); `carrier_answer`, what
     the carrier itself replied, is stored beside it so staff see it, and `answer_if_changed` is kept on
@@ -31,9 +32,12 @@ def record_inbound(owner: LineOwner, phone: str, *, body: str, sid: str, keyword
                           status_callback=status_callback)
     message.keyword, message.flag, message.handoff = keyword, flag, Handoff.INBOUND.value
     message.carrier_reply = answer_if_changed
+    if media:
+        message.media = [item.stored() for item in media]
     marker = InboundSidItem(f"INBOUND#{sid}", "INBOUND", expires_at=at + timedelta(days=7))
     conversation = conversation_touch(owner.practice_id, owner.line_id, phone, at,
-                                       preview(Direction.INBOUND, body, MessageStatus.RECEIVED, at), unread=1)
+                                       preview(Direction.INBOUND, body or (label(media) if media else body),
+                                               MessageStatus.RECEIVED, at), unread=1)
     if keyword == "opt_out":
         conversation.extend([ConversationItem.opt_out_text.set(ref.message_id),
                              ConversationItem.opted_out_before_opt_out.set(ConversationItem.opted_out | False),

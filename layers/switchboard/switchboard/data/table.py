@@ -7,9 +7,11 @@ without a table migration (CloudFormation changes one GSI per update).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from boto3.dynamodb.types import TypeSerializer
 from pynamodb.attributes import (
     DiscriminatorAttribute,
     TTLAttribute,
@@ -97,6 +99,15 @@ class Item(Model):
         if cls is not Item:
             return Item._get_connection()
         return super()._get_connection()
+
+
+def item_from_stream(image: Mapping[str, Any]) -> Item | None:
+    """The item a stream record's new image shows, as Powertools deserializes it; None for an unknown kind."""
+    serializer = TypeSerializer()
+    try:
+        return Item.from_raw_data({name: serializer.serialize(value) for name, value in image.items()})
+    except ValueError:
+        return None
 
 
 def create_table(wait: bool = True) -> None:

@@ -23,10 +23,12 @@ from switchboard.core.phones import format_national
 from switchboard.data import campaigns as campaign_store
 from switchboard.data import deliveries as store
 from switchboard.data import lines as line_store
+from switchboard.data import media as media_store
 from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data import workflows as workflow_store
 from switchboard.data.counts import failed_counter
+from switchboard.data.media import CARRIER_LINK_SECONDS
 from switchboard.data.messages import send_job
 from switchboard.data.models import LineItem, LineRateItem, MessageItem, PracticeItem, WorkflowItem
 from switchboard.flows import delivery_status
@@ -78,11 +80,17 @@ def _fail(message: MessageItem, reason: str, *, code: int | None = None, suppres
     return Delivery.SUPPRESSED if suppressed else Delivery.REFUSED
 
 
+def _media_links(message: MessageItem) -> list[str] | None:
+    """Links the carrier fetches a reply's pictures from, as it sends (signed for an hour)."""
+    links = [link for item in media_store.items_of(message) if (link := media_store.link(item, CARRIER_LINK_SECONDS))]
+    return links or None
+
+
 def _body(message: MessageItem, line: LineItem, workflow: WorkflowItem | None = None,
           practice: PracticeItem | None = None) -> str:
     """The text: the message's own, or its workflow's template rendered now (read here unless given)."""
-    if message.body:
-        return message.body
+    if message.body or message.media:
+        return message.body or ""
     if not message.workflow_id:
         raise ValueError("a message without a body must come from a workflow")
     template = (workflow or workflow_store.load(message.practice_id, message.workflow_id)).template
@@ -200,7 +208,8 @@ def deliver(job: SendText) -> Delivery:
     try:
         sent = carriers.carrier().send_message(to=message.phone, from_=line.number, body=body,
                                                status_callback=message.status_callback or "",
-                                               messaging_service_sid=line.messaging_service_sid)
+                                               messaging_service_sid=line.messaging_service_sid,
+                                               media_urls=_media_links(message))
     except carriers.CarrierRefused as refused:
         outcome = refused.outcome
         if outcome is carriers.Outcome.OPTED_OUT:

@@ -1,8 +1,9 @@
 """The table's stream as the outbox: a message stored (or released from its schedule) with a `handoff` is put on
-its queue; an outbound one held back until its `send_at` when that is in the next 15 minutes.
+its queue; an outbound one held back until its `send_at` when that is in the next 15 minutes; a patient's text
+with pictures or files also goes on the media queue, to be kept.
 
 The writer's one transaction is then the whole hand-off; the stream delivers each new item at least
-once, and both queues' consumers already take a job twice without texting anyone twice.
+once, and every queue's consumer already takes a job twice without texting anyone twice or keeping a file twice.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from switchboard.aws import queues
-from switchboard.aws.jobs import FollowUp
+from switchboard.aws.jobs import FollowUp, KeepMedia
 from switchboard.data.messages import from_stream, ref_of, send_job
+from switchboard.rules.media import MediaState, media_of
 from switchboard.rules.messages import Handoff
 
 
@@ -30,4 +32,6 @@ def hand_off(image: Mapping[str, Any]) -> Handoff | None:
     else:
         queues.send(FollowUp(ref_of(message), message.practice_id, message.body or "", message.keyword,
                              message.created_at, message.status_callback or "", message.carrier_reply))
+        if any(item.state is MediaState.WAITING for item in media_of(message.media)):
+            queues.send(KeepMedia(ref_of(message), message.practice_id))
     return handoff

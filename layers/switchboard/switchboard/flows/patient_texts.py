@@ -14,6 +14,7 @@ from switchboard.core.observability import logger
 from switchboard.data.numbers import line_for_number
 from switchboard.data.patient_texts import record_inbound
 from switchboard.rules.keywords import Keyword, carrier_answer, keyword_in, sounds_like_opt_out
+from switchboard.rules.media import media_in
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -36,7 +37,8 @@ def receive_text(params: dict[str, str], *, status_callback: str, at: datetime |
         return Received(stored=False)
     keyword = keyword_in(body)
     answer = carrier_answer(keyword, params.get("OptOutType"))
-    ref = record_inbound(owner, phone, body=body, sid=sid, keyword=keyword.value if keyword else None,
+    ref = record_inbound(owner, phone, body=body, sid=sid, media=media_in(params),
+                         keyword=keyword.value if keyword else None,
                          flag="may want to opt out" if sounds_like_opt_out(body) else None, at=now,
                          status_callback=status_callback,
                          carrier_answer=answer if keyword is Keyword.HELP else None,

@@ -17,6 +17,7 @@ from switchboard.data.models import ConversationItem
 from switchboard.flows.outgoing import NotQueued, Once, queue_text, queue_text_once
 from switchboard.rules.addresses import LineOwner, MessageRef
 from switchboard.rules.conversations import answered_just_now, unseen_colleague_reply
+from switchboard.rules.media import MediaItem
 from switchboard.rules.messages import OutgoingText, Refusal, SenderKind
 
 
@@ -51,15 +52,15 @@ def _colleague_answered(found: ConversationItem | None, replier: Replier) -> Con
 
 
 def reply_from_staff(owner: LineOwner, phone: str, body: str, *, replier: Replier, status_callback: str,
-                     draft_id: str | None = None) -> MessageRef:
+                     draft_id: str | None = None, media: tuple[MediaItem, ...] = ()) -> MessageRef:
     """Queue a staff member's reply; refused, with the reason, when it could not reach the patient, and a
     conflict when a colleague has answered since the replier's thread was shown (they read it, then send
     again). With the console's `draft_id`, Send pressed again for the same draft (its first answer lost)
     answers what the first did and queues nothing more."""
     staff = replier.staff
     # `/` is in no integration idempotency key: a draft's receipt never meets one of theirs.
-    once = Once(owner.practice_id, f"draft/{owner.line_id}/{draft_id}", {"phone": phone, "body": body},
-                field="draft_id") if draft_id else None
+    request = {"phone": phone, "body": body, **({"media": [item.key for item in media]} if media else {})}
+    once = Once(owner.practice_id, f"draft/{owner.line_id}/{draft_id}", request, field="draft_id") if draft_id else None
     if once is not None and (answered := once.answered()) is not None:
         return MessageRef(owner.line_id, phone, str(answered["message_id"]))
     line = line_store.get_line(owner.practice_id, owner.line_id)
@@ -72,7 +73,7 @@ def reply_from_staff(owner: LineOwner, phone: str, body: str, *, replier: Replie
         raise RuleRefused("this number cannot receive texts (not a mobile number)")
     if (colleague := _colleague_answered(conversation, replier)) is not None:
         raise colleague
-    text = OutgoingText(owner, phone, body, SenderKind.STAFF, status_callback, sender_id=staff)
+    text = OutgoingText(owner, phone, body, SenderKind.STAFF, status_callback, sender_id=staff, media=media)
     message_id = new_message_id()
     claim = _not_after_unseen_reply(replier, message_id)
     try:

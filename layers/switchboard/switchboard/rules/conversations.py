@@ -153,6 +153,18 @@ class DeliveryError(DomainModel):
     what_to_do: str | None = None
 
 
+class Attachment(DomainModel):
+    """A text's picture or file as staff see it: a short-lived link once kept, the reason when it was not."""
+
+    n: int
+    state: str
+    content_type: str | None = None
+    size: int | None = None
+    inline: bool = False
+    url: str | None = None
+    reason: str | None = None
+
+
 class Message(DomainModel):
     message_id: str
     line_id: str
@@ -169,6 +181,7 @@ class Message(DomainModel):
     recording_url: str | None = None
     """A voicemail's recording, at the carrier (its body says how long it is)."""
     error: DeliveryError | None = None
+    media: list[Attachment] = Field(default_factory=list)
     created_at: datetime
 
 

@@ -179,6 +179,8 @@ class Line(LineConfiguration):
     routing_summary: str | None = None
     location_name: str | None = None
     emergency_close: EmergencyClose | None = None
+    sends_pictures: bool | None = None
+    """Whether its number sends MMS, as the carrier lists it; null until first asked (attaching a picture)."""
     version: int
     created_at: datetime
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from switchboard.rules.addresses import LineOwner
+from switchboard.rules.media import MediaItem
 
 
 class MessageStatus(StrEnum):
@@ -96,3 +97,4 @@ class OutgoingText:
     status_callback: str
     sender_id: str | None = None
     campaign_id: str | None = None
+    media: tuple[MediaItem, ...] = ()  # pictures kept in the media bucket, sent as an MMS
