@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from pynamodb.attributes import (
     DiscriminatorAttribute,
     TTLAttribute,
@@ -103,6 +102,9 @@ class Item(Model):
 
 def item_from_stream(image: Mapping[str, Any]) -> Item | None:
     """The item a stream record's new image shows, as Powertools deserializes it; None for an unknown kind."""
+    # Imported here: boto3 costs ~200 ms of cold start in every function that imports the table.
+    from boto3.dynamodb.types import TypeSerializer
+
     serializer = TypeSerializer()
     try:
         return Item.from_raw_data({name: serializer.serialize(value) for name, value in image.items()})
