@@ -13,7 +13,7 @@ from typing import Any
 
 from switchboard.core.settings import media_settings, store_settings
 from switchboard.rules.addresses import MessageRef
-from switchboard.rules.media import MediaItem, MediaState, media_of
+from switchboard.rules.media import INLINE_TYPES, MediaItem, MediaState, media_of
 
 from .models import MessageItem
 
@@ -66,7 +66,7 @@ def link(item: MediaItem, seconds: int = LINK_SECONDS) -> str | None:
     if item.state is not MediaState.KEPT or not item.key or not item.content_type:
         return None
     name = f"file-{item.n + 1}.{_EXTENSIONS.get(item.content_type, 'bin')}"
-    disposition = "inline" if item.content_type.startswith("image/") else f'attachment; filename="{name}"'
+    disposition = "inline" if item.content_type in INLINE_TYPES else f'attachment; filename="{name}"'
     return str(_s3().generate_presigned_url(
         "get_object", ExpiresIn=seconds,
         Params={"Bucket": media_settings().bucket, "Key": item.key, "ResponseContentType": item.content_type,
