@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,18 @@ def decode_cursor(cursor: str | None) -> Any:
         return json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
         raise not_a_cursor() from None
+
+
+def cursor_after(cursor: str | None, valid: Callable[[str], bool]) -> str | None:
+    """The key a page's cursor goes on after (None on the first page); not_a_cursor for one this query did not
+    write."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    after = position.get("after") if isinstance(position, dict) else None
+    if not isinstance(after, str) or not valid(after):
+        raise not_a_cursor()
+    return after
 
 
 def _phone_of(sort_key: str) -> str:
@@ -96,12 +109,9 @@ class InboxFilter:
 def inbox_page(practice_id: str, which: InboxFilter, *, limit: int, cursor: str | None) -> Page:
     """One query: the practice's conversations in the view, by last activity, newest first."""
     partition = f"{which.partition}{practice_id}"
-    position = decode_cursor(cursor)
+    after = cursor_after(cursor, lambda key: key.count("#") >= 2)
     start = None
-    if position is not None:
-        after = position.get("after") if isinstance(position, dict) else None
-        if not isinstance(after, str) or after.count("#") < 2:
-            raise not_a_cursor()
+    if after is not None:
         line_id, phone = after.split("#")[-2:]
         start = {"pk": {"S": line_key(line_id)}, "sk": {"S": f"CONV#{phone}"},
                  "gsi2pk": {"S": partition}, "gsi2sk": {"S": after}}
@@ -158,13 +168,8 @@ def lines_inbox_page(practice_id: str, line_ids: set[str], which: InboxFilter, *
 def thread_page(line_id: str, phone: str, *, limit: int, cursor: str | None) -> Page:
     """A conversation's messages, newest first, one query per page."""
     pk = f"CONV#{line_id}#{phone}"
-    position = decode_cursor(cursor)
-    start = None
-    if position is not None:
-        after = position.get("after") if isinstance(position, dict) else None
-        if not isinstance(after, str) or not after.startswith("MSG#"):
-            raise not_a_cursor()
-        start = {"pk": {"S": pk}, "sk": {"S": after}}
+    after = cursor_after(cursor, lambda key: key.startswith("MSG#"))
+    start = {"pk": {"S": pk}, "sk": {"S": after}} if after is not None else None
     query = MessageItem.query(pk, MessageItem.sk.startswith("MSG#"), scan_index_forward=False, limit=limit,
                               last_evaluated_key=start, page_size=limit)
     items = [item for item in query if isinstance(item, MessageItem)]

@@ -17,7 +17,7 @@ from typing import Any
 
 from switchboard.rules.search import Search, body_terms, name_terms, phone_terms, term_key
 
-from .inbox import Page, decode_cursor, encode_cursor, not_a_cursor
+from .inbox import Page, cursor_after, encode_cursor
 from .keys import conversation_key
 from .models import ConversationItem, MessageItem, SearchTermItem
 from .table import Item, item_from_stream
@@ -66,13 +66,8 @@ def index(found: Iterable[Found]) -> int:
 
 
 def _start(partition: str, cursor: str | None) -> dict[str, Any] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    after = position.get("after") if isinstance(position, dict) else None
-    if not isinstance(after, str) or "#" not in after:
-        raise not_a_cursor()
-    return {"pk": {"S": partition}, "sk": {"S": after}}
+    after = cursor_after(cursor, lambda key: "#" in key)
+    return {"pk": {"S": partition}, "sk": {"S": after}} if after is not None else None
 
 
 def search_page(practice_id: str, search: Search, line_ids: frozenset[str] | None, *, limit: int,
