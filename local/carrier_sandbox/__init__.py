@@ -79,7 +79,8 @@ Behaviour, as Twilio's:
   `message_delays` (default 50, 50, 100 ms), and each change POSTs a signed status callback to its
   StatusCallback: MessageSid, SmsSid, MessageStatus, SmsStatus, AccountSid, From, To, ApiVersion,
   ErrorCode (failed/undelivered), RawDlrDoneDate (delivered/undelivered). A callback URL that does
-  not answer is logged and dropped. `num_segments` is counted as GSM-7 (160/153) or UCS-2 (70/67).
+  not answer within 15 s (Twilio's wait; `callback_timeout`) is logged and dropped. `num_segments` is
+  counted as GSM-7 (160/153) or UCS-2 (70/67).
 - Available numbers are plausible NANP numbers in the area code, the same ones every time, never
   one the account owns; any valid number may be bought (PhoneNumber, or AreaCode for the first
   available), once.
@@ -110,10 +111,11 @@ Control API (JSON, no auth; local only):
     GET    /sandbox/landlines;  POST {"phone_number": ...} or {"phone_numbers": [...]};
     DELETE /sandbox/landlines/{E164}
     POST   /sandbox/faults                        a fault, or {"faults": [fault, ...]}: applied in order to
-                                                  the next Messages.json creates
+                                                  the next Messages.json creates; with "to": [E164, ...]
+                                                  only creates to those numbers (faults and rate)
            {"rate": 0.1, "seed": 7, <fault>}      instead: that share of creates (while the queue is empty)
                                                   get <fault>, reproducibly for a seed; "rate": 0 stops it
-    GET    /sandbox/faults;  DELETE /sandbox/faults (queue and rate)
+    GET    /sandbox/faults {"faults", "rate", "to"};  DELETE /sandbox/faults (queue, rate and "to")
     POST   /sandbox/orders/{HR}/complete          the order completes now
     POST   /sandbox/orders/{HR}/fail              {"failure_reason": "...", "status": "failed"|"action-required"}
     POST   /sandbox/orders/{HR}/sign-loa          the order's letter of authorization is signed now

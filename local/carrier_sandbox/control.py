@@ -115,15 +115,19 @@ class Control:
 
     def faults(self, request: Request) -> Reply:
         with self.context.store.read() as state:
-            return json_reply({"faults": state["faults"], "rate": state["fault_rate"]})
+            return json_reply({"faults": state["faults"], "rate": state["fault_rate"], "to": state.get("faults_for")})
 
     def add_faults(self, request: Request) -> Reply:
         document = request.json()
         if "rate" in document:
             fault = {k: v for k, v in document.items() if k not in ("rate", "seed")}
+            fault = {k: v for k, v in fault.items() if k != "to"}
             self._messages.faults.set_rate(document["rate"], seed=document.get("seed"), **fault)
+            if "to" in document:
+                self._messages.faults.add(to=document["to"])
         else:
-            self._messages.faults.add(*document.get("faults", [document]))
+            faults = document.get("faults", [{k: v for k, v in document.items() if k != "to"}])
+            self._messages.faults.add(*faults, to=document.get("to"))
         return self.faults(request)
 
     def clear_faults(self, request: Request) -> Reply:

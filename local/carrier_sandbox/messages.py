@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from local.carrier_sandbox import phones
@@ -41,9 +41,13 @@ class Faults:
         self.store = store
         self._random = random.Random()
 
-    def add(self, *faults: Mapping[str, Any]) -> None:
+    def add(self, *faults: Mapping[str, Any], to: Iterable[str] | None = None) -> None:
+        """Queue faults; with `to`, sends to other numbers pass them by (and the rate too), so a test's faults
+        reach only its own recipients."""
         with self.store.change() as state:
             state["faults"].extend(dict(f) for f in faults)
+            if to is not None:
+                state["faults_for"] = sorted(set(to))
 
     def set_rate(self, rate: float | None, *, seed: int | None = None, **fault: Any) -> None:
         with self.store.change() as state:
@@ -54,9 +58,13 @@ class Faults:
         with self.store.change() as state:
             state["faults"] = []
             state["fault_rate"] = None
+            state["faults_for"] = None
 
-    def next(self) -> dict[str, Any] | None:
+    def next(self, to: str) -> dict[str, Any] | None:
         with self.store.change() as state:
+            scope = state.get("faults_for")
+            if scope is not None and to not in scope:
+                return None
             queue = state["faults"]
             if queue:
                 fault = dict(queue[0])
@@ -99,7 +107,7 @@ class Messages:
             ]
 
     def create_message(self, request: Request) -> Reply:
-        fault = self.faults.next() or {}
+        fault = self.faults.next(request.param("To") or "") or {}
         if fault.get("delay"):
             self.context.pause(float(fault["delay"]))
         accept = bool(fault.get("accept_then_fail") or fault.get("hang"))

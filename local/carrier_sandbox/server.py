@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ class CarrierSandbox:
         message_delays: tuple[float, ...] = (0.05, 0.05, 0.1),
         order_step_seconds: float = 60.0,
         strict_from: bool = True,
-        callback_timeout: float = 5.0,
+        callback_timeout: float = 15.0,  # how long Twilio waits for a webhook's answer
         new_campaign_status: str | None = "VERIFIED",
     ) -> None:
         self.store = Store(Path(data_dir))
@@ -181,9 +181,10 @@ class CarrierSandbox:
     def register_landline(self, *numbers: str) -> None:
         self._lookups.add_landlines(*numbers)
 
-    def add_faults(self, *faults: Mapping[str, Any]) -> None:
-        """Faults for the next `Messages.json` creates, in order (see the package docstring)."""
-        self._messages.faults.add(*faults)
+    def add_faults(self, *faults: Mapping[str, Any], to: Iterable[str] | None = None) -> None:
+        """Faults for the next `Messages.json` creates, in order (only those to `to`, when given; see the package
+        docstring)."""
+        self._messages.faults.add(*faults, to=to)
 
     def set_fault_rate(self, rate: float | None, *, seed: int | None = None, **fault: Any) -> None:
         self._messages.faults.set_rate(rate, seed=seed, **fault)

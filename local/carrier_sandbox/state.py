@@ -43,6 +43,7 @@ def empty_state() -> dict[str, Any]:
         "landlines": [],
         "faults": [],
         "fault_rate": None,
+        "faults_for": None,  # recipients the faults are for (None: every send)
     }
 
 

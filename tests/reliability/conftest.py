@@ -18,7 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,10 +147,12 @@ class ReliabilityStack:
         found = self.sandbox("GET", f"/sandbox/messages?from={urllib.parse.quote(number)}")["messages"]
         return [m for m in found if str(m.get("direction", "")).startswith("outbound")]
 
-    def set_faults(self, faults: list[dict[str, Any]]) -> None:
+    def set_faults(self, faults: list[dict[str, Any]], *, to: Iterable[str]) -> None:
+        """The carrier's next answers to sends to `to` (this test's recipients: what other tests still send
+        passes them by)."""
         self.sandbox("DELETE", "/sandbox/faults")
         if faults:
-            self.sandbox("POST", "/sandbox/faults", {"faults": faults})
+            self.sandbox("POST", "/sandbox/faults", {"faults": faults, "to": sorted(set(to))})
 
     def clear_faults(self) -> None:
         self.sandbox("DELETE", "/sandbox/faults")

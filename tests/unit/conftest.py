@@ -59,38 +59,75 @@ def _share_one_botocore_loader() -> None:
 _share_one_botocore_loader()
 
 
-def _copy_each_table_once_per_transaction() -> None:
-    """moto keeps a copy of a table to roll a transaction back, made again for every item of the transaction
-    (and a table's copy holds its whole stream): the copies are identical, so one per table is made."""
-    import threading
+def _roll_transactions_back_item_by_item() -> None:
+    """moto copies each table a transaction writes (its whole stream included) to roll the transaction back, a
+    cost that grows with every test's writes: the items the transaction names are kept instead, and put back,
+    with the stream as it was, when it is cancelled."""
     from types import SimpleNamespace
 
     from moto.dynamodb import models
-
-    transaction = threading.local()  # the copies made by this thread's transaction, while it runs
+    from moto.dynamodb.models import DynamoDBBackend, Table, dynamo_type
 
     def deepcopy(value: Any, memo: Any = None) -> Any:
-        copies = getattr(transaction, "copies", None)
-        if copies is None or not isinstance(value, models.Table):
-            return copy.deepcopy(value, memo)
-        if id(value) not in copies:
-            copies[id(value)] = copy.deepcopy(value)
-        return copies[id(value)]
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)  # rolled back below
 
-    transact = models.DynamoDBBackend.transact_write_items
+    transact = DynamoDBBackend.transact_write_items
 
     def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-        transaction.copies = {}
+        kept = []
+        for entry in transact_items:
+            op = next(iter(entry.values()), {})
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key") or {name: op.get("Item", {}).get(name)
+                                    for name in (table.hash_key_attr, table.range_key_attr) if name}
+            if not all(key.values()):
+                continue
+            hash_value = dynamo_type.DynamoType(key[table.hash_key_attr])
+            range_value = dynamo_type.DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            before = table.get_item(hash_value, range_value)
+            kept.append((table, hash_value, range_value, copy.deepcopy(before) if before else None))
+        streams = {id(table): (table.stream_shard, len(table.stream_shard.items))
+                   for table, *_ in kept if table.stream_shard is not None}
         try:
             transact(backend, transact_items)
-        finally:
-            transaction.copies = None
+        except Exception:
+            for table, hash_value, range_value, before in reversed(kept):
+                home = table.items[hash_value] if range_value is not None else table.items
+                slot = range_value if range_value is not None else hash_value
+                if before is None:
+                    home.pop(slot, None)
+                else:
+                    home[slot] = before
+            for shard, length in streams.values():
+                del shard.items[length:]
+            raise
 
     models.copy = SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[attr-defined]
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
-_copy_each_table_once_per_transaction()
+_roll_transactions_back_item_by_item()
+
+
+def _answer_attribute_values_as_stored() -> None:
+    """moto walks each DynamoDB answer through the service's shapes, attribute value by attribute value (most of a
+    read of a large item); an attribute value it keeps is already in the wire's form, so it goes as it is."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    walk = BaseJSONSerializer._serialize_type_structure
+
+    def serialize_structure(serializer: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if shape.name == "AttributeValue" and isinstance(value, dict) and key:
+            serializer._default_serialize(serialized, value, shape, key)
+        else:
+            walk(serializer, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
+
+
+_answer_attribute_values_as_stored()
 
 
 # Tests that touch no AWS skip the moto set-up below (a second or more a test on a slow machine): every test

@@ -89,16 +89,22 @@ def storm(stack: ReliabilityStack, webhooks: int, *, seed: int, timeouts: int) -
     # 1. The carrier is down for the first few callers: every attempt fails until the queue gives up.
     down = max(1, webhooks // 20)
     outage = [dict(OUTAGE[i % len(OUTAGE)]) for i in range(down * MAX_RECEIVES)]
-    stack.set_faults(outage)
+    stack.set_faults(outage, to=callers[:down])
     ids = fire(stack, clinic, callers[:down])
-    assert eventually(lambda: stack.queue_depth("OutboundDeadLetterQueue") - dead_before >= down,
-                      timeout=SETTLE_SECONDS), (
-        "the outage's messages did not reach the dead-letter queue")
+    if not eventually(lambda: stack.queue_depth("OutboundDeadLetterQueue") - dead_before >= down,
+                      timeout=SETTLE_SECONDS):
+        ours = [stack.thread(clinic, caller).body for caller in callers[:down]]
+        pytest.fail(f"the outage's messages did not reach the dead-letter queue: "
+                    f"{stack.queue_depth('OutboundDeadLetterQueue') - dead_before} of {down} there, "
+                    f"{stack.queue_depth('OutboundQueue')} in the outbound queue, "
+                    f"{len(stack.sandbox('GET', '/sandbox/faults')['faults'])} of {len(outage)} faults unused; "
+                    f"our messages: {[[(m['status'], m.get('carrier_sid')) for m in t['messages']] for t in ours]}"
+                    f"\n{stack.running.logs()[-6000:]}")
     figures.carrier_faults_injected += len(outage)
 
     # 2. The carrier is back but flaky for everyone else.
     plan = flaky_carrier(rng, int((webhooks - down) * 1.6), timeouts=timeouts)
-    stack.set_faults(plan)
+    stack.set_faults(plan, to=callers[down:])
     ids |= fire(stack, clinic, callers[down:])
     settle(stack, timeout=SETTLE_SECONDS + 12 * timeouts)
     left = len(stack.sandbox("GET", "/sandbox/faults")["faults"])

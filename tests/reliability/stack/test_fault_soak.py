@@ -150,25 +150,27 @@ def mixed_storm(stack: ReliabilityStack, mix: Mix, *, seed: int, faults: dict[st
         stack.redrive("OutboundQueue")
         settle(stack)
 
+    callers = [new_phone() for _ in range(mix.callers)]
+    texting = [new_phone() for _ in range(mix.texting_patients)]
+    send_to = [new_phone() for _ in range(mix.integration_sends)]
     stack.set_faults(carrier_trouble(rng, 6 * (mix.callers + mix.texting_patients + mix.integration_sends
-                                               + mix.campaign_recipients + mix.staff_replies)))
+                                               + mix.campaign_recipients + mix.staff_replies)),
+                     to=callers + texting + send_to + patients)
     stack.local_faults({"seed": seed, **faults})
     try:
         # 1. Webhooks, patient texts, integration sends and the campaign, shuffled together.
         operations: list[Callable[[], Reply]] = []
-        callers = [new_phone() for _ in range(mix.callers)]
         for caller in callers + rng.sample(callers, min(mix.repeated_calls, len(callers))):
             operations.append(lambda caller=caller: stack.call_webhook(practice.clinic, caller))
             figures["intake"].operations += 1
         intended["intake"] = set(callers)
-        texting = [new_phone() for _ in range(mix.texting_patients)]
         for n, phone in enumerate(texting):
             operations.append(lambda phone=phone, n=n: Reply(200, stack.sandbox(
                 "POST", "/sandbox/inbound/sms", {"from": phone, "to": practice.number, "body": f"Hello? ({n})"})))
             figures["after_hours"].operations += 1
         intended["after_hours"] = set(texting)
-        sends = [{"to": new_phone(), "line_id": practice.line_id, "text": f"Reminder {n}: your visit is tomorrow.",
-                  "idempotency_key": f"visit-{seed}-{n}"} for n in range(mix.integration_sends)]
+        sends = [{"to": phone, "line_id": practice.line_id, "text": f"Reminder {n}: your visit is tomorrow.",
+                  "idempotency_key": f"visit-{seed}-{n}"} for n, phone in enumerate(send_to)]
         for send in sends + rng.sample(sends, min(mix.retried_sends, len(sends))):
             operations.append(lambda send=send: practice.integration("POST", "/v1/messages", send))
             figures["integration"].operations += 1
@@ -264,6 +266,7 @@ def check(figures: dict[str, PathFigures]) -> None:
         assert row.at_carrier == row.intended > 0, (path, row)
 
 
+@pytest.mark.timeout(900)  # past its own deadlines, so a run that overstays says which texts and why
 def test_every_path_under_faults_sends_each_intended_text_once(stack):
     check(mixed_storm(stack, SOAK.scaled(0.12), seed=17, faults=SMALL_MIX_FAULTS))
 

@@ -141,6 +141,24 @@ def test_an_undelivered_text_reports_its_error_code(
     assert sandbox_carrier.fetch_message(sid).error_code == 30007
 
 
+def test_faults_for_some_recipients_pass_sends_to_others_by(
+    carrier_sandbox: CarrierSandbox, line_number: str
+) -> None:
+    other = "+14155550177"
+    control(carrier_sandbox, "POST", "faults", {"faults": [{"status": 503}], "to": [PATIENT]})
+
+    def send(to: str) -> int:
+        return requests.post(api(carrier_sandbox, "Messages.json"), auth=auth(carrier_sandbox), timeout=5,
+                             data={"To": to, "From": line_number, "Body": "hi"}).status_code
+
+    assert send(other) == 201  # not one of the fault's recipients: the fault waits
+    assert control(carrier_sandbox, "GET", "faults")["faults"] == [{"status": 503}]
+    assert send(PATIENT) == 503
+    assert send(PATIENT) == 201
+    control(carrier_sandbox, "POST", "faults", {"rate": 1, "status": 500, "to": [PATIENT]})
+    assert (send(other), send(PATIENT)) == (201, 500)
+
+
 def test_an_unreachable_callback_url_does_not_stop_delivery(
     carrier_sandbox: CarrierSandbox, sandbox_carrier: Carrier, line_number: str
 ) -> None:
@@ -356,7 +374,7 @@ def test_faults_apply_in_order_and_then_stop(carrier_sandbox: CarrierSandbox) ->
     ]
 
     assert codes == [500, 500, 429, 201]
-    assert control(carrier_sandbox, "GET", "faults") == {"faults": [], "rate": None}
+    assert control(carrier_sandbox, "GET", "faults") == {"faults": [], "rate": None, "to": None}
 
 
 def test_reset_forgets_the_traffic_but_keeps_the_account(carrier_sandbox: CarrierSandbox, line_number: str) -> None:
