@@ -79,26 +79,26 @@ TIMED = @started=$$(date +%s); trap 'echo "== $@: $$(( $$(date +%s) - started ))
 IAM_COVERAGE := tests/template/test_iam_coverage.py
 
 test-unit: $(VENV)/.installed
-	$(TIMED) $(PY) -m pytest tests/unit -q -p no:cacheprovider
+	$(TIMED) $(PY) -m pytest tests/unit -q -p no:cacheprovider --durations=8
 
 # NO_FAKE_STAT: files keep the times the kernel gave them. Faked, pytest would judge the integration tier's
 # temporary directories (running alongside) a year stale and remove them; it also cost a tenth of the run.
 AHEAD := FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1 faketime -f "$(CLOCK_AHEAD)"
 test-unit-ahead: $(VENV)/.installed .local/.debian-packages-4
 	$(TIMED) $(AHEAD) $(PY) tests/clock_ahead.py "$(CLOCK_AHEAD)" \
-		&& $(AHEAD) $(PY) -m pytest tests/unit -q -p no:cacheprovider
+		&& $(AHEAD) $(PY) -m pytest tests/unit -q -p no:cacheprovider --durations=8
 
 test-integration: setup
-	$(TIMED) $(PY) -m pytest tests/integration tests/reliability -q -p no:cacheprovider
+	$(TIMED) $(PY) -m pytest tests/integration tests/reliability -q -p no:cacheprovider --durations=8
 
 test-browser: setup
-	$(TIMED) $(PY) -m pytest tests/browser -q -p no:cacheprovider
+	$(TIMED) $(PY) -m pytest tests/browser -q -p no:cacheprovider --durations=8
 
 test-deploy-gate: $(VENV)/.installed $(TOOLS)/.installed $(SCAN)/.installed
-	$(TIMED) PATH="$(PYTHON313_BIN):$$PATH" $(PY) -m pytest tests/template -q -p no:cacheprovider --ignore $(IAM_COVERAGE)
+	$(TIMED) PATH="$(PYTHON313_BIN):$$PATH" $(PY) -m pytest tests/template -q -p no:cacheprovider --durations=8 --ignore $(IAM_COVERAGE)
 
 test-iam-coverage: $(VENV)/.installed $(TOOLS)/.installed
-	$(TIMED) $(PY) -m pytest $(IAM_COVERAGE) -q -p no:cacheprovider
+	$(TIMED) $(PY) -m pytest $(IAM_COVERAGE) -q -p no:cacheprovider --durations=8
 
 test-template: test-deploy-gate test-iam-coverage
 
