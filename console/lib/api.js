@@ -70,3 +70,26 @@ export async function sandbox(config, method, path, body) {
   if (!answer.ok && answer.status !== 502) throw new ApiError(answer.status, { message: (document && (document.error || document.message)) || `The sandbox answered ${answer.status}.` });
   return document;
 }
+
+// A file the API answers (a CSV export), saved under `filename` as the browser saves downloads.
+export async function download(path, filename) {
+  const token = currentToken();
+  let answer;
+  try {
+    answer = await fetch(apiUrl(path), { headers: token ? { Authorization: token } : {} });
+  } catch {
+    throw new ApiError(0, { message: 'The server could not be reached; check your connection and try again.' });
+  }
+  if (answer.status === 401) {
+    whenSignedOut();
+    throw new ApiError(401, { message: 'Your sign-in has expired; sign in again.' });
+  }
+  if (!answer.ok) throw new ApiError(answer.status, await parse(answer));
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await answer.blob());
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+}

@@ -4,7 +4,7 @@
 // your Send until you have read it.
 
 import * as alerts from '../lib/alerts.js';
-import { get, post, seg } from '../lib/api.js';
+import { download, get, post, seg } from '../lib/api.js';
 import { announce, badge, button, clearErrors, confirmDialog, emptyState, field, h, nextId, replace, showErrors, submitting } from '../lib/dom.js';
 import { segmentSummary, timeElement, titleCase, when } from '../lib/format.js';
 
@@ -307,7 +307,10 @@ export default async function render(view, ctx, params) {
     let thread = await get(path);
     let lastCount = 0;
     const reply = replyForm();
-    replace(threadPane, h('p', { class: 'back' }, h('a', { href: 'inbox' }, 'All conversations')), header, owning, banner, log, reply.el);
+    const saveRecord = button('Download CSV', () => download(`${path}/export`, 'conversation.csv')
+      .catch((error) => announce(error.message)), { class: 'small', title: "The whole conversation, for the patient's record" });
+    replace(threadPane, h('p', { class: 'back' }, h('a', { href: 'inbox' }, 'All conversations')), header,
+      h('div', { class: 'thread-tools' }, saveRecord), owning, banner, log, reply.el);
     draw();
     loadAssignable().catch(() => {});
     await markRead();

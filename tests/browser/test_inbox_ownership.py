@@ -3,9 +3,12 @@ second staff member about to answer a patient a colleague just answered is shown
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import urllib.parse
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,9 +84,21 @@ def test_claim_assign_close_and_a_patient_text_reopens_through_the_views(
     owning.get_by_role("button", name="Reopen").click()
     expect(owning.get_by_role("button", name="Close")).to_be_visible()
     audit = admin_api("GET", f"practices/{practice_id}/audit")
-    actions = [e["action"] for e in audit if e["action"].startswith("conversation.")][:5]
+    actions = [e["action"] for e in audit["entries"] if e["action"].startswith("conversation.")
+               and e["action"] != "conversation.read"][:5]
     assert actions == ["conversation.reopen", "conversation.close", "conversation.close", "conversation.assign",
                        "conversation.claim"]
+    opened = [e for e in audit["entries"] if e["action"] == "conversation.read"]
+    assert len(opened) == 1 and opened[0]["actor"] == "dev@clinic.test"  # once in this sign-in, polls and all
+
+    # The whole conversation for the patient's record.
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(downloaded.value.path()).read_text())))
+    assert [(r["direction"], r["sender"], r["text"]) for r in rows] == [
+        ("inbound", "Patient", "Can I move my appointment to Friday?"), ("inbound", "Patient", "Sorry, one more thing")]
+    trail = admin_api("GET", f"practices/{practice_id}/audit?action=conversation.export")["entries"]
+    assert [e["changes"]["messages"]["after"] for e in trail] == [2]
 
 
 def test_a_colleagues_reply_sent_while_writing_is_shown_before_the_second_reply_goes(

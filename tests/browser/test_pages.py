@@ -3,6 +3,7 @@ and keyboard access; line detail, practice settings and audit do their jobs."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,3 +157,28 @@ def test_practice_settings_and_the_audit_trail(console: Console, admin_api: Admi
     console.nav("Audit")
     expect(page.locator("table.audit")).to_contain_text("practice.update")
     expect(page.locator("table.audit")).to_contain_text("holiday_calendar")
+
+    # Narrowed to what was done to the practice's settings, by this admin, today; then downloaded.
+    page.get_by_label("What").select_option(label="Practice settings")
+    page.get_by_label("Who (email)").fill("dev@clinic.test")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("table.audit tbody tr").first).to_contain_text("practice.update")
+    actions = page.locator("table.audit tbody tr td:nth-child(3) .mono").all_text_contents()
+    assert actions and all(action.startswith("practice.") for action in actions), actions
+    console.screenshot("audit-filtered")
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Download CSV").click()
+    saved = downloaded.value
+    assert saved.suggested_filename == f"audit-{practice['practice_id']}.csv"
+    lines = Path(saved.path()).read_text().splitlines()
+    assert lines[0] == "at,actor,action,entity,entity_id,changes" and len(lines) == len(actions) + 1
+    assert all(",dev@clinic.test,practice." in line for line in lines[1:])
+
+    page.get_by_label("Who (email)").fill("nobody@clinic.test")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("Nothing recorded matches.")).to_be_visible()
+    page.get_by_label("From day").fill(last)
+    page.get_by_label("To day").fill(first)
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator(".field", has=page.get_by_label("To day")).locator(".error")).to_have_text(
+        "must not be before since")

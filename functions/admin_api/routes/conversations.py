@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import AwareDatetime, ConfigDict, StringConstraints
@@ -15,17 +16,18 @@ from switchboard.carrier.error_codes import failure
 from switchboard.core.errors import NotFound
 from switchboard.core.fields import DomainModel
 from switchboard.core.phones import parse_us_number
+from switchboard.data import audit, inbox, search, users, workflows
 from switchboard.data import conversations as store
-from switchboard.data import inbox, search
 from switchboard.data.models import ConversationItem
 from switchboard.flows import opt_out_requests, ownership
 from switchboard.rules.access import Caller, require_line, require_member
 from switchboard.rules.addresses import LineOwner
 from switchboard.rules.conversations import Assignee, DeliveryError, InboxEntry, InboxView, Message
+from switchboard.rules.exports import conversation_csv
 from switchboard.rules.search import parse_search
 from switchboard.rules.segments import count_segments
 
-from .identity import current_caller
+from .identity import current_caller, current_session
 
 router = Router()
 PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -89,14 +91,20 @@ def _listed(entry: InboxEntry) -> InboxEntry:
     return entry.model_copy(update={"last_text_failed": failed.model_copy(update={"reason": why.reason})})
 
 
-def conversation_for(caller: Caller, practice_id: str, line_id: str, phone: str) -> tuple[str, InboxEntry]:
-    """The conversation on a line the caller may use, and the patient's number as stored."""
+def stored_conversation(caller: Caller, practice_id: str, line_id: str, phone: str) -> ConversationItem:
+    """The stored conversation on a line the caller may use."""
     require_line(caller, practice_id, line_id)
     e164 = parse_us_number(phone, field="phone") if not phone.startswith("+") or phone.startswith("+1") else phone
     found = store.load_conversation(line_id, e164)
     if found is None or found.practice_id != practice_id:
         raise NotFound("no such conversation")
-    return e164, _listed(inbox.to_entry(found))
+    return found
+
+
+def conversation_for(caller: Caller, practice_id: str, line_id: str, phone: str) -> tuple[str, InboxEntry]:
+    """The conversation on a line the caller may use, and the patient's number as stored."""
+    found = stored_conversation(caller, practice_id, line_id, phone)
+    return found.phone, _listed(inbox.to_entry(found))
 
 
 @router.get(
@@ -154,7 +162,8 @@ def search_conversations(
 
 @router.get(
     "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>",
-    summary="A conversation and a page of its messages (oldest first)",
+    summary="A conversation and a page of its messages (oldest first); its first opening in a sign-in session "
+            "goes on the audit trail",
 )
 def read_thread(
     practice_id: PracticeId,
@@ -163,10 +172,39 @@ def read_thread(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Thread:
-    e164, conversation = conversation_for(current_caller(router), practice_id, line_id, phone)
-    page = inbox.thread_page(line_id, e164, limit=limit, cursor=cursor)
+    caller = current_caller(router)
+    found = stored_conversation(caller, practice_id, line_id, phone)
+    page = inbox.thread_page(line_id, found.phone, limit=limit, cursor=cursor)
+    if cursor is None:  # HIPAA asks who saw which patient's texts: the first opening in a session is recorded
+        audit.record_read(found, user_id=caller.subject, session=current_session(router), actor=caller.email,
+                          at=datetime.now(UTC))
     messages = [_shown(inbox.to_message(item)) for item in reversed(page.items)]
-    return Thread(conversation=conversation, messages=messages, next_cursor=page.cursor)
+    return Thread(conversation=_listed(inbox.to_entry(found)), messages=messages, next_cursor=page.cursor)
+
+
+@router.get(
+    "/api/practices/<practice_id>/lines/<line_id>/conversations/<phone>/export",
+    summary="The whole conversation as CSV for the patient's record (when, direction, who, status, text, pictures, "
+            "problem), oldest first; the export goes on the audit trail",
+)
+def export_thread(practice_id: PracticeId, line_id: LineId, phone: Phone) -> Response[str]:
+    caller = current_caller(router)
+    found = stored_conversation(caller, practice_id, line_id, phone)
+    messages, cursor = [], None
+    while True:
+        page = inbox.thread_page(line_id, found.phone, limit=200, cursor=cursor)
+        messages += [_shown(inbox.to_message(item)) for item in page.items]
+        if not (cursor := page.cursor):
+            break
+    messages.reverse()
+    people = users.list_users(practice_id)
+    names = {key: f"{user.name} ({user.email})" for user in people for key in (user.user_id, user.email)}
+    names |= {workflow.workflow_id: workflow.name for workflow in workflows.list_workflows(practice_id)}
+    audit.note_conversation(found, actor=caller.email, action="conversation.export",
+                            details={"format": "csv", "messages": len(messages)})
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=conversation_csv(messages, names),
+                    headers={"Content-Disposition": 'attachment; filename="conversation.csv"',
+                             "Cache-Control": "no-store"})
 
 
 @router.post(

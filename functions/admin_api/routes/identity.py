@@ -6,13 +6,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from switchboard.data.users import caller_for
 from switchboard.edge import webhooks
-from switchboard.rules.access import Caller, identity_from_claims
+from switchboard.rules.access import Caller, identity_from_claims, session_from_claims
 from switchboard.rules.addresses import CarrierWebhooks
 
 
 def current_caller(router: Router) -> Caller:
     authorizer = router.current_event.request_context.authorizer
     return caller_for(identity_from_claims(authorizer.claims if authorizer else None))
+
+
+def current_session(router: Router) -> str:
+    """The caller's sign-in session (the same for every token it refreshes)."""
+    authorizer = router.current_event.request_context.authorizer
+    return session_from_claims(authorizer.claims if authorizer else None)
 
 
 def public_base_url(router: Router) -> str:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import AwareDatetime
 
 from switchboard.data import audit
 from switchboard.data import practices as store
 from switchboard.flows import practice_address, registration
 from switchboard.rules.access import require_admin, require_manager, require_member
-from switchboard.rules.audit import AuditEntry
+from switchboard.rules.audit import AuditFilter, AuditPage
+from switchboard.rules.exports import audit_csv
 from switchboard.rules.practice_address import PracticeAddress
 from switchboard.rules.practices import NewPractice, Practice, PracticeChanges
 
@@ -64,7 +67,35 @@ def check_registration(practice_id: PracticeId) -> Practice:
     return registration.check_now(practice_id)
 
 
-@router.get("/api/practices/<practice_id>/audit", summary="Recent changes in a practice, newest first")
-def recent_changes(practice_id: PracticeId, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntry]:
+Actor = Annotated[str | None, Query(min_length=1, max_length=254, description="who: the person's email")]
+Action = Annotated[str | None, Query(min_length=1, max_length=80, pattern=r"^[a-z_]+(\.[a-z_]+)*\.?$",
+                                     description="what: an action, or its start (conversation: every one of them)")]
+Since = Annotated[AwareDatetime | None, Query(description="from this time on")]
+Until = Annotated[AwareDatetime | None, Query(description="up to this time")]
+
+
+@router.get("/api/practices/<practice_id>/audit",
+            summary="The practice's audit trail, newest first, a page per call; narrowed by who, what and when")
+def read_audit(practice_id: PracticeId, actor: Actor = None, action: Action = None, since: Since = None,
+               until: Until = None, cursor: Annotated[str | None, Query(max_length=200)] = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50) -> AuditPage:
     require_manager(current_caller(router), practice_id)
-    return audit.recent(practice_id, limit)
+    page = audit.recent(practice_id, AuditFilter(actor=actor, action=action, since=since, until=until),
+                        limit=limit, cursor=cursor)
+    return AuditPage(entries=page.items, next_cursor=page.cursor)
+
+
+@router.get("/api/practices/<practice_id>/audit/export",
+            summary=f"The entries the same filters select, as CSV (at most {audit.EXPORT_LIMIT:,}); the export "
+                    "goes on the trail")
+def export_audit(practice_id: PracticeId, actor: Actor = None, action: Action = None, since: Since = None,
+                 until: Until = None) -> Response[str]:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    which = AuditFilter(actor=actor, action=action, since=since, until=until)
+    entries = list(audit.every(practice_id, which))
+    audit.note(practice_id, actor=caller.email, action="audit.export", entity="practice", entity_id=practice_id,
+               details={"filters": which.described(), "entries": len(entries)})
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=audit_csv(entries),
+                    headers={"Content-Disposition": f'attachment; filename="audit-{practice_id}.csv"',
+                             "Cache-Control": "no-store"})

@@ -301,9 +301,10 @@ def request_for(world: World, operation: Operation, bodies: dict[str, Callable[[
 def snapshot(world: World) -> dict[str, Any]:
     """What practice A looks like to its admin: every refused call must leave it exactly so."""
     p = world.a["practice_id"]
+    # The thread before the trail: its first opening in the admin's session goes on the trail, once.
     reads = ["", "/lines", "/users", "/workflows", "/resources", "/quick-responses", "/patients", "/inbox",
-             "/audit?limit=500",
-             f"/lines/{world.a['line2']['line_id']}/conversations/{urllib.parse.quote(world.a['patient'])}"]
+             f"/lines/{world.a['line2']['line_id']}/conversations/{urllib.parse.quote(world.a['patient'])}",
+             "/audit?limit=200"]
     return {read: world.stack.api("GET", f"/api/practices/{p}{read}").body for read in reads} | {
         "texts": len(world.stack.sent_from(world.a["line2"]["number"])),
         "enterprise": world.stack.api("GET", "/api/enterprise").body,

@@ -61,16 +61,16 @@ def test_close_now_shows_on_the_card_is_audited_and_reopen_now_ends_it(admin_api
     assert datetime.fromisoformat(closed.body["closed_now"]["until"]) > datetime.now(UTC) + timedelta(hours=2)
     cards = admin_api("GET", f"/api/practices/{clinic['a']}/lines").body
     assert cards[0]["closed_now"] == closed.body["closed_now"]
-    entry = admin_api("GET", f"/api/practices/{clinic['a']}/audit").body[0]
+    entry = admin_api("GET", f"/api/practices/{clinic['a']}/audit").body["entries"][0]
     assert (entry["action"], entry["actor"]) == ("line.emergency_close", "manager@maple.com")
     assert entry["changes"]["emergency_close"]["after"]["reason"] == "Burst pipe in the waiting room"
     reopened = admin_api("DELETE", f"{clinic['path']}/emergency-close", claims=clinic["manager"])
     assert reopened.status == 200
     assert reopened.body["closed_now"] is None and reopened.body["emergency_close"] is None
-    trail = admin_api("GET", f"/api/practices/{clinic['a']}/audit").body
+    trail = admin_api("GET", f"/api/practices/{clinic['a']}/audit").body["entries"]
     assert trail[0]["action"] == "line.emergency_reopen"
     again = admin_api("DELETE", f"{clinic['path']}/emergency-close")  # nothing to reopen: answered as it is
-    assert again.status == 200 and admin_api("GET", f"/api/practices/{clinic['a']}/audit").body == trail
+    assert again.status == 200 and admin_api("GET", f"/api/practices/{clinic['a']}/audit").body["entries"] == trail
 
 
 def test_the_close_stops_showing_once_its_reopening_time_passed(admin_api, clinic, clinic_clock):

@@ -39,7 +39,7 @@ def test_saving_again_updates_the_same_carrier_address_and_is_audited(admin_api,
     again = put_address(admin_api, practice_id, street="1 N State St", street_secondary=None).body["address"]
     assert again["address_sid"] == first
     assert [(a["sid"], a["street"]) for a in carrier_account.addresses()] == [(first, "1 N State St")]
-    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
+    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body["entries"]
     assert [entry["action"] for entry in trail] == ["practice.address", "practice.address", "practice.create"]
     assert trail[0]["actor"] == ADMIN["email"]
     assert trail[0]["changes"]["street"] == {"before": "200 W Madison St", "after": "1 N State St"}
@@ -135,7 +135,7 @@ def test_the_poller_keeps_the_letter_of_authorizations_status_on_the_card(admin_
     signed = admin_api("GET", path).body
     assert (signed["status"], signed["hosted_order"]["loa_status"]) == ("pending", "signed")
     assert signed["hosted_order"]["loa_summary"] == "signed"
-    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body
+    trail = admin_api("GET", f"/api/practices/{practice_id}/audit").body["entries"]
     assert trail[0]["action"] == "line.order"
     assert trail[0]["changes"]["hosted_order"]["after"]["loa_status"] == "signed"
 

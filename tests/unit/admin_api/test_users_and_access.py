@@ -105,7 +105,7 @@ def test_changing_permissions_is_audited(admin_api, clinic):
     sue = clinic["users"]["sue"]
     admin_api("PATCH", f"/api/practices/{clinic['a']}/users/{sue['user_id']}",
               {"line_ids": [line["line_id"] for line in clinic["lines"]]})
-    entry = admin_api("GET", f"/api/practices/{clinic['a']}/audit").body[0]
+    entry = admin_api("GET", f"/api/practices/{clinic['a']}/audit").body["entries"][0]
     assert entry["action"] == "user.update"
     assert entry["entity_id"] == sue["user_id"]
     assert len(entry["changes"]["line_ids"]["after"]) == 2

@@ -24,7 +24,8 @@ def _entry(admin_api, setup):
 
 
 def _audit(admin_api, setup, action):
-    return [e for e in admin_api("GET", f"/api/practices/{setup.practice_id}/audit").body if e["action"] == action]
+    trail = admin_api("GET", f"/api/practices/{setup.practice_id}/audit").body["entries"]
+    return [e for e in trail if e["action"] == action]
 
 
 def test_a_request_in_a_sentence_flags_the_conversation_in_the_list_and_the_thread(text_in, admin_api, setup, path):

@@ -33,8 +33,9 @@ def _view(admin_api, setup, view, claims=None):
 
 
 def _audit(admin_api, setup, prefix="conversation."):
-    return [e for e in admin_api("GET", f"/api/practices/{setup.practice_id}/audit").body
-            if e["action"].startswith(prefix) and not e["action"].startswith("conversation.opt_out")]
+    return [e for e in admin_api("GET", f"/api/practices/{setup.practice_id}/audit").body["entries"]
+            if e["action"].startswith(prefix) and not e["action"].startswith(("conversation.opt_out",
+                                                                              "conversation.read"))]
 
 
 def test_views_follow_claim_assign_close_and_a_patient_text_reopens(text_in, admin_api, setup, path, staff,  # noqa: F811

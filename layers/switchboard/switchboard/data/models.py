@@ -94,6 +94,10 @@ class AuditItem(Item, discriminator="audit"):
     changes = JSONAttribute()
 
 
+class ReadMarkItem(Item, discriminator="read_mark"):
+    """A conversation some sign-in session has opened (its audit entry is written with it); expires."""
+
+
 class NumberClaim(Item, discriminator="number_claim"):
     """Holds a number for one line in the whole enterprise; written in the same transaction as the line."""
 

@@ -85,6 +85,15 @@ def identity_from_claims(claims: Mapping[str, object] | None) -> Identity:
                     _groups(claims.get("cognito:groups")))
 
 
+def session_from_claims(claims: Mapping[str, object] | None) -> str:
+    """The sign-in session a token belongs to: Cognito's `origin_jti` stays the same across the session's
+    refreshed tokens; without it, the time the person authenticated (`auth_time`)."""
+    for name in ("origin_jti", "auth_time", "iat"):
+        if claims and claims.get(name):
+            return str(claims[name])
+    return "unknown"
+
+
 def require_admin(caller: Caller) -> None:
     if not caller.is_admin:
         raise Forbidden("only an enterprise admin may do this")
