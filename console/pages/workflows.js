@@ -1,9 +1,14 @@
-// Workflows: call-to-text and abandoned-call webhooks with their counts; create (URL shown once), test,
-// rotate and revoke.
+// Workflows: call-to-text and abandoned-call webhooks with their counts; create (URL shown once), test, edit
+// the text and how often a caller is texted, rotate and revoke.
 
 import { get, patch, post, seg } from '../lib/api.js';
 import { announce, badge, button, confirmDialog, emptyState, field, h, replace, submitting, showErrors } from '../lib/dom.js';
 import { formatPhone } from '../lib/format.js';
+
+function minutes(m) {
+  if (m % 60) return `${m} minutes`;
+  return m === 60 ? '1 hour' : `${m / 60} hours`;
+}
 
 const KINDS = { call_to_text: 'Call-to-text', abandoned_call: 'Abandoned call' };
 const COUNTS = [['received', 'Received'], ['texted', 'Texted'], ['delivered', 'Delivered'], ['duplicates', 'Duplicates'],
@@ -13,13 +18,14 @@ export default async function render(view, ctx) {
   const base = seg('practices', ctx.practiceId);
   const table = h('div', { class: 'table-wrap' });
   const once = h('div', { 'aria-live': 'polite' });
+  const editing = h('div');
   let [workflows, lines] = await Promise.all([get(`${base}/workflows`), get(`${base}/lines`)]);
   const lineName = (id) => { const l = lines.find((x) => x.line_id === id); return l ? `${l.display_name} · ${l.number_display}` : id; };
 
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Workflows'),
     h('div', { class: 'actions' }, button('Refresh', () => reload(), { class: 'small' }))),
   h('p', { class: 'hint' }, 'A phone system calls a workflow’s secret URL with the caller’s number (CALLER_ID_NUMBER); '
-    + 'Switchboard texts that caller once from the workflow’s line.'), once, table,
+    + 'Switchboard texts that caller once from the workflow’s line.'), once, table, editing,
   ctx.isManager ? createForm() : null);
   draw();
   return null;
@@ -42,10 +48,42 @@ export default async function render(view, ctx) {
           h('td', {}, lineName(w.line_id)),
           COUNTS.map(([key]) => h('td', { class: 'num', title: key === 'failed' && reasons ? reasons : null }, String(counts[key] || 0))),
           ctx.isManager ? h('td', {}, w.revoked ? '—' : h('div', { class: 'row-actions' },
+            button('Edit…', () => edit(w), { class: 'small', 'aria-label': `Edit ${w.name}` }),
             button(w.enabled ? 'Disable' : 'Enable', () => toggle(w), { class: 'small', 'aria-label': `${w.enabled ? 'Disable' : 'Enable'} ${w.name}` }),
             button('Rotate URL…', () => rotate(w), { class: 'small', 'aria-label': `Rotate the URL of ${w.name}` }),
             button('Revoke…', () => revoke(w), { class: 'small danger', 'aria-label': `Revoke ${w.name}` }))) : null);
       }))));
+  }
+
+  function windowChoices(w) {
+    const practiceWindow = (ctx.practice && ctx.practice.duplicate_window_minutes) || 10;
+    const choices = [['', `The practice’s (${minutes(practiceWindow)})`], ...[10, 30, 60, 240].map((m) => [String(m), minutes(m)]),
+      ['1440', '24 hours (once a day)']];
+    const own = w.duplicate_window_minutes;
+    if (own && !choices.some(([value]) => value === String(own))) choices.push([String(own), minutes(own)]);
+    return choices;
+  }
+
+  function edit(w) {
+    const template = field({ label: 'Text', name: 'template', type: 'textarea', rows: 3, maxlength: 255, required: true,
+      value: w.template, hint: 'At most 255 characters after filling in {practice_name} and {line_number}.' });
+    const window = field({ label: 'Text a caller at most once in', name: 'duplicate_window_minutes', type: 'select',
+      options: windowChoices(w), value: w.duplicate_window_minutes ? String(w.duplicate_window_minutes) : '',
+      hint: 'A caller who calls again within this time is not texted again.' });
+    const form = h('form', { class: 'panel stack', 'aria-labelledby': 'edit-workflow', novalidate: true },
+      h('h2', { id: 'edit-workflow' }, `Edit ${w.name}`), template, window,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save workflow'),
+        button('Cancel', () => replace(editing))));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const chosen = form.querySelector('[name="duplicate_window_minutes"]').value;
+      const saved = await submitting(form, () => patch(`${base}/workflows/${seg(w.workflow_id)}`, {
+        template: form.querySelector('[name="template"]').value,
+        duplicate_window_minutes: chosen ? Number(chosen) : null, version: w.version }));
+      if (saved) { replace(editing); announce(`${saved.name} saved.`); await reload(); }
+    });
+    replace(editing, form);
+    form.querySelector('textarea').focus();
   }
 
   async function toggle(w) {

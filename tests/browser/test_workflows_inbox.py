@@ -284,6 +284,37 @@ def test_rotating_and_revoking_a_workflow_ask_first_and_stop_the_old_url(
     assert status_of(new_url, unused_mobile(console.stack)) == 404
 
 
+def test_a_workflows_text_and_how_often_a_caller_is_texted_are_edited_in_place(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    practice_id = practice["practice_id"]
+    line = admin_api.buy_line(practice_id, unique("Hang-ups"))
+    workflow = admin_api("POST", f"practices/{practice_id}/workflows", {
+        "name": unique("Hang-ups"), "kind": "abandoned_call", "line_id": line["line_id"],
+        "template": "Sorry we missed you - {practice_name}."})
+    page = console.page
+    console.sign_in(practice_id=practice_id)
+    console.nav("Workflows")
+    page.get_by_role("button", name=f"Edit {workflow['name']}").click()
+    form = page.get_by_role("form", name=f"Edit {workflow['name']}")
+    expect(form.get_by_label("Text", exact=True)).to_be_focused()
+    expect(form.get_by_label("Text a caller at most once in")).to_have_value("")  # the practice's window
+    form.get_by_label("Text", exact=True).fill("{practice_name} " + "x" * 260)
+    form.get_by_role("button", name="Save workflow").click()
+    expect(form.locator(".field", has=page.get_by_label("Text", exact=True)).locator(".error")).to_contain_text("255")
+    console.screenshot("workflow-edit-refused")
+    form.get_by_label("Text", exact=True).fill("Sorry we missed your call at {practice_name}. Reply here any time.")
+    form.get_by_label("Text a caller at most once in").select_option(label="24 hours (once a day)")
+    form.get_by_role("button", name="Save workflow").click()
+    expect(form).to_have_count(0)
+    saved = admin_api("GET", f"practices/{practice_id}/workflows/{workflow['workflow_id']}")
+    assert saved["template"] == "Sorry we missed your call at {practice_name}. Reply here any time."
+    assert saved["duplicate_window_minutes"] == 1440
+    caller = unused_mobile(console.stack)
+    assert status_of(workflow["webhook_url"], caller) == 202
+    assert status_of(workflow["webhook_url"], caller) == 200  # a duplicate: once a day now
+
+
 def test_someone_serving_two_practices_picks_between_exactly_those(console: Console, admin_api: AdminApi) -> None:
     first = admin_api("POST", "practices", {"name": unique("Birch Clinic"), "timezone": "America/Chicago"})
     second = admin_api("POST", "practices", {"name": unique("Cedar Clinic"), "timezone": "America/Chicago"})

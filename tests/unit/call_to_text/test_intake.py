@@ -129,6 +129,57 @@ def test_a_caller_is_texted_again_after_the_window(intake, queues, setup, carrie
     assert len(texts_to(carrier_account)) == 2
 
 
+def _call_at(setup, minutes_on, number="4155552671"):
+    from datetime import UTC, datetime, timedelta
+
+    from switchboard.flows.intake import take_call
+
+    return take_call(setup.token, number, environment="local", status_callback="https://api.test/local/twilio/status",
+                     at=datetime.now(UTC) + timedelta(minutes=minutes_on)).outcome
+
+
+def test_a_workflows_own_window_decides_and_null_returns_it_to_the_practices(intake, setup, admin_api):
+    path = f"/api/practices/{setup.practice_id}/workflows/{setup.workflow['workflow_id']}"
+    changed = admin_api("PATCH", path, {"duplicate_window_minutes": 1440})  # once per caller per day
+    assert changed.status == 200 and changed.body["duplicate_window_minutes"] == 1440
+    assert _call_at(setup, 0) == "queued"
+    assert _call_at(setup, 23 * 60) == "duplicate"
+    assert _call_at(setup, 24 * 60 + 1) == "queued"
+    back = admin_api("PATCH", path, {"duplicate_window_minutes": None})
+    assert back.status == 200 and back.body["duplicate_window_minutes"] is None
+    assert _call_at(setup, 24 * 60 + 12, "4155550142") == "queued"
+    assert _call_at(setup, 24 * 60 + 23, "4155550142") == "queued"  # the practice's 10 minutes again
+
+
+def test_the_practices_window_reaches_the_workflows_that_follow_it(intake, setup, admin_api):
+    own = admin_api("POST", f"/api/practices/{setup.practice_id}/workflows",
+                    {"name": "Hang-ups", "kind": "abandoned_call", "vendor": "jive", "line_id": setup.line["line_id"],
+                     "template": "Sorry we missed you - {practice_name}", "duplicate_window_minutes": 30}).body
+    version = admin_api("GET", f"/api/practices/{setup.practice_id}").body["version"]
+    assert admin_api("PATCH", f"/api/practices/{setup.practice_id}",
+                     {"duplicate_window_minutes": 120, "version": version}).status == 200
+    assert _call_at(setup, 0) == "queued"
+    assert _call_at(setup, 100) == "duplicate"  # the practice's two hours, not the ten minutes it had before
+    assert _call_at(setup, 121) == "queued"
+    token = own["webhook_url"].rsplit("/", 1)[1]
+    from datetime import UTC, datetime, timedelta
+
+    from switchboard.flows.intake import take_call
+
+    def hang_up(minutes_on):
+        return take_call(token, "4155550199", environment="local", at=datetime.now(UTC) + timedelta(minutes=minutes_on),
+                         status_callback="https://api.test/local/twilio/status").outcome
+
+    assert (hang_up(0), hang_up(29), hang_up(31)) == ("queued", "duplicate", "queued")  # its own half hour
+
+
+@pytest.mark.parametrize("window", [9, 1441, "ten"])
+def test_a_window_outside_ten_minutes_to_a_day_is_refused_naming_it(admin_api, setup, window):
+    answer = admin_api("PATCH", f"/api/practices/{setup.practice_id}/workflows/{setup.workflow['workflow_id']}",
+                       {"duplicate_window_minutes": window})
+    assert answer.status == 422 and answer.body["errors"][0]["field"] == "duplicate_window_minutes", answer.body
+
+
 def test_the_contact_and_conversation_are_created_unverified(intake, setup):
     intake()
     contact = next(ContactItem.scan())

@@ -4,41 +4,25 @@ how it went and what it said; the export goes on the audit trail; only staff wit
 import csv
 import io
 
-import pytest
-
 from tests.claims import claims_of
 from tests.unit.conftest import load_function, rest_event
-
-PHONE = "+14155552671"
-
-
-@pytest.fixture
-def thread(setup):
-    return f"/api/practices/{setup.practice_id}/lines/{setup.line['line_id']}/conversations/{PHONE}"
+from tests.unit.inbox.test_ownership import PHONE, dana, path  # noqa: F401  (the same patient and colleague)
 
 
-@pytest.fixture
-def dana(admin_api, setup):
-    user = admin_api("POST", f"/api/practices/{setup.practice_id}/users",
-                     {"email": "dana@maplefamilyclinic.com", "name": "Dana", "role": "staff",
-                      "line_ids": [setup.line["line_id"]]}).body
-    return claims_of(user, "staff")
-
-
-def export(lambda_context, path, claims):
+def export(lambda_context, thread, claims):
     handler = load_function("admin_api").lambda_handler
-    return handler(rest_event("GET", f"{path}/export", claims=claims), lambda_context)
+    return handler(rest_event("GET", f"{thread}/export", claims=claims), lambda_context)
 
 
 def test_the_export_lists_every_message_with_who_wrote_it_and_goes_on_the_trail(
-        admin_api, setup, text_in, thread, dana, lambda_context):
+        admin_api, setup, text_in, path, dana, lambda_context):  # noqa: F811
     text_in("=1+1 is my question")
-    answer = admin_api("POST", f"{thread}/messages", {"body": "We can see you at 3pm.", "draft_id": "d-1"},
-                       claims=dana)
+    answer = admin_api("POST", f"{path}/messages", {"body": "We can see you at 3pm.", "draft_id": "d-1"},
+                       claims=dana["claims"])
     assert answer.status == 202, answer.body
     text_in("Thanks!")
 
-    exported = export(lambda_context, thread, dana)
+    exported = export(lambda_context, path, dana["claims"])
     assert exported["statusCode"] == 200
     headers = {k.lower(): v[0] for k, v in exported["multiValueHeaders"].items()}
     assert headers["content-type"].startswith("text/csv") and "attachment" in headers["content-disposition"]
@@ -59,10 +43,10 @@ def test_the_export_lists_every_message_with_who_wrote_it_and_goes_on_the_trail(
     assert PHONE not in noted["entity_id"] and noted["entity_id"].startswith(f"{setup.line['line_id']}/")
 
 
-def test_staff_without_the_line_cannot_export_it(admin_api, setup, text_in, thread, lambda_context):
+def test_staff_without_the_line_cannot_export_it(admin_api, setup, text_in, path, lambda_context):  # noqa: F811
     text_in("Hello")
     user = admin_api("POST", f"/api/practices/{setup.practice_id}/users",
                      {"email": "lee@maplefamilyclinic.com", "name": "Lee", "role": "staff", "line_ids": []}).body
-    assert export(lambda_context, thread, claims_of(user, "staff"))["statusCode"] in (403, 404)
+    assert export(lambda_context, path, claims_of(user, "staff"))["statusCode"] in (403, 404)
     trail = admin_api("GET", f"/api/practices/{setup.practice_id}/audit").body["entries"]
     assert not [e for e in trail if e["action"] == "conversation.export"]

@@ -117,6 +117,7 @@ class WorkflowItem(Item, discriminator="workflow"):
     enabled = BooleanAttribute(default=True)
     revoked = BooleanAttribute(default=False)
     token_hash = UnicodeAttribute()
+    duplicate_window_minutes = NumberAttribute(null=True)  # None: the practice's
     version = VersionAttribute()
 
 

@@ -14,9 +14,9 @@ from switchboard.rules.registration import NOT_CHECKED, Registration
 
 from . import audit
 from .keys import practice_key
-from .models import PracticeItem
+from .models import PracticeItem, TokenItem, WorkflowItem
 from .table import now
-from .writes import transaction, update_if
+from .writes import Writes, transaction, update_if
 
 STALE = "the practice was changed by someone else; reload and try again"
 
@@ -88,16 +88,39 @@ def change_practice(practice_id: str, changes: PracticeChanges, *, actor: str) -
     fields = changes.applied_to(current)
     _write_fields(item, fields)
     after = _snapshot(to_practice(item))
+    window = int(fields.get("duplicate_window_minutes") or 10)
+    following = [] if window == current.duplicate_window_minutes else _tokens_following(practice_id)
     try:
         with transaction() as writes:
             writes.put(item)  # the version attribute makes this conditional on nobody else having saved
             audit.record(writes, actor=actor, practice_id=practice_id, action="practice.update", entity="practice",
                          entity_id=practice_id, before=_snapshot(current), after=after)
+            for token in following[:TOKENS_WITH_THE_CHANGE]:
+                _follow(writes, token, window)
     except TransactWriteError as error:
         if (item.pk, item.sk) in writes.failed(error):
             raise Conflict(STALE, field="version") from None
         raise
+    for start in range(TOKENS_WITH_THE_CHANGE, len(following), 100):  # a practice with very many workflows
+        with transaction() as writes:
+            for token in following[start:start + 100]:
+                _follow(writes, token, window)
     return to_practice(item)
+
+
+TOKENS_WITH_THE_CHANGE = 90  # what fits beside the practice and its audit entry in one transaction
+
+
+def _tokens_following(practice_id: str) -> list[str]:
+    """The token keys of the practice's live workflows that text callers once per the practice's window."""
+    workflows = WorkflowItem.query(practice_key(practice_id), WorkflowItem.sk.startswith("WORKFLOW#"))
+    return [f"TOKEN#{w.token_hash}" for w in workflows
+            if isinstance(w, WorkflowItem) and not w.revoked and not w.duplicate_window_minutes]
+
+
+def _follow(writes: Writes, token_pk: str, window: int) -> None:
+    writes.update(TokenItem(token_pk, "TOKEN"), [TokenItem.duplicate_window_minutes.set(window)],
+                  condition=TokenItem.pk.exists())
 
 
 def set_address(practice_id: str, address: SavedAddress, *, actor: str) -> Practice:

@@ -36,7 +36,9 @@ def to_workflow(item: WorkflowItem, counts: dict[str, Any] | None = None) -> Wor
     return Workflow(
         workflow_id=item.workflow_id, practice_id=item.practice_id, name=item.name,
         kind=WorkflowKind(item.workflow_kind), vendor=item.vendor, language=item.language, line_id=item.line_id,
-        template=item.template, enabled=item.enabled, revoked=item.revoked, version=item.version or 0,
+        template=item.template, enabled=item.enabled, revoked=item.revoked,
+        duplicate_window_minutes=int(item.duplicate_window_minutes) if item.duplicate_window_minutes else None,
+        version=item.version or 0,
         created_at=item.created_at, counts=counts_from_raw(counts),
     )
 
@@ -45,8 +47,12 @@ def _snapshot(workflow: Workflow) -> dict[str, Any]:
     return workflow.model_dump(mode="json", exclude={"version", "created_at", "counts"})
 
 
+def practice_window(practice: PracticeItem) -> int:
+    return int((practice.settings or {}).get("duplicate_window_minutes", 10))
+
+
 def _token_item(workflow: WorkflowItem, practice: PracticeItem, hashed: str) -> TokenItem:
-    window = (practice.settings or {}).get("duplicate_window_minutes", 10)
+    window = int(workflow.duplicate_window_minutes or practice_window(practice))
     return TokenItem(f"TOKEN#{hashed}", "TOKEN", practice_id=workflow.practice_id,
                      workflow_id=workflow.workflow_id, line_id=workflow.line_id,
                      enabled=workflow.enabled and not workflow.revoked, duplicate_window_minutes=window)
@@ -70,7 +76,8 @@ def add_workflow(practice_id: str, draft: NewWorkflow, token: str, *, actor: str
     item = WorkflowItem(practice_key(practice_id), f"WORKFLOW#{workflow_id}", practice_id=practice_id,
                         workflow_id=workflow_id, name=draft.name, workflow_kind=draft.kind.value,
                         vendor=draft.vendor, language=draft.language, line_id=draft.line_id,
-                        template=draft.template, enabled=draft.enabled, token_hash=token_hash(token))
+                        template=draft.template, enabled=draft.enabled, token_hash=token_hash(token),
+                        duplicate_window_minutes=draft.duplicate_window_minutes)
     counts = CountsItem(practice_key(practice_id), workflow_counts_sk(workflow_id), practice_id=practice_id,
                         workflow_id=workflow_id)
     try:
@@ -123,7 +130,7 @@ def change_workflow(practice_id: str, workflow_id: str, changes: WorkflowChanges
         raise Conflict(STALE, field="version")
     before = to_workflow(item)
     for name, value in changes.model_dump(exclude_unset=True, exclude={"version"}).items():
-        if value is not None:
+        if value is not None or name == "duplicate_window_minutes":  # null: back to the practice's window
             setattr(item, name, value)
     old_hash = item.token_hash
     if new_token is not None:

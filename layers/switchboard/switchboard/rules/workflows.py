@@ -53,6 +53,12 @@ def _checked(template: str) -> str:
 MessageTemplate = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_checked)]
 
 
+# How long a caller is texted only once: ten minutes to a day ("once per caller per day"); None follows the
+# practice's setting.
+DuplicateWindow = Annotated[int | None, Field(default=None, ge=10, le=1440, description=(
+    "minutes in which a caller is texted once (10 to 1440); null: the practice's setting"))]
+
+
 class NewWorkflow(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +69,7 @@ class NewWorkflow(DomainModel):
     line_id: str = Field(min_length=1, max_length=40)
     template: MessageTemplate
     enabled: bool = True
+    duplicate_window_minutes: DuplicateWindow = None
 
 
 class WorkflowChanges(DomainModel):
@@ -73,6 +80,7 @@ class WorkflowChanges(DomainModel):
     line_id: str | None = Field(default=None, min_length=1, max_length=40)
     template: MessageTemplate | None = None
     enabled: bool | None = None
+    duplicate_window_minutes: DuplicateWindow = None
     version: int | None = Field(default=None, ge=1)
 
 
@@ -104,6 +112,7 @@ class Workflow(DomainModel):
     template: str
     enabled: bool
     revoked: bool = False
+    duplicate_window_minutes: int | None = None
     version: int
     created_at: datetime
     counts: WorkflowCounts = Field(default_factory=WorkflowCounts)
