@@ -16,10 +16,11 @@ const ROUTES = [
   [/^practices\/new$/, 'practice-new', 'Open a practice'],
   [/^users$/, 'users', 'Users'],
   [/^audit$/, 'audit', 'Audit'],
+  [/^integrations$/, 'integrations', 'Integrations'],
   [/^simulator$/, 'simulator', 'Phone simulator'],
 ];
-const NEEDS_PRACTICE = new Set(['inbox', 'lines', 'line', 'workflows', 'settings', 'users', 'audit']);
-const MANAGERS_ONLY = new Set(['settings', 'users', 'audit', 'practice-new']);
+const NEEDS_PRACTICE = new Set(['inbox', 'lines', 'line', 'workflows', 'settings', 'users', 'audit', 'integrations']);
+const MANAGERS_ONLY = new Set(['settings', 'users', 'audit', 'integrations', 'practice-new']);
 
 const view = document.getElementById('view');
 const ctx = {
@@ -101,7 +102,9 @@ function choosePractice(id) {
 
 function navItems() {
   const items = [['inbox', 'Inbox'], ['lines', 'Phone numbers'], ['workflows', 'Workflows']];
-  if (ctx.isManager) items.push(['settings', 'Practice settings'], ['users', 'Users'], ['audit', 'Audit']);
+  if (ctx.isManager) {
+    items.push(['settings', 'Practice settings'], ['users', 'Users'], ['integrations', 'Integrations'], ['audit', 'Audit']);
+  }
   if (ctx.config.sandbox_url) items.push(['simulator', 'Phone simulator']);
   return items;
 }

@@ -28,7 +28,8 @@ def test_every_page_renders_with_labelled_controls_on_a_laptop_and_a_tablet(
     page = console.page
     console.sign_in(practice_id=practice["practice_id"])
     pages = [("lines", "Phone numbers"), (f"lines/{line['line_id']}", line["display_name"]), ("workflows", "Workflows"),
-             ("inbox", "Inbox"), ("settings", "Practice settings"), ("users", "Users"), ("audit", "Audit"),
+             ("inbox", "Inbox"), ("settings", "Practice settings"), ("users", "Users"),
+             ("integrations", "Integrations"), ("audit", "Audit"),
              ("practices/new", "Open a practice")]
     if simulator_reachable:  # else its page logs the browser's CORS refusals (see needs_simulator)
         pages.append(("simulator", "Phone simulator"))

@@ -332,3 +332,42 @@ def test_someone_serving_two_practices_picks_between_exactly_those(console: Cons
     expect(nav.get_by_role("link", name="Users")).to_be_visible()  # a manager there
     page.select_option("#practice-select", first["practice_id"])
     expect(nav.get_by_role("link", name="Users")).to_have_count(0)  # staff here
+
+
+def test_integration_keys_are_made_shown_once_listed_and_revoked_and_campaigns_listed(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    practice_id = practice["practice_id"]
+    line = admin_api.buy_line(practice_id, unique("Reminders"))
+    page = console.page
+    console.sign_in(practice_id=practice_id)
+    console.nav("Integrations")
+    system = unique("Scheduling")
+    form = page.get_by_role("form", name="New key")
+    form.get_by_label("Which system uses it").fill(system)
+    form.get_by_role("button", name="Make key").click()
+    shown = page.get_by_role("textbox", name="Integration key")
+    expect(shown).to_have_value(re.compile(r"\S{20,}"))
+    key = shown.input_value()
+    row = page.locator("table.keys tr", has_text=system)
+    expect(row).to_contain_text("Active")
+    expect(row).to_contain_text("Never")
+    console.screenshot("integrations-key-shown-once")
+
+    patient = admin_api("POST", f"practices/{practice_id}/patients", {
+        "patient_id": unique("P").replace(" ", "-"), "name": "Ada Park", "phone": unused_mobile(console.stack)})
+    started = console.stack.request("POST", "/local/v1/campaigns", headers={"X-Api-Key": key}, json_body={
+        "name": unique("Flu clinic"), "line_id": line["line_id"], "template": "Flu shots are in this week.",
+        "recipients": [{"patient_id": patient["patient_id"]}]})
+    assert started.status == 201, started.body
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("table.campaigns")).to_contain_text(started.json()["name"])
+    expect(page.locator("table.keys tr", has_text=system)).not_to_contain_text("Never")  # the campaign used it
+
+    page.get_by_role("button", name=f"Revoke {system}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke key").click()
+    expect(page.locator("table.keys tr", has_text=system)).to_contain_text("Revoked")
+    expect(shown).to_have_count(0)
+    campaign = f"/local/v1/campaigns/{started.json()['campaign_id']}"
+    refused = console.stack.request("GET", campaign, headers={"X-Api-Key": key})
+    assert refused.status == 401 and "revoked" in refused.json()["message"]
