@@ -203,3 +203,19 @@ export function section(title, ...children) {
 export function emptyState(text) {
   return h('p', { class: 'empty' }, text);
 }
+
+// A secret shown once (a webhook URL, an integration key): read-only, selected, with a copy button; `after` goes
+// below it. Returns the panel and its field (to focus once the panel is on the page).
+export function shownOnce({ id, title, label, value, warning, copyLabel, headingLevel = 'h2', after = null }) {
+  const input = h('input', { id, type: 'text', readonly: true, value, class: 'mono', 'aria-describedby': `${id}-hint` });
+  const copied = h('span', { class: 'hint', role: 'status' });
+  const copy = button(copyLabel, async () => {
+    try { await navigator.clipboard.writeText(value); copied.textContent = 'Copied.'; } catch {
+      input.select(); copied.textContent = 'Select and copy it (Ctrl+C): the browser refused to copy.';
+    }
+  }, { class: 'primary' });
+  const panel = h('section', { class: 'panel once', 'aria-labelledby': `${id}-title` },
+    h(headingLevel, { id: `${id}-title` }, title), h('p', { id: `${id}-hint`, class: 'warning' }, warning),
+    h('label', { for: id }, label), h('div', { class: 'inline' }, input, copy), copied, after);
+  return { panel, input };
+}

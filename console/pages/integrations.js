@@ -3,7 +3,7 @@
 // progress, cancelled here.
 
 import { get, post, seg } from '../lib/api.js';
-import { announce, badge, button, confirmDialog, emptyState, field, h, replace, submitting } from '../lib/dom.js';
+import { announce, badge, button, confirmDialog, emptyState, field, h, replace, shownOnce, submitting } from '../lib/dom.js';
 import { timeElement } from '../lib/format.js';
 
 export default async function render(view, ctx) {
@@ -67,20 +67,12 @@ export default async function render(view, ctx) {
   }
 
   function showOnce(made) {
-    const value = h('input', { id: 'new-key-value', type: 'text', readonly: true, value: made.key, class: 'mono',
-      'aria-describedby': 'new-key-hint' });
-    const copied = h('span', { class: 'hint', role: 'status' });
-    const copy = button('Copy key', async () => {
-      try { await navigator.clipboard.writeText(made.key); copied.textContent = 'Copied.'; } catch {
-        value.select(); copied.textContent = 'Select and copy it (Ctrl+C): the browser refused to copy.';
-      }
-    }, { class: 'primary' });
-    replace(once, h('section', { class: 'panel once', 'aria-labelledby': 'key-once-title' },
-      h('h3', { id: 'key-once-title' }, `Key for ${made.name}`),
-      h('p', { id: 'new-key-hint', class: 'warning' }, 'Shown once: put it in the system now. Anyone with it can text your patients.'),
-      h('label', { for: 'new-key-value' }, 'Integration key'), h('div', { class: 'inline' }, value, copy), copied));
-    value.focus();
-    value.select();
+    const { panel, input } = shownOnce({ id: 'new-key-value', title: `Key for ${made.name}`, label: 'Integration key',
+      value: made.key, copyLabel: 'Copy key', headingLevel: 'h3',
+      warning: 'Shown once: put it in the system now. Anyone with it can text your patients.' });
+    replace(once, panel);
+    input.focus();
+    input.select();
   }
 
   async function revoke(k) {

@@ -2,7 +2,7 @@
 // the text and how often a caller is texted, rotate and revoke.
 
 import { get, patch, post, seg } from '../lib/api.js';
-import { announce, badge, button, confirmDialog, emptyState, field, h, replace, submitting, showErrors } from '../lib/dom.js';
+import { announce, badge, button, confirmDialog, emptyState, field, h, replace, shownOnce, submitting, showErrors } from '../lib/dom.js';
 import { formatPhone } from '../lib/format.js';
 
 function minutes(m) {
@@ -109,21 +109,12 @@ export default async function render(view, ctx) {
   }
 
   function showOnce(workflow, title) {
-    const url = h('input', { id: 'webhook-url', type: 'text', readonly: true, value: workflow.webhook_url, class: 'mono',
-      'aria-describedby': 'webhook-url-hint' });
-    const copied = h('span', { class: 'hint', role: 'status' });
-    const copy = button('Copy URL', async () => {
-      try { await navigator.clipboard.writeText(workflow.webhook_url); copied.textContent = 'Copied.'; } catch {
-        url.select(); copied.textContent = 'Select and copy it (Ctrl+C): the browser refused to copy.';
-      }
-    }, { class: 'primary' });
-    replace(once, h('section', { class: 'panel once', 'aria-labelledby': 'once-title' },
-      h('h2', { id: 'once-title' }, `${title}: ${workflow.name}`),
-      h('p', { id: 'webhook-url-hint', class: 'warning' }, 'Shown once: copy it into the phone system now. It is a secret — anyone with it can make Switchboard text.'),
-      h('label', { for: 'webhook-url' }, 'Webhook URL'), h('div', { class: 'inline' }, url, copy), copied,
-      testForm(workflow)));
-    url.focus();
-    url.select();
+    const { panel, input } = shownOnce({ id: 'webhook-url', title: `${title}: ${workflow.name}`, label: 'Webhook URL',
+      value: workflow.webhook_url, copyLabel: 'Copy URL', after: testForm(workflow),
+      warning: 'Shown once: copy it into the phone system now. It is a secret — anyone with it can make Switchboard text.' });
+    replace(once, panel);
+    input.focus();
+    input.select();
   }
 
   function testForm(workflow) {
