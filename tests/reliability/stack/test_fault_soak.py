@@ -108,8 +108,8 @@ class Practice:
                                      f"{urllib.parse.quote(phone)}?limit=200")
 
 
-def path_of(body: str) -> str | None:
-    if body.startswith("Thanks for calling"):
+def path_of(body: str | None) -> str | None:
+    if body is None or body.startswith("Thanks for calling"):  # a workflow's text is written as it is sent
         return "intake"
     if body == AFTER_HOURS_TEXT:
         return "after_hours"
