@@ -87,8 +87,9 @@ def change_practice(practice_id: str, changes: PracticeChanges, *, actor: str) -
         raise Conflict(STALE, field="version")
     fields = changes.applied_to(current)
     _write_fields(item, fields)
-    after = _snapshot(to_practice(item))
-    window = int(fields.get("duplicate_window_minutes") or 10)
+    changed = to_practice(item)
+    after = _snapshot(changed)
+    window = changed.duplicate_window_minutes
     following = [] if window == current.duplicate_window_minutes else _tokens_following(practice_id)
     try:
         with transaction() as writes:
