@@ -467,10 +467,12 @@ class Queues:
                                                       "ApproximateNumberOfMessagesNotVisible",
                                                       "ApproximateNumberOfMessagesDelayed"))
 
-    def deliver(self, function: str = "outbound_messaging", url_variable: str = "OUTBOUND_QUEUE_URL") -> dict[str, Any]:
-        """Hand every waiting job to the consumer in one batch; delete what it did not report as failed."""
+    def deliver(self, function: str = "outbound_messaging", url_variable: str = "OUTBOUND_QUEUE_URL",
+                jobs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Hand every waiting job (or the received `jobs`) to the consumer in one batch; delete what it did not
+        report as failed."""
         sqs = _client("sqs")
-        jobs = self.messages(url_variable)
+        jobs = self.messages(url_variable) if jobs is None else jobs
         records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                     "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:outbound",

@@ -4,6 +4,7 @@ import json
 import os
 from urllib.parse import urlencode
 
+import boto3
 import pytest
 
 from switchboard.carrier import sign
@@ -250,6 +251,39 @@ def test_carrier_accepting_then_timing_out_still_sends_one_text(intake, queues, 
     assert len(texts_to(carrier_account)) == 1
     message = next(MessageItem.scan())
     assert message.carrier_sid == texts_to(carrier_account)[0]["sid"]
+
+
+def test_a_job_handed_out_again_while_its_first_copy_runs_is_kept_until_its_text_is_sent(
+        intake, queues, carrier_account, monkeypatch):
+    """SQS hands a job out again once its visibility runs out, even while the first copy still runs, and a
+    delete with either copy's receipt removes the job. Here the second copy claims the text between the first
+    copy's read and its claim, and the carrier takes the text but answers with an error."""
+    from switchboard.aws.jobs import decode
+    from switchboard.flows import delivery
+
+    carrier_account.add_faults({"accept_then_fail": True, "status": 500})
+    intake()
+    (first,) = queues.messages()
+    sqs = boto3.client("sqs")
+    sqs.change_message_visibility(QueueUrl=os.environ["OUTBOUND_QUEUE_URL"], ReceiptHandle=first["ReceiptHandle"],
+                                  VisibilityTimeout=0)
+    (second,) = queues.messages()
+    read = delivery.store.load_for_sending
+
+    def read_then_second_copy_runs(*args, **kwargs):
+        found = read(*args, **kwargs)
+        monkeypatch.setattr(delivery.store, "load_for_sending", read)
+        with pytest.raises(delivery.RetryLater):  # the carrier's unclear answer: the second copy is kept
+            delivery.deliver(decode(second["Body"]))
+        return found
+
+    monkeypatch.setattr(delivery.store, "load_for_sending", read_then_second_copy_runs)
+    assert len(queues.deliver(jobs=[first])["batchItemFailures"]) == 1  # kept, not deleted as someone else's
+    assert queues.jobs_left() == 1
+    assert queues.deliver()["batchItemFailures"] == []
+    assert len(texts_to(carrier_account)) == 1
+    assert next(MessageItem.scan()).carrier_sid == texts_to(carrier_account)[0]["sid"]
+    assert queues.jobs_left() == 0
 
 
 def test_disabled_line_fails_fast_with_the_reason(intake, queues, admin_api, setup, carrier_account):

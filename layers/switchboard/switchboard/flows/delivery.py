@@ -1,7 +1,8 @@
 """Sending one queued message through the carrier, exactly once, and recording what became of it.
 
 A message is marked `sending` (with the attempt's time) before the carrier is called, under a condition on
-the attempt the job saw, so two copies of a job never both claim it. A job that finds its message still
+the attempt the job saw, so two copies of a job never both claim it; the copy that loses keeps its job until the
+winner's attempt must have ended, so no job is deleted while its text's fate is unknown. A job that finds its message still
 `sending` knows an earlier attempt may have reached the carrier: unless that attempt is known to be over
 (it ended with an unclear answer), it waits until it must have ended, then looks the message up there
 before any resend. A crash between the carrier's accept and our
@@ -52,7 +53,6 @@ class Delivery(StrEnum):
     REFUSED = "refused"
     SUPPRESSED = "suppressed"
     MISSING = "missing"
-    BUSY = "busy"
     NOT_YET = "not_yet"
 
 
@@ -203,7 +203,9 @@ def deliver(job: SendText) -> Delivery:
             return Delivery.FOUND_AT_CARRIER
     now = datetime.now(UTC)
     if not store.claim_for_sending(message, now, seen_attempt=seen_attempt):
-        return Delivery.BUSY
+        # Another delivery claimed it since the read. That may be this very job, handed out again while this copy
+        # ran (a delete with either copy's receipt removes the job): keep it until that attempt must have ended.
+        raise RetryLater("another delivery claimed the text", delay_seconds=ATTEMPT_LEASE.total_seconds())
     message.attempt_started_at = now
     try:
         sent = carriers.carrier().send_message(to=message.phone, from_=line.number, body=body,
