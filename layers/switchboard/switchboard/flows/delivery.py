@@ -1,12 +1,11 @@
 """Sending one queued message through the carrier, exactly once, and recording what became of it.
 
 A message is marked `sending` (with the attempt's time) before the carrier is called, under a condition on
-the attempt the job saw, so two copies of a job never both claim it; the copy that loses keeps its job until the
-winner's attempt must have ended, so no job is deleted while its text's fate is unknown. A job that finds its message still
-`sending` knows an earlier attempt may have reached the carrier: unless that attempt is known to be over
-(it ended with an unclear answer), it waits until it must have ended, then looks the message up there
-before any resend. A crash between the carrier's accept and our
-write never texts a patient twice.
+the attempt the job saw, so two copies of a job never both claim it; the copy that loses keeps its job until
+the winner's attempt must have ended, so no job is deleted while its text's fate is unknown. A job that finds
+its message still `sending` knows an earlier attempt may have reached the carrier: unless that attempt is known
+to be over (it ended with an unclear answer), it waits until it must have ended, then looks the message up
+there before any resend. A crash between the carrier's accept and our write never texts a patient twice.
 """
 
 from __future__ import annotations
