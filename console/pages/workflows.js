@@ -12,7 +12,16 @@ function minutes(m) {
 
 const KINDS = { call_to_text: 'Call-to-text', abandoned_call: 'Abandoned call' };
 const COUNTS = [['received', 'Received'], ['texted', 'Texted'], ['delivered', 'Delivered'], ['duplicates', 'Duplicates'],
-  ['failed', 'Failed'], ['opted_out', 'Opted out'], ['not_textable', 'Not textable'], ['replied', 'Replied']];
+  ['failed', 'Failed'], ['opted_out', 'Opted out'], ['not_textable', 'Not textable'], ['canceled', 'Cancelled'],
+  ['replied', 'Replied']];
+const WAIT_HINT = 'An abandoned-call text waits this long in case the caller rings back or asks for a text; '
+  + 'if they reach the practice meanwhile, it does not go.';
+
+function waitChoices(own) {
+  const choices = [['0', 'Text at once'], ...[1, 2, 5, 10].map((m) => [String(m), m === 1 ? '1 minute' : `${m} minutes`])];
+  if (own && !choices.some(([value]) => value === String(own))) choices.push([String(own), `${own} minutes`]);
+  return choices;
+}
 
 export default async function render(view, ctx) {
   const base = seg('practices', ctx.practiceId);
@@ -43,7 +52,8 @@ export default async function render(view, ctx) {
         const reasons = Object.entries(counts.failed_by_reason || {}).map(([r, n]) => `${r}: ${n}`).join('; ');
         return h('tr', { 'data-workflow-id': w.workflow_id },
           h('th', { scope: 'row' }, h('span', { class: 'wf-name' }, w.name), h('br'),
-            h('span', { class: 'hint' }, `${KINDS[w.kind] || w.kind} · ${w.language} · ${w.vendor}`), ' ',
+            h('span', { class: 'hint' }, `${KINDS[w.kind] || w.kind} · ${w.language} · ${w.vendor}`
+              + (w.delay_minutes ? ` · waits ${w.delay_minutes} min` : '')), ' ',
             w.revoked ? badge('Revoked', 'failed') : w.enabled ? badge('Enabled', 'enabled') : badge('Disabled', 'disabled')),
           h('td', {}, lineName(w.line_id)),
           COUNTS.map(([key]) => h('td', { class: 'num', title: key === 'failed' && reasons ? reasons : null }, String(counts[key] || 0))),
@@ -70,8 +80,10 @@ export default async function render(view, ctx) {
     const window = field({ label: 'Text a caller at most once in', name: 'duplicate_window_minutes', type: 'select',
       options: windowChoices(w), value: w.duplicate_window_minutes ? String(w.duplicate_window_minutes) : '',
       hint: 'A caller who calls again within this time is not texted again.' });
+    const wait = w.kind === 'abandoned_call' ? field({ label: 'Wait before texting', name: 'delay_minutes', type: 'select',
+      options: waitChoices(w.delay_minutes), value: String(w.delay_minutes || 0), hint: WAIT_HINT }) : null;
     const form = h('form', { class: 'panel stack', 'aria-labelledby': 'edit-workflow', novalidate: true },
-      h('h2', { id: 'edit-workflow' }, `Edit ${w.name}`), template, window,
+      h('h2', { id: 'edit-workflow' }, `Edit ${w.name}`), template, window, wait,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save workflow'),
         button('Cancel', () => replace(editing))));
     form.addEventListener('submit', async (event) => {
@@ -79,7 +91,9 @@ export default async function render(view, ctx) {
       const chosen = form.querySelector('[name="duplicate_window_minutes"]').value;
       const saved = await submitting(form, () => patch(`${base}/workflows/${seg(w.workflow_id)}`, {
         template: form.querySelector('[name="template"]').value,
-        duplicate_window_minutes: chosen ? Number(chosen) : null, version: w.version }));
+        duplicate_window_minutes: chosen ? Number(chosen) : null,
+        ...(wait ? { delay_minutes: Number(form.querySelector('[name="delay_minutes"]').value) } : {}),
+        version: w.version }));
       if (saved) { replace(editing); announce(`${saved.name} saved.`); await reload(); }
     });
     replace(editing, form);
@@ -158,10 +172,12 @@ export default async function render(view, ctx) {
     const count = () => { counter.textContent = `${[...area.value].length} / 255 characters before placeholders`; };
     area.addEventListener('input', count);
     count();
+    const wait = field({ label: 'Wait before texting', name: 'delay_minutes', type: 'select', options: waitChoices(0),
+      value: '0', hint: WAIT_HINT });
     const form = h('form', { class: 'panel stack', 'aria-labelledby': 'new-workflow', novalidate: true },
       h('h2', { id: 'new-workflow' }, 'New workflow'),
       field({ label: 'Name', name: 'name', required: true, maxlength: 80, placeholder: 'Missed calls — English' }),
-      field({ label: 'Kind', name: 'kind', type: 'select', options: Object.entries(KINDS) }),
+      field({ label: 'Kind', name: 'kind', type: 'select', options: Object.entries(KINDS) }), wait,
       field({ label: 'Phone system', name: 'vendor', value: 'phone-system', maxlength: 32,
         hint: 'A label that goes in the URL: jive, ringcentral, five9… (lowercase letters, digits, dashes).' }),
       field({ label: 'Language', name: 'language', value: 'English', maxlength: 40,
@@ -170,6 +186,10 @@ export default async function render(view, ctx) {
         options: enabled.length ? enabled.map((l) => [l.line_id, `${l.display_name} · ${l.number_display}`]) : [['', 'No enabled line']] }),
       template, counter,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Create workflow')));
+    const kind = form.querySelector('[name="kind"]');
+    const showWait = () => { wait.hidden = kind.value !== 'abandoned_call'; };
+    kind.addEventListener('change', showWait);
+    showWait();
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const val = (n) => form.querySelector(`[name="${n}"]`).value.trim();
@@ -177,6 +197,7 @@ export default async function render(view, ctx) {
       const made = await submitting(form, () => post(`${base}/workflows`, {
         name: val('name'), kind: val('kind'), vendor: val('vendor'), language: val('language'), line_id: val('line_id'),
         template: form.querySelector('[name="template"]').value,
+        ...(val('kind') === 'abandoned_call' ? { delay_minutes: Number(val('delay_minutes')) } : {}),
       }));
       if (made) { form.querySelector('[name="name"]').value = ''; showOnce(made, 'Webhook URL'); await reload(); }
     });

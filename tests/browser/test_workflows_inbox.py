@@ -284,7 +284,7 @@ def test_rotating_and_revoking_a_workflow_ask_first_and_stop_the_old_url(
     assert status_of(new_url, unused_mobile(console.stack)) == 404
 
 
-def test_a_workflows_text_and_how_often_a_caller_is_texted_are_edited_in_place(
+def test_a_workflows_text_how_often_a_caller_is_texted_and_its_wait_are_edited_in_place(
     console: Console, practice: dict[str, Any], admin_api: AdminApi
 ) -> None:
     practice_id = practice["practice_id"]
@@ -305,11 +305,19 @@ def test_a_workflows_text_and_how_often_a_caller_is_texted_are_edited_in_place(
     console.screenshot("workflow-edit-refused")
     form.get_by_label("Text", exact=True).fill("Sorry we missed your call at {practice_name}. Reply here any time.")
     form.get_by_label("Text a caller at most once in").select_option(label="24 hours (once a day)")
+    expect(form.get_by_label("Wait before texting")).to_have_value("0")
+    form.get_by_label("Wait before texting").select_option(label="2 minutes")
     form.get_by_role("button", name="Save workflow").click()
     expect(form).to_have_count(0)
+    expect(page.locator(f"tr:has-text('{workflow['name']}')")).to_contain_text("waits 2 min")
     saved = admin_api("GET", f"practices/{practice_id}/workflows/{workflow['workflow_id']}")
     assert saved["template"] == "Sorry we missed your call at {practice_name}. Reply here any time."
-    assert saved["duplicate_window_minutes"] == 1440
+    assert (saved["duplicate_window_minutes"], saved["delay_minutes"]) == (1440, 2)
+    new = page.get_by_role("form", name="New workflow")
+    expect(new.get_by_label("Wait before texting")).to_be_hidden()  # a caller who asked for a text gets it at once
+    new.get_by_label("Kind").select_option(label="Abandoned call")
+    expect(new.get_by_label("Wait before texting")).to_be_visible()
+    console.screenshot("workflow-wait")
     caller = unused_mobile(console.stack)
     assert status_of(workflow["webhook_url"], caller) == 202
     assert status_of(workflow["webhook_url"], caller) == 200  # a duplicate: once a day now

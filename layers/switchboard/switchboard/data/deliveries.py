@@ -15,13 +15,14 @@ from switchboard.rules.addresses import CountsOf, MessageRef
 from switchboard.rules.messages import Direction, Handoff, MessageStatus, statuses_before
 
 from .counts import add_in, failed_counter
-from .keys import contact_key, conversation_key, line_key, message_key, message_ref, practice_key
+from .keys import contact_key, conversation_key, dedupe_key, line_key, message_key, message_ref, practice_key
 from .messages import IN_FLIGHT, SCHEDULED, load_message, preview
 from .models import (
     CampaignItem,
     ContactItem,
     ConversationItem,
     CursorItem,
+    DedupeItem,
     EarlyStatusItem,
     EnterpriseItem,
     LineItem,
@@ -55,6 +56,7 @@ class ForSending:
     enterprise: EnterpriseItem | None = None
     campaign: CampaignItem | None = None
     slot: LineRateItem | None = None
+    window: DedupeItem | None = None  # the caller's duplicate window, for a workflow's text
 
 
 def load_for_sending(ref: MessageRef, *, practice_id: str | None, workflow_id: str | None,
@@ -71,7 +73,7 @@ def load_for_sending(ref: MessageRef, *, practice_id: str | None, workflow_id: s
     if message is None:
         keys.append(message_key(ref))
     if workflow_id:
-        keys += [(practice, f"WORKFLOW#{workflow_id}"), ("ENTERPRISE", "SETTINGS")]
+        keys += [(practice, f"WORKFLOW#{workflow_id}"), ("ENTERPRISE", "SETTINGS"), dedupe_key(practice_id, ref.phone)]
     if campaign_id:
         keys += [(practice, f"CAMPAIGN#{campaign_id}"), (line_key(ref.line_id), "RATE")]
     found = {(item.pk, item.sk): item for item in Item.batch_get(keys, consistent_read=True)}
@@ -87,7 +89,9 @@ def load_for_sending(ref: MessageRef, *, practice_id: str | None, workflow_id: s
         message, of(LineItem, (practice, line_key(ref.line_id))), of(PracticeItem, (practice, "PRACTICE")),
         of(ConversationItem, conversation_key(ref.line_id, ref.phone)),
         of(WorkflowItem, (practice, f"WORKFLOW#{workflow_id}")), of(EnterpriseItem, ("ENTERPRISE", "SETTINGS")),
-        of(CampaignItem, (practice, f"CAMPAIGN#{campaign_id}")), of(LineRateItem, (line_key(ref.line_id), "RATE")))
+        of(CampaignItem, (practice, f"CAMPAIGN#{campaign_id}")), of(LineRateItem, (line_key(ref.line_id), "RATE")),
+        of(DedupeItem, dedupe_key(practice_id, ref.phone)))
+
 
 
 def claim_for_sending(message: MessageItem, at: datetime, *, seen_attempt: datetime | None) -> bool:

@@ -69,6 +69,10 @@ def line_key(line_id: str) -> str:
     return f"LINE#{line_id}"
 
 
+def dedupe_key(practice_id: str, phone: str) -> tuple[str, str]:
+    return f"DEDUPE#{practice_id}#{phone}", "DEDUPE"
+
+
 def contact_key(practice_id: str, phone: str) -> tuple[str, str]:
     return practice_key(practice_id), f"CONTACT#{phone}"
 

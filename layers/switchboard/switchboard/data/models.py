@@ -118,6 +118,7 @@ class WorkflowItem(Item, discriminator="workflow"):
     revoked = BooleanAttribute(default=False)
     token_hash = UnicodeAttribute()
     duplicate_window_minutes = NumberAttribute(null=True)  # None: the practice's
+    delay_minutes = NumberAttribute(null=True)  # an abandoned-call text's wait; None: none
     version = VersionAttribute()
 
 
@@ -129,6 +130,8 @@ class TokenItem(Item, discriminator="token"):
     line_id = UnicodeAttribute()
     enabled = BooleanAttribute()
     duplicate_window_minutes = NumberAttribute(default=10)
+    workflow_kind = UnicodeAttribute(null=True)
+    delay_minutes = NumberAttribute(null=True)
 
 
 class CountsItem(Item, discriminator="counts"):
@@ -228,8 +231,14 @@ class EarlyStatusItem(Item, discriminator="early_status"):
 
 
 class DedupeItem(Item, discriminator="dedupe"):
+    """A caller's window at one practice: the text it queued, and, while that text waits (an abandoned call's),
+    until when it waits and whether the caller reached the practice again meanwhile."""
     window_ends_at = NumberAttribute()
     message_id = UnicodeAttribute()
+    line_id = UnicodeAttribute(null=True)
+    workflow_id = UnicodeAttribute(null=True)
+    held_until = NumberAttribute(null=True)  # epoch seconds
+    reached_at = NumberAttribute(null=True)  # epoch seconds: a call to one of the practice's lines
 
 
 class PatientItem(Item, discriminator="patient"):

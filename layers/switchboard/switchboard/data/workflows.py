@@ -10,7 +10,15 @@ from ulid import ULID
 from switchboard.core.errors import Conflict, InvalidInput, NotFound, RuleRefused
 from switchboard.rules.lines import LineStatus
 from switchboard.rules.tokens import token_hash
-from switchboard.rules.workflows import NewWorkflow, Workflow, WorkflowChanges, WorkflowCounts, WorkflowKind
+from switchboard.rules.workflows import (
+    ONLY_ABANDONED_CALLS_WAIT,
+    NewWorkflow,
+    Workflow,
+    WorkflowChanges,
+    WorkflowCounts,
+    WorkflowKind,
+    may_wait,
+)
 
 from . import audit
 from .counts import FAILED_PREFIX
@@ -38,7 +46,7 @@ def to_workflow(item: WorkflowItem, counts: dict[str, Any] | None = None) -> Wor
         kind=WorkflowKind(item.workflow_kind), vendor=item.vendor, language=item.language, line_id=item.line_id,
         template=item.template, enabled=item.enabled, revoked=item.revoked,
         duplicate_window_minutes=int(item.duplicate_window_minutes) if item.duplicate_window_minutes else None,
-        version=item.version or 0,
+        delay_minutes=int(item.delay_minutes or 0), version=item.version or 0,
         created_at=item.created_at, counts=counts_from_raw(counts),
     )
 
@@ -55,7 +63,13 @@ def _token_item(workflow: WorkflowItem, practice: PracticeItem, hashed: str) -> 
     window = int(workflow.duplicate_window_minutes or practice_window(practice))
     return TokenItem(f"TOKEN#{hashed}", "TOKEN", practice_id=workflow.practice_id,
                      workflow_id=workflow.workflow_id, line_id=workflow.line_id,
-                     enabled=workflow.enabled and not workflow.revoked, duplicate_window_minutes=window)
+                     enabled=workflow.enabled and not workflow.revoked, duplicate_window_minutes=window,
+                     workflow_kind=workflow.workflow_kind, delay_minutes=int(workflow.delay_minutes or 0) or None)
+
+
+def _check_delay(kind: str, delay_minutes: float | None) -> None:
+    if not may_wait(WorkflowKind(kind), int(delay_minutes or 0)):
+        raise InvalidInput(ONLY_ABANDONED_CALLS_WAIT, field="delay_minutes")
 
 
 def _check_line(writes: Writes, practice_id: str, line_id: str) -> None:
@@ -71,13 +85,15 @@ def _line_refusal(writes: Writes, error: TransactWriteError, practice_id: str, l
 
 
 def add_workflow(practice_id: str, draft: NewWorkflow, token: str, *, actor: str) -> Workflow:
+    _check_delay(draft.kind.value, draft.delay_minutes)
     practice = load_practice(practice_id)
     workflow_id = str(ULID())
     item = WorkflowItem(practice_key(practice_id), f"WORKFLOW#{workflow_id}", practice_id=practice_id,
                         workflow_id=workflow_id, name=draft.name, workflow_kind=draft.kind.value,
                         vendor=draft.vendor, language=draft.language, line_id=draft.line_id,
                         template=draft.template, enabled=draft.enabled, token_hash=token_hash(token),
-                        duplicate_window_minutes=draft.duplicate_window_minutes)
+                        duplicate_window_minutes=draft.duplicate_window_minutes,
+                        delay_minutes=draft.delay_minutes or None)
     counts = CountsItem(practice_key(practice_id), workflow_counts_sk(workflow_id), practice_id=practice_id,
                         workflow_id=workflow_id)
     try:
@@ -132,6 +148,7 @@ def change_workflow(practice_id: str, workflow_id: str, changes: WorkflowChanges
     for name, value in changes.model_dump(exclude_unset=True, exclude={"version"}).items():
         if value is not None or name == "duplicate_window_minutes":  # null: back to the practice's window
             setattr(item, name, value)
+    _check_delay(item.workflow_kind, item.delay_minutes)
     old_hash = item.token_hash
     if new_token is not None:
         item.token_hash = token_hash(new_token)

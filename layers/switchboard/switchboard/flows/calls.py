@@ -12,6 +12,7 @@ from switchboard.core.observability import logger
 from switchboard.data import call_routing as store
 from switchboard.data import voicemails
 from switchboard.data.call_routing import LineForCalls
+from switchboard.data.intake import note_reached
 from switchboard.data.numbers import line_for_number
 from switchboard.rules.call_routing import (
     AFTER_HOURS,
@@ -86,6 +87,8 @@ def answer_call(params: dict[str, str], after: Hop | None = None, at: datetime |
         return HangUp() if after else Say(NOT_FOR_CALLS)
     rules = _followed(line)
     caller = params.get("From", "")
+    if after is None and _E164.match(caller):
+        note_reached(owner.practice_id, caller, now)  # an abandoned call's text waiting for them will not go
     route = route_call(CallRules.from_stored(rules.forwarding), rules.hours, now,
                        caller_id=shown_caller(caller, line.number), after=after, dial_status=dial_status)
     if isinstance(route, Voicemail):

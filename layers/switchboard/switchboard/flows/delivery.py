@@ -28,6 +28,7 @@ from switchboard.data import patients as patient_store
 from switchboard.data import practices as practice_store
 from switchboard.data import workflows as workflow_store
 from switchboard.data.counts import failed_counter
+from switchboard.data.intake import REACHED_AGAIN, reached_since
 from switchboard.data.media import CARRIER_LINK_SECONDS
 from switchboard.data.messages import send_job
 from switchboard.data.models import LineItem, LineRateItem, MessageItem, PracticeItem, WorkflowItem
@@ -162,6 +163,13 @@ def deliver(job: SendText) -> Delivery:
         return Delivery.ALREADY_DONE
     if message.status == MessageStatus.SCHEDULED.value:
         return Delivery.NOT_YET
+    if message.send_at is not None and message.workflow_id and message.attempt_started_at is None:
+        # An abandoned call's text waits a few minutes, and does not go if the caller reached the practice meanwhile.
+        wait = (message.send_at - datetime.now(UTC)).total_seconds()
+        if wait > 0:
+            raise RetryLater("the text waits until its time", delay_seconds=wait)
+        if reached_since(message, found.window):
+            return _fail(message, REACHED_AGAIN, suppressed="canceled")
     if message.campaign_id:
         campaign = found.campaign or campaign_store.load(message.practice_id, message.campaign_id)
         if campaign.status == CampaignStatus.CANCELED.value:

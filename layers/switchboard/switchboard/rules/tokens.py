@@ -5,6 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from enum import StrEnum
+
+
+class WorkflowKind(StrEnum):
+    """What the phone system's webhook reports (kept here too: intake reads it from the token, without pydantic)."""
+
+    CALL_TO_TEXT = "call_to_text"
+    ABANDONED_CALL = "abandoned_call"
+
 
 _TOKEN = re.compile(r"^(local|demo|prod)_[A-Za-z0-9_-]{43}$")
 

@@ -7,7 +7,6 @@ prefixed with its environment so a demo URL can never reach production.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
@@ -15,6 +14,9 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from switchboard.core.fields import DomainModel
 from switchboard.rules import templates
 from switchboard.rules.lines import DisplayName
+from switchboard.rules.tokens import WorkflowKind
+
+__all__ = ["WorkflowKind"]
 
 MAX_TEXT_LENGTH = 255
 LONGEST_PRACTICE_NAME = "W" * 120
@@ -23,11 +25,6 @@ PLACEHOLDERS = frozenset({"practice_name", "line_number"})
 
 VendorLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 LanguageLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-
-
-class WorkflowKind(StrEnum):
-    CALL_TO_TEXT = "call_to_text"
-    ABANDONED_CALL = "abandoned_call"
 
 
 def render_template(template: str, *, practice_name: str, line_number: str) -> str:
@@ -59,6 +56,14 @@ DuplicateWindow = Annotated[int | None, Field(default=None, ge=10, le=1440, desc
     "minutes in which a caller is texted once (10 to 1440); null: the practice's setting"))]
 
 
+# How long an abandoned-call text waits, in case the caller rings back or asks for a text meanwhile.
+MAX_DELAY_MINUTES = 10
+ONLY_ABANDONED_CALLS_WAIT = "only an abandoned-call workflow waits before texting"
+TextDelay = Annotated[int, Field(ge=0, le=MAX_DELAY_MINUTES, description=(
+    "minutes an abandoned-call text waits before it goes (0 to 10); cancelled if the caller reaches the practice "
+    "again meanwhile"))]
+
+
 class NewWorkflow(DomainModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -70,6 +75,12 @@ class NewWorkflow(DomainModel):
     template: MessageTemplate
     enabled: bool = True
     duplicate_window_minutes: DuplicateWindow = None
+    delay_minutes: TextDelay = 0
+
+
+def may_wait(kind: WorkflowKind, delay_minutes: int) -> bool:
+    """A call-to-text caller asked for a text: it goes at once."""
+    return not delay_minutes or kind is WorkflowKind.ABANDONED_CALL
 
 
 class WorkflowChanges(DomainModel):
@@ -81,6 +92,7 @@ class WorkflowChanges(DomainModel):
     template: MessageTemplate | None = None
     enabled: bool | None = None
     duplicate_window_minutes: DuplicateWindow = None
+    delay_minutes: TextDelay | None = None
     version: int | None = Field(default=None, ge=1)
 
 
@@ -113,6 +125,7 @@ class Workflow(DomainModel):
     enabled: bool
     revoked: bool = False
     duplicate_window_minutes: int | None = None
+    delay_minutes: int = 0
     version: int
     created_at: datetime
     counts: WorkflowCounts = Field(default_factory=WorkflowCounts)
