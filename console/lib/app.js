@@ -17,10 +17,12 @@ const ROUTES = [
   [/^users$/, 'users', 'Users'],
   [/^audit$/, 'audit', 'Audit'],
   [/^integrations$/, 'integrations', 'Integrations'],
+  [/^patients$/, 'patients', 'Patients'],
   [/^simulator$/, 'simulator', 'Phone simulator'],
 ];
-const NEEDS_PRACTICE = new Set(['inbox', 'lines', 'line', 'workflows', 'settings', 'users', 'audit', 'integrations']);
-const MANAGERS_ONLY = new Set(['settings', 'users', 'audit', 'integrations', 'practice-new']);
+const NEEDS_PRACTICE = new Set(['inbox', 'lines', 'line', 'workflows', 'settings', 'users', 'audit', 'integrations',
+  'patients']);
+const MANAGERS_ONLY = new Set(['settings', 'users', 'audit', 'integrations', 'patients', 'practice-new']);
 
 const view = document.getElementById('view');
 const ctx = {
@@ -103,7 +105,8 @@ function choosePractice(id) {
 function navItems() {
   const items = [['inbox', 'Inbox'], ['lines', 'Phone numbers'], ['workflows', 'Workflows']];
   if (ctx.isManager) {
-    items.push(['settings', 'Practice settings'], ['users', 'Users'], ['integrations', 'Integrations'], ['audit', 'Audit']);
+    items.push(['patients', 'Patients'], ['settings', 'Practice settings'], ['users', 'Users'],
+      ['integrations', 'Integrations'], ['audit', 'Audit']);
   }
   if (ctx.config.sandbox_url) items.push(['simulator', 'Phone simulator']);
   return items;

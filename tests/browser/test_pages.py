@@ -1,5 +1,5 @@
 """Every page renders (laptop and tablet widths, screenshots for people to look at), with labelled controls
-and keyboard access; line detail, practice settings and audit do their jobs."""
+and keyboard access; line detail, practice settings, patients and audit do their jobs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP, TABLET, AdminApi, Console, unique
+from tests.browser.conftest import LAPTOP, TABLET, AdminApi, Console, unique, unused_mobile
 from tests.clock import upcoming_dates
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def test_every_page_renders_with_labelled_controls_on_a_laptop_and_a_tablet(
     console.sign_in(practice_id=practice["practice_id"])
     pages = [("lines", "Phone numbers"), (f"lines/{line['line_id']}", line["display_name"]), ("workflows", "Workflows"),
              ("inbox", "Inbox"), ("settings", "Practice settings"), ("users", "Users"),
-             ("integrations", "Integrations"), ("audit", "Audit"),
+             ("integrations", "Integrations"), ("patients", "Patients"), ("audit", "Audit"),
              ("practices/new", "Open a practice")]
     if simulator_reachable:  # else its page logs the browser's CORS refusals (see needs_simulator)
         pages.append(("simulator", "Phone simulator"))
@@ -183,3 +183,37 @@ def test_practice_settings_and_the_audit_trail(console: Console, admin_api: Admi
     page.get_by_role("button", name="Show").click()
     expect(page.locator(".field", has=page.get_by_label("To day")).locator(".error")).to_have_text(
         "must not be before since")
+
+
+def test_a_patient_is_added_changed_and_removed_on_the_patients_page(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    practice_id = practice["practice_id"]
+    page = console.page
+    console.sign_in(practice_id=practice_id)
+    console.nav("Patients")
+    record, name, phone = unique("MRN").replace(" ", "-"), unique("Ada Park"), unused_mobile(console.stack)
+    form = page.get_by_role("form", name="Add a patient")
+    form.get_by_label("Record id").fill(record)
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Mobile number").fill("555")
+    form.get_by_role("button", name="Add patient").click()
+    expect(form.locator(".field", has=page.get_by_label("Mobile number")).locator(".error")).not_to_be_empty()
+    form.get_by_label("Mobile number").fill(phone[2:])
+    form.get_by_role("button", name="Add patient").click()
+    row = page.locator(f"tr[data-patient-id='{record}']")
+    expect(row).to_contain_text(name)
+    expect(row).to_contain_text(f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}")
+    page.get_by_role("button", name=f"Edit {name}").click()
+    edit = page.get_by_role("form", name=f"Edit {name}")
+    expect(edit.get_by_label("Name")).to_be_focused()
+    edit.get_by_label("Name").fill(f"{name} Lee")
+    edit.get_by_role("button", name="Save patient").click()
+    expect(row).to_contain_text(f"{name} Lee")
+    console.screenshot("patients")
+    saved = [p for p in admin_api("GET", f"practices/{practice_id}/patients") if p["patient_id"] == record]
+    assert [(p["name"], p["phone"]) for p in saved] == [(f"{name} Lee", phone)]
+    page.get_by_role("button", name=f"Remove {name} Lee").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove patient").click()
+    expect(row).to_have_count(0)
+    assert not [p for p in admin_api("GET", f"practices/{practice_id}/patients") if p["patient_id"] == record]

@@ -9,12 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from switchboard.data import patients as store
 from switchboard.rules.access import require_admin, require_manager
-from switchboard.rules.patients import EnterpriseSettings, NewPatient, Patient
+from switchboard.rules.patients import EnterpriseSettings, NewPatient, Patient, PatientChanges
 
 from .identity import current_caller
 
 router = Router()
 PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
+PatientId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post(
@@ -32,6 +33,28 @@ def add_patient(practice_id: PracticeId, draft: Annotated[NewPatient, Body()]) -
 def list_patients(practice_id: PracticeId) -> list[Patient]:
     require_manager(current_caller(router), practice_id)
     return store.list_patients(practice_id)
+
+
+@router.patch("/api/practices/<practice_id>/patients/<patient_id>",
+              summary="Change a patient's name or phone; the conversations of a phone that gained or lost them are "
+                      "matched again")
+def change_patient(practice_id: PracticeId, patient_id: PatientId,
+                   changes: Annotated[PatientChanges, Body()]) -> Patient:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return store.change_patient(practice_id, patient_id, changes, actor=caller.email)
+
+
+@router.delete(
+    "/api/practices/<practice_id>/patients/<patient_id>",
+    summary="Remove a patient (no longer in the clinic's records); their phone's conversations are matched again",
+    responses={204: {"description": "Removed"}},
+)
+def remove_patient(practice_id: PracticeId, patient_id: PatientId) -> tuple[None, int]:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    store.remove_patient(practice_id, patient_id, actor=caller.email)
+    return None, 204
 
 
 @router.get("/api/enterprise", summary="The enterprise's settings")

@@ -134,7 +134,7 @@ class World:
         return {"practice_id": self.a["practice_id"], "line_id": line["line_id"],
                 "workflow_id": self.a["workflow2"]["workflow_id"], "resource_id": self.a["resource_id"],
                 "quick_id": self.a["quick_id"], "user_id": self.a["throwaway_user"],
-                "phone": self.a["patient"], "key_id": self.a["key_id"],
+                "phone": self.a["patient"], "key_id": self.a["key_id"], "patient_id": "mrn-1",
                 **{name: f"none-{name}" for name in NOTHING_TO_FIND}}
 
     def secrets_of_a(self) -> list[str]:
@@ -274,6 +274,7 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
         "QuickResponseChanges": lambda: {"title": "Parking lot"},
         "NewPatient": lambda: {"patient_id": f"mrn-{uuid.uuid4().hex[:6]}", "name": "Lee Example",
                                "phone": new_phone()},
+        "PatientChanges": lambda: {"name": "Pat Renamed"},
         "UrlCheck": lambda: {"url": a["workflow"]["webhook_url"]},
         "SegmentRequest": lambda: {"text": "Hello"},
         "EnterpriseSettings": lambda: {"cross_practice_matching": False},

@@ -21,6 +21,15 @@ class NewPatient(DomainModel):
     phone: UsPhoneNumber
 
 
+class PatientChanges(DomainModel):
+    """A patient's new name or phone, from the clinic's records (their id never changes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PatientName | None = None
+    phone: UsPhoneNumber | None = None
+
+
 class Patient(DomainModel):
     practice_id: str
     patient_id: str
