@@ -1,7 +1,8 @@
 // Patients: the verified patients from the clinic's records that callers' numbers are matched to — added, their
 // name or phone changed, and removed. Conversations of a phone that gains or loses a patient are matched again.
+// Admins also set whether callers are matched to other practices' patients (an enterprise-wide compliance choice).
 
-import { del, get, patch, post, seg } from '../lib/api.js';
+import { del, get, patch, post, put, seg } from '../lib/api.js';
 import { announce, button, confirmDialog, emptyState, field, h, replace, submitting } from '../lib/dom.js';
 import { formatPhone } from '../lib/format.js';
 
@@ -10,13 +11,38 @@ export default async function render(view, ctx) {
   const table = h('div', { class: 'table-wrap' });
   const editing = h('div');
   let patients = await get(`${base}/patients`);
+  const matching = ctx.isAdmin ? h('section', { class: 'panel stack', 'aria-labelledby': 'matching-title' }) : null;
 
   view.append(h('div', { class: 'page-head' }, h('h1', {}, 'Patients'),
     h('div', { class: 'actions' }, button('Refresh', () => reload(), { class: 'small' }))),
   h('p', { class: 'hint' }, 'Verified patients from your records. A caller or texter whose number is a patient’s is '
-    + 'shown to staff by name; several patients may share one phone.'), table, editing, addForm());
+    + 'shown to staff by name; several patients may share one phone.'), table, editing, addForm(), matching);
   draw();
+  if (matching) drawMatching(await get('enterprise'));
   return null;
+
+  function drawMatching(settings) {
+    const on = settings.cross_practice_matching;
+    replace(matching, h('h2', { id: 'matching-title' }, 'Matching across practices'),
+      h('p', { class: 'state' }, on ? 'On: staff see other practices’ patients who share a caller’s number.'
+        : 'Off: staff see only this practice’s patients.'),
+      h('p', { class: 'hint warning' }, 'This is one setting for every practice. Showing staff of one practice that a '
+        + 'caller is another practice’s patient discloses that relationship: turn it on only where your compliance '
+        + 'officer allows sharing between these practices (for example, one covered entity).'),
+      h('div', { class: 'actions' }, button(on ? 'Turn off…' : 'Turn on…', () => toggleMatching(on),
+        { class: on ? '' : 'danger' })));
+  }
+
+  async function toggleMatching(on) {
+    const saved = await confirmDialog({
+      title: on ? 'Stop matching across practices?' : 'Match callers to every practice’s patients?',
+      body: on ? ['Conversations already matched keep their names until the patient’s records change.']
+        : ['Staff of every practice will see the names of other practices’ patients who share a caller’s number.',
+          'The change is recorded with who made it.'],
+      confirmLabel: on ? 'Turn off' : 'Turn on', danger: !on,
+      onConfirm: () => put('enterprise', { cross_practice_matching: !on }) });
+    if (saved) { announce(`Matching across practices is ${saved.cross_practice_matching ? 'on' : 'off'}.`); drawMatching(saved); }
+  }
 
   async function reload() { patients = await get(`${base}/patients`); draw(); }
 

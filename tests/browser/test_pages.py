@@ -217,3 +217,28 @@ def test_a_patient_is_added_changed_and_removed_on_the_patients_page(
     page.get_by_role("dialog").get_by_role("button", name="Remove patient").click()
     expect(row).to_have_count(0)
     assert not [p for p in admin_api("GET", f"practices/{practice_id}/patients") if p["patient_id"] == record]
+
+
+def test_an_admin_turns_matching_across_practices_on_after_a_warning_and_off_again(
+    console: Console, practice: dict[str, Any], admin_api: AdminApi
+) -> None:
+    page = console.page
+    console.sign_in(practice_id=practice["practice_id"])
+    console.nav("Patients")
+    panel = page.get_by_role("region", name="Matching across practices")
+    expect(panel).to_contain_text("Off: staff see only this practice")
+    expect(panel).to_contain_text("compliance officer")
+    try:
+        panel.get_by_role("button", name="Turn on…").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("other practices’ patients")
+        console.screenshot("patients-matching-warning")
+        dialog.get_by_role("button", name="Turn on").click()
+        expect(panel).to_contain_text("On: staff see other practices")
+        assert admin_api("GET", "enterprise") == {"cross_practice_matching": True}
+        panel.get_by_role("button", name="Turn off…").click()
+        page.get_by_role("dialog").get_by_role("button", name="Turn off").click()
+        expect(panel).to_contain_text("Off: staff see only this practice")
+        assert admin_api("GET", "enterprise") == {"cross_practice_matching": False}
+    finally:
+        admin_api("PUT", "enterprise", {"cross_practice_matching": False})  # one setting for the whole stack
