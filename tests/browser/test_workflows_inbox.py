@@ -379,3 +379,21 @@ def test_integration_keys_are_made_shown_once_listed_and_revoked_and_campaigns_l
     campaign = f"/local/v1/campaigns/{started.json()['campaign_id']}"
     refused = console.stack.request("GET", campaign, headers={"X-Api-Key": key})
     assert refused.status == 401 and "revoked" in refused.json()["message"]
+
+    # A manager starts one from the console, to patients picked from the practice's list.
+    page.get_by_role("button", name="Refresh").click()  # the list of patients to pick from is read with the page
+    console.nav("Inbox")
+    console.nav("Integrations")
+    form = page.get_by_role("form", name="Start a campaign")
+    name = unique("Recall")
+    form.get_by_label("Campaign name").fill(name)
+    form.get_by_label("Texts from line").select_option(line["line_id"])
+    form.get_by_label("Text", exact=True).fill("Hi {first_name}, it is time for your check-up.")
+    form.get_by_role("button", name="Start campaign").click()
+    expect(form.locator("fieldset.recipients + .error")).not_to_be_empty()  # nobody picked
+    form.get_by_label(f"Ada Park ({patient['patient_id']})").check()
+    form.get_by_role("button", name="Start campaign").click()
+    expect(page.locator("table.campaigns tr", has_text=name)).to_contain_text("1 recipients")
+    console.screenshot("integrations-campaign-started")
+    mine = [c for c in admin_api("GET", f"practices/{practice_id}/campaigns") if c["name"] == name]
+    assert [c["counts"]["recipients"] for c in mine] == [1]

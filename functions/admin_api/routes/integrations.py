@@ -1,4 +1,5 @@
-"""Integration keys and campaigns, managed from the console."""
+"""Integration keys and campaigns, managed from the console (a campaign started here runs as one a clinic's
+system starts)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from switchboard.data import campaigns as campaign_store
 from switchboard.data import integrations as store
+from switchboard.flows import campaigns
 from switchboard.rules.access import require_manager, require_member
-from switchboard.rules.campaigns import Campaign
+from switchboard.rules.campaigns import Campaign, NewCampaign
 from switchboard.rules.integrations import ApiKey, ApiKeyWithSecret, NewApiKey, mint_key
 
-from .identity import current_caller
+from .identity import carrier_webhooks, current_caller
 
 router = Router()
 PracticeId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -47,6 +49,15 @@ def revoke_api_key(practice_id: PracticeId, key_id: ItemId) -> ApiKey:
 def list_campaigns(practice_id: PracticeId) -> list[Campaign]:
     require_member(current_caller(router), practice_id)
     return campaign_store.list_campaigns(practice_id)
+
+
+@router.post("/api/practices/<practice_id>/campaigns", summary="Start a campaign to verified patients",
+             responses={201: {"description": "Created"}})
+def start_campaign(practice_id: PracticeId, draft: Annotated[NewCampaign, Body()]) -> tuple[Campaign, int]:
+    caller = current_caller(router)
+    require_manager(caller, practice_id)
+    return campaigns.start_campaign(practice_id, draft, status_callback=carrier_webhooks(router).status_url,
+                                    actor=caller.email), 201
 
 
 @router.post("/api/practices/<practice_id>/campaigns/<campaign_id>/cancel", summary="Cancel a running campaign")

@@ -275,6 +275,8 @@ def example_bodies(world: World) -> dict[str, Callable[[], Any]]:
         "NewPatient": lambda: {"patient_id": f"mrn-{uuid.uuid4().hex[:6]}", "name": "Lee Example",
                                "phone": new_phone()},
         "PatientChanges": lambda: {"name": "Pat Renamed"},
+        "NewCampaign": lambda: {"name": "Recall", "line_id": a["line1"]["line_id"], "template": "Time for a check-up.",
+                                "recipients": [{"patient_id": "mrn-1"}]},
         "UrlCheck": lambda: {"url": a["workflow"]["webhook_url"]},
         "SegmentRequest": lambda: {"text": "Hello"},
         "EnterpriseSettings": lambda: {"cross_practice_matching": False},

@@ -8,6 +8,7 @@ import pytest
 
 from switchboard.data.models import PatientItem
 from switchboard.flows.campaigns import run_campaigns
+from tests.claims import claims_of
 from tests.clock import PATIENCE
 
 
@@ -171,3 +172,29 @@ def test_a_run_that_read_recipients_before_another_run_queued_them_texts_no_one_
     assert run_campaigns()["queued"] == 0
     drain(queues, lambda: queues.jobs_left() == 0)
     assert len(campaign_texts(carrier_account)) == 5
+
+
+def test_a_manager_starts_a_campaign_from_the_console_and_it_runs_like_any_other(
+        admin_api, setup, queues, carrier_account, clinic_clock, week):
+    recipients = patients(admin_api, setup, 3)
+    path = f"/api/practices/{setup.practice_id}/campaigns"
+    body = {"name": "Flu shots", "line_id": setup.line["line_id"], "template": "Hi {first_name}, flu shots are in!",
+            "recipients": recipients}
+    sam = admin_api("POST", f"/api/practices/{setup.practice_id}/users",
+                    {"email": "sam@maple.com", "name": "Sam", "role": "staff", "line_ids": []}).body
+    assert admin_api("POST", path, body, claims=claims_of(sam)).status == 403
+    unknown = admin_api("POST", path, {**body, "recipients": [{"patient_id": "P404"}]})
+    assert unknown.status == 422 and unknown.body["errors"][0]["field"] == "recipients"
+    assert admin_api("GET", path).body == []  # nothing was half-started
+    started = admin_api("POST", path, body)
+    assert started.status == 201, started.body
+    clinic_clock.move_to(week.at("mon", "12:00"), tick=True)
+    assert run_campaigns()["queued"] == 3
+    drain(queues, lambda: len(campaign_texts(carrier_account)) >= 3)
+    assert sorted(m["body"] for m in campaign_texts(carrier_account)) == [
+        f"Hi Pat{n}, flu shots are in!" for n in range(3)]
+    run_campaigns()
+    (listed,) = admin_api("GET", path).body
+    assert (listed["campaign_id"], listed["status"]) == (started.body["campaign_id"], "finished")
+    trail = admin_api("GET", f"/api/practices/{setup.practice_id}/audit?action=campaign.create").body["entries"]
+    assert [(e["entity_id"], e["actor"]) for e in trail] == [(listed["campaign_id"], "admin@clinic.test")]
