@@ -94,6 +94,20 @@ def answers(url: str, timeout: float = 1.0) -> bool:
         connection.close()
 
 
+def is_dynamodb(url: str, timeout: float = 1.0) -> bool:
+    """Whether DynamoDB answers at `url` (it refuses an unsigned GET / in its own words): not just anything, since
+    another server of the stack may have been given the port the JVM was about to bind."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=timeout)
+    try:
+        connection.request("GET", "/")
+        return b"com.amazonaws.dynamodb" in connection.getresponse().read()
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
 class DynamoDBLocal:
     """DynamoDB Local on 127.0.0.1 with its data under `data_dir`; moto if Java or the jar is missing."""
 
@@ -218,7 +232,7 @@ class DynamoDBLocal:
                 tail = (self.data_dir.parent / "dynamodb.log").read_text(errors="replace")[-2000:]
                 self.process = None
                 raise RuntimeError(f"DynamoDB Local exited at start-up:\n{tail}")
-            if answers(self.endpoint_url, timeout=0.5):
+            if is_dynamodb(self.endpoint_url, timeout=0.5):
                 self.engine = "dynamodb-local"
                 log.info(
                     "DynamoDB Local at %s (pid %d, data in %s)", self.endpoint_url, self.process.pid, self.data_dir
