@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import faulthandler
 import fcntl
 import json
 import logging
@@ -445,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_terminated)
     signal.signal(signal.SIGHUP, _raise_terminated)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: what every thread is doing, on stderr
     stack = LocalStack(args.data_dir, args.port)
     code = 0
     try:

@@ -206,9 +206,11 @@ class RunningStack:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
+                self.process.send_signal(signal.SIGUSR1)  # the stack writes where each of its threads is
+                time.sleep(2)
                 self.process.kill()
                 self.process.wait()
-                pytest.fail(f"the local stack ignored Ctrl-C for {timeout} s:\n{self.logs()[-5000:]}")
+                pytest.fail(f"the local stack ignored Ctrl-C for {timeout} s:\n{self.logs()[-12000:]}")
         return int(self.process.returncode)
 
 
