@@ -118,10 +118,10 @@ def rematch(phone: str) -> int:
     for practice_id in sorted({c.practice_id for c in contacts if isinstance(c, ContactItem)}):
         lines = LineItem.query(practice_key(practice_id), LineItem.sk.startswith(line_key("")))
         keys = [conversation_key(line.line_id, phone) for line in lines if isinstance(line, LineItem)]
+        matches = matches_for(practice_id, patients, across_practices=across)
         for conversation in ConversationItem.batch_get(keys) if keys else []:
             if not isinstance(conversation, ConversationItem) or conversation.matches is None:
                 continue  # never matched: its first text matches it
-            matches = matches_for(practice_id, patients, across_practices=across)
             conversation.update(actions=_match_actions(practice_id, matches, conversation.patient_id))
             done += 1
     return done
